@@ -1,0 +1,36 @@
+"""Reference data (the dbt seeds) for Python code: the CSVs under dbt_project/seeds are the one copy."""
+
+import hashlib
+from functools import cache
+from pathlib import Path
+
+import polars as pl
+
+SEEDS_DIR = Path(__file__).resolve().parents[1] / "dbt_project" / "seeds"
+
+# Seeds copied from the shared reference data (the others in seeds/ are the project's own).
+REFERENCE_FILES = (
+    "classification_rules", "deflators", "district_splits", "districts", "emission_factors",
+    "energy_types", "industries", "mu_rules", "power_equivalent", "targets", "thresholds", "units",
+)
+
+
+@cache
+def load_reference(name: str) -> pl.DataFrame:
+    """A reference table with every column as a string (codes keep their leading zeros)."""
+    return pl.read_csv(SEEDS_DIR / f"{name}.csv", infer_schema_length=0)
+
+
+@cache
+def thresholds() -> dict[str, float]:
+    """Policy numbers by name (reference/thresholds.csv)."""
+    t = load_reference("thresholds")
+    return {n: float(v) for n, v in zip(t["name"], t["value"])}
+
+
+def reference_sha256() -> dict[str, str]:
+    """sha256 of every reference file, for the manifest."""
+    return {
+        f"{n}.csv": hashlib.sha256((SEEDS_DIR / f"{n}.csv").read_bytes()).hexdigest()
+        for n in REFERENCE_FILES
+    }
