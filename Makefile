@@ -1,0 +1,44 @@
+# Two commands on a fresh machine: `make demo` and `make test` (README).
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+export UV_PYTHON_DOWNLOADS := never
+export UV_LINK_MODE := copy
+DEMO_LANDING := data/landing
+DEMO_WAREHOUSE := data/warehouse
+DEMO_ENTERPRISES ?= 500
+
+.PHONY: demo test env dev bench clean
+
+# The environment: uv (pinned, from the package registry) in its own small venv, then
+# `uv sync` installs exactly the lock into .venv with the machine's Python 3.11.
+$(UV):
+	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON) on PATH"; exit 2; }
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/python -m pip install --quiet --disable-pip-version-check uv==0.13.8
+
+$(BIN)/hzcarbon: pyproject.toml uv.lock $(UV)
+	$(UV) sync --frozen --extra test --python $$(command -v $(PYTHON)) --quiet
+	@touch $@
+
+env: $(BIN)/hzcarbon
+
+demo: env
+	$(BIN)/hzcarbon generate --out $(DEMO_LANDING) --enterprises $(DEMO_ENTERPRISES) --years 2020-2025 --seed 1 --messy
+	$(BIN)/hzcarbon run --landing $(DEMO_LANDING) --warehouse $(DEMO_WAREHOUSE) --as-of 2026-11
+
+test: env
+	$(BIN)/python -m pytest -n 2 -q
+
+dev: env
+	DAGSTER_HOME=$(CURDIR)/.dagster_home HZCARBON_LANDING=$(CURDIR)/$(DEMO_LANDING) HZCARBON_WAREHOUSE=$(CURDIR)/$(DEMO_WAREHOUSE) \
+	  bash -c 'mkdir -p $$DAGSTER_HOME && trap - INT && exec $(BIN)/dagster dev -m orchestration.definitions -h 127.0.0.1 -p 3000'
+
+bench: env
+	$(BIN)/python bench/run_bench.py
+
+clean:
+	rm -rf data .dagster_home dbt_project/target dbt_project/logs

@@ -1,0 +1,108 @@
+"""Python assets: ingestion before dbt, the candidate release and its blocking gates after it,
+then publication. Each asset is a thin call into ingestion/ or warehouse/."""
+
+import json
+
+import dagster as dg
+import polars as pl
+
+from data_contracts import SOURCES
+from ingestion import ingest_landing
+from orchestration.resources import WarehouseResource
+
+RAW_KEYS = [dg.AssetKey(["raw", s]) for s in SOURCES] + [
+    dg.AssetKey(["raw", "quarantine"]), dg.AssetKey(["raw", "ingest_ledger"])]
+
+# dbt marts that make up a release (named as the published tables).
+RELEASE_MARTS = (
+    "enterprise_year", "key_energy_users", "high_consumption_low_efficiency", "source_reconciliation",
+    "quarantine", "data_quality", "city_year", "district_year", "district_industry_year",
+    "city_industry_year", "target_progress", "carbon_grade_distribution", "mu_class_distribution",
+)
+CANDIDATE = dg.AssetKey("candidate_release")
+
+
+@dg.multi_asset(specs=[dg.AssetSpec(k, group_name="ingestion") for k in RAW_KEYS], can_subset=False)
+def landing_ingest(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
+    """Read every new landing file into staging Parquet; quarantine what cannot be accepted."""
+    s = warehouse.settings
+    result = ingest_landing(s.landing_dir, s.warehouse_dir, as_of=s.as_of, run_id=context.run.run_id)
+    for line in result.describe():
+        context.log.info(line)
+    summary = result.summary_by_source()
+    (warehouse.run_state_dir(context.run.run_id) / "ingest_summary.json").write_text(
+        json.dumps(summary, ensure_ascii=False, indent=1), encoding="utf-8")
+    for key in RAW_KEYS:
+        yield dg.MaterializeResult(asset_key=key, metadata={"new_rows": summary.get(key.path[-1], {})})
+
+
+def _gate_params(warehouse: WarehouseResource) -> dict:
+    s = warehouse.settings
+    return {**s.thresholds, "fault_injection": s.fault_injection, "as_of": s.as_of}
+
+
+@dg.asset(key=CANDIDATE, deps=list(RELEASE_MARTS), group_name="publication")
+def candidate_release(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
+    """The tables of the next release, frozen as Parquet with disclosure control applied."""
+    from warehouse.candidate import write_candidate
+
+    s = warehouse.settings
+    written = write_candidate(s.working_db, s.candidate_dir, _gate_params(warehouse))
+    return dg.MaterializeResult(metadata={"tables": len(written)})
+
+
+def _gate_check(gate_name: str):
+    @dg.asset_check(asset=CANDIDATE, name=gate_name, blocking=True,
+                    description=f"Quality gate {gate_name} (warehouse.gates); a failure blocks publication.")
+    def _check(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> dg.AssetCheckResult:
+        from warehouse.gates import GATES
+
+        s = warehouse.settings
+        summary_path = warehouse.run_state_dir(context.run.run_id) / "ingest_summary.json"
+        ingest_summary = json.loads(summary_path.read_text(encoding="utf-8")) if summary_path.exists() else {}
+        result = GATES[gate_name](s.candidate_dir, _gate_params(warehouse), ingest_summary)
+        warehouse.record_check(context.run.run_id, gate_name, {
+            "name": result.name, "passed": result.passed, "message": result.message, "details": result.details})
+        return dg.AssetCheckResult(
+            passed=result.passed, severity=dg.AssetCheckSeverity.ERROR,
+            description=result.message, metadata={"details": dg.MetadataValue.json(result.details or {})})
+    return _check
+
+
+GATE_NAMES = ("contracts", "totals_across_levels", "codes_in_reference", "quarantine_share",
+              "plausibility", "disclosure", "great_expectations")
+gate_checks = [_gate_check(name) for name in GATE_NAMES]
+
+
+@dg.asset_check(asset=CANDIDATE, name="reference_sets", blocking=True,
+                description="A factor or rule set id released before must keep its values (a change needs a new id).")
+def reference_sets_check(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    from warehouse.reference_sets import changed_released_sets
+
+    changed = changed_released_sets(warehouse.settings.warehouse_dir)
+    message = ("every reference set id keeps its released values" if not changed else
+               f"reference set ids released before with other values: {', '.join(changed)}; give the new values a new set id")
+    warehouse.record_check(context.run.run_id, "reference_sets",
+                           {"name": "reference_sets", "passed": not changed, "message": message, "details": {"changed": changed}})
+    return dg.AssetCheckResult(passed=not changed, severity=dg.AssetCheckSeverity.ERROR, description=message)
+
+
+gate_checks.append(reference_sets_check)
+
+
+@dg.asset(deps=[CANDIDATE], group_name="publication")
+def release(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
+    """Publish the candidate as releases/<id>/ and switch `latest` (only after every gate passed)."""
+    from warehouse.manifest import manifest_extra
+    from warehouse.reference_sets import register_released_sets
+    from warehouse.release import publish
+
+    s = warehouse.settings
+    extra = manifest_extra(
+        settings=s.as_manifest(), warehouse_dir=s.warehouse_dir,
+        checks=warehouse.recorded_checks(context.run.run_id), run_id=context.run.run_id)
+    release_id = publish(s.candidate_dir, s.warehouse_dir, extra, keep_releases=s.keep_releases)
+    register_released_sets(s.warehouse_dir)
+    context.log.info(f"published release {release_id}")
+    return dg.MaterializeResult(metadata={"release_id": release_id,
+                                          "path": str(s.warehouse_dir / "releases" / release_id)})

@@ -1,0 +1,111 @@
+"""hzcarbon command line: a face over the Dagster job and the libraries (specs/outputs.md).
+
+Exit codes of `run`: 0 published; 3 blocked by a quality gate (latest unchanged); 2 bad usage or
+unreadable configuration; 1 anything else (including a warehouse held by another run).
+"""
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+
+from orchestration.settings import SettingsError, export_to_env, load_settings
+
+EXIT_PUBLISHED, EXIT_ERROR, EXIT_USAGE, EXIT_BLOCKED = 0, 1, 2, 3
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+
+def _year_range(text: str) -> tuple[int, int]:
+    try:
+        first, _, last = text.partition("-")
+        years = (int(first), int(last or first))
+    except ValueError:
+        raise typer.BadParameter(f"years must look like 2020-2025, got {text!r}") from None
+    if years[0] > years[1] or years[0] < 2020:
+        raise typer.BadParameter(f"years must be an increasing range from 2020 on, got {text!r}")
+    return years
+
+
+@app.command()
+def generate(
+    out_dir: Annotated[Path, typer.Option("--out", help="landing directory to write")],
+    enterprises: Annotated[int, typer.Option(min=1)] = 500,
+    years: Annotated[str, typer.Option(help="first-last year, e.g. 2020-2025")] = "2020-2025",
+    seed: int = 0,
+    messy: Annotated[bool, typer.Option(help="render every export variant and add rows to quarantine")] = False,
+    formats: Annotated[str, typer.Option(help="mixed | csv-utf8")] = "mixed",
+):
+    """Write sample landing files in the formats of specs/sources.md (deterministic for a seed)."""
+    from sample_data import generate_landing
+
+    if formats not in ("mixed", "csv-utf8"):
+        raise typer.BadParameter("formats must be mixed or csv-utf8")
+    summary = generate_landing(out_dir, enterprises=enterprises, years=_year_range(years), seed=seed,
+                               messy=messy, formats=formats)
+    out.print(f"wrote sample landing data to {out_dir}")
+    out.print(json.dumps(summary, ensure_ascii=False, indent=1, default=str), markup=False)
+
+
+@app.command()
+def run(
+    landing: Annotated[Optional[Path], typer.Option(help="landing directory")] = None,
+    warehouse: Annotated[Optional[Path], typer.Option(help="warehouse directory")] = None,
+    as_of: Annotated[Optional[str], typer.Option("--as-of", help="YYYY-MM treated as now")] = None,
+    keep_releases: Annotated[Optional[int], typer.Option(help="releases to keep (default all)")] = None,
+):
+    """Ingest new landing files, build all models, run all checks, publish when every gate passes."""
+    cli = {"landing": landing, "warehouse": warehouse, "as_of": as_of, "keep_releases": keep_releases}
+    try:
+        settings = load_settings(cli)
+    except SettingsError as exc:
+        err.print(f"[red]configuration error:[/] {exc}")
+        raise typer.Exit(EXIT_USAGE)
+    if not settings.landing_dir.is_dir():
+        err.print(f"[red]landing directory {settings.landing_dir} does not exist[/]")
+        raise typer.Exit(EXIT_USAGE)
+    export_to_env({**cli, "landing": settings.landing_dir, "warehouse": settings.warehouse_dir,
+                   "as_of": settings.as_of})
+    from orchestration.runner import run_job
+
+    raise typer.Exit(run_job(settings, out, err))
+
+
+@app.command()
+def diff(old: Path, new: Path, as_json: Annotated[bool, typer.Option("--json")] = False):
+    """What changed between two releases, and why (inputs, revisions, reference changes)."""
+    from warehouse.diff import diff_releases, render_diff
+
+    for p in (old, new):
+        if not (p / "manifest.json").exists():
+            err.print(f"[red]{p} is not a release directory (no manifest.json)[/]")
+            raise typer.Exit(EXIT_USAGE)
+    d = diff_releases(old, new)
+    out.print(json.dumps(d, ensure_ascii=False, indent=1, default=str) if as_json else render_diff(d), markup=False)
+
+
+@app.command()
+def dictionary():
+    """Print the data dictionary generated from data_contracts/."""
+    from data_contracts.dictionary import render_dictionary
+
+    out.print(render_dictionary(), markup=False)
+
+
+def main() -> None:
+    try:
+        app()
+    except SystemExit:
+        raise
+    except Exception as exc:  # anything unexpected: exit 1 with the reason, not a traceback wall
+        err.print(f"[red]error:[/] {type(exc).__name__}: {exc}")
+        sys.exit(EXIT_ERROR)
+
+
+if __name__ == "__main__":
+    main()

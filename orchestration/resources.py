@@ -1,0 +1,48 @@
+"""Dagster resources. Settings come from orchestration.settings (env + hzcarbon.toml + defaults)."""
+
+import json
+from pathlib import Path
+
+import dagster as dg
+from pydantic import PrivateAttr
+
+from orchestration.lock import WarehouseLock
+from orchestration.settings import Settings, load_settings
+
+
+class WarehouseResource(dg.ConfigurableResource):
+    """The warehouse a run writes. Holding it means holding the warehouse's run lock, so a
+    second run (CLI, schedule, sensor or UI) fails at once instead of interleaving writes."""
+
+    _settings: Settings | None = PrivateAttr(default=None)
+    _lock: WarehouseLock | None = PrivateAttr(default=None)
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        self._settings = load_settings()
+        run_id = context.run_id if context.run_id else "unknown"
+        self._lock = WarehouseLock(self._settings.warehouse_dir, run_id)
+        self._lock.acquire()
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        if self._lock is not None:
+            self._lock.release()
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:  # used outside a run (e.g. a sensor): no lock needed
+            self._settings = load_settings()
+        return self._settings
+
+    def run_state_dir(self, run_id: str) -> Path:
+        """Per-run scratch: check results that go into the manifest."""
+        d = self.settings.warehouse_dir / "run_state" / run_id
+        (d / "checks").mkdir(parents=True, exist_ok=True)
+        return d
+
+    def record_check(self, run_id: str, name: str, result: dict) -> None:
+        path = self.run_state_dir(run_id) / "checks" / f"{name}.json"
+        path.write_text(json.dumps(result, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
+
+    def recorded_checks(self, run_id: str) -> list[dict]:
+        checks_dir = self.run_state_dir(run_id) / "checks"
+        return [json.loads(p.read_text(encoding="utf-8")) for p in sorted(checks_dir.glob("*.json"))]

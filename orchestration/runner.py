@@ -1,0 +1,88 @@
+"""Run the Dagster job in process for the CLI, and turn its outcome into an exit code."""
+
+import os
+
+import dagster as dg
+import polars as pl
+from rich.console import Console
+from rich.table import Table
+
+from orchestration.lock import WarehouseBusy, WarehouseLock
+from orchestration.settings import Settings
+
+EXIT_PUBLISHED, EXIT_ERROR, EXIT_BLOCKED = 0, 1, 3
+
+
+def _instance() -> dg.DagsterInstance:
+    """The persistent instance when DAGSTER_HOME is set (runs then show in the UI), else ephemeral."""
+    return dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
+
+
+def failed_gates(result: dg.ExecuteInProcessResult) -> list[dg.AssetCheckEvaluation]:
+    return [e for e in result.get_asset_check_evaluations()
+            if not e.passed and e.severity == dg.AssetCheckSeverity.ERROR]
+
+
+def _step_errors(result: dg.ExecuteInProcessResult) -> list[str]:
+    messages = []
+    for event in result.get_step_failure_events():
+        error = event.step_failure_data.error
+        messages.append(f"{event.step_key}: {error.message.strip() if error else 'failed'}")
+    return messages
+
+
+def run_job(settings: Settings, out: Console, err: Console) -> int:
+    try:  # fail fast, before Dagster starts, when another run holds the warehouse
+        WarehouseLock(settings.warehouse_dir, "probe").acquire_and_release()
+    except WarehouseBusy as exc:
+        err.print(f"[red]{exc}[/]")
+        return EXIT_ERROR
+
+    from orchestration.definitions import defs
+
+    job = defs.get_job_def("hzcarbon_job")
+    out.print(f"hzcarbon run: landing {settings.landing_dir} → warehouse {settings.warehouse_dir} (as of {settings.as_of})")
+    result = job.execute_in_process(run_config={"loggers": {"progress": {}}}, instance=_instance(),
+                                    raise_on_error=False)
+    if result.success:
+        _print_release_summary(settings, out)
+        return EXIT_PUBLISHED
+    gates = failed_gates(result)
+    if gates:
+        err.print(f"[red]blocked by {len(gates)} quality gate(s); nothing new published, `latest` unchanged:[/]")
+        for g in gates:
+            err.print(f"  ✘ {g.check_name} on {g.asset_key.to_user_string()}: {g.description or ''}", markup=False)
+        return EXIT_BLOCKED
+    for message in _step_errors(result) or ["the run failed; see the Dagster log"]:
+        err.print(f"[red]error:[/] {message}", markup=True)
+    return EXIT_ERROR
+
+
+def _print_release_summary(settings: Settings, out: Console) -> None:
+    latest = settings.warehouse_dir / "latest"
+    release_id = (settings.warehouse_dir / "LATEST").read_text().strip()
+    out.print(f"[green]published release {release_id}[/] at {latest.resolve()}")
+    city = pl.read_parquet(latest / "open" / "city_year.parquet").sort("year")
+    table = Table(title="Hangzhou industry (above-scale reporting enterprises)")
+    for col in ("year", "enterprises", "key users", "energy tce", "CO2 t", "energy/VA", "Δ vs 2020", "CO2/VA", "Δ vs 2020"):
+        table.add_column(col, justify="right")
+    for r in city.iter_rows(named=True):
+        table.add_row(str(r["year"]), str(r["enterprise_count"]), str(r["key_energy_user_count"]),
+                      _fmt(r["energy_tce"], 0), _fmt(r["co2_total_t"], 0), _fmt(r["energy_intensity"], 4),
+                      _pct(r["energy_intensity_change_vs_2020"]), _fmt(r["co2_intensity"], 4),
+                      _pct(r["co2_intensity_change_vs_2020"]))
+    out.print(table)
+    progress = pl.read_parquet(latest / "open" / "target_progress.parquet")
+    city_rows = progress.filter(pl.col("scope_code") == "330100").sort("year").group_by("indicator").last()
+    for r in city_rows.sort("indicator").iter_rows(named=True):
+        out.print(f"target {r['indicator']} {r['year']}: {_pct(r['actual_change'])} vs path {_pct(r['path_change'])} "
+                  f"(target {_pct(r['target_change'])} by {r['target_year']}) → {r['status']}")
+    out.print(f"query it: python -c \"import duckdb; print(duckdb.connect('{latest / 'hzcarbon.duckdb'}', read_only=True).sql('show tables'))\"")
+
+
+def _fmt(v, digits: int) -> str:
+    return "—" if v is None else f"{v:,.{digits}f}"
+
+
+def _pct(v) -> str:
+    return "—" if v is None else f"{v:+.1%}"

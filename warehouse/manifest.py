@@ -1,0 +1,33 @@
+"""What a release manifest says besides its files: inputs, reference versions, settings, checks."""
+
+from pathlib import Path
+
+import polars as pl
+
+from data_contracts.reference import reference_sha256
+from warehouse.reference_sets import set_fingerprints, set_ids
+
+LEDGER_FILE = "ingest_ledger.parquet"
+
+
+def input_files(warehouse_dir: Path) -> list[dict]:
+    """Every input file ever delivered, with sha256 and delivery order (from the ingest ledger)."""
+    ledger = Path(warehouse_dir) / LEDGER_FILE
+    if not ledger.exists():
+        return []
+    cols = ["source", "file", "sha256", "delivery_seq", "first_seen_run", "rows_read", "quarantined", "duplicate_of"]
+    df = pl.read_parquet(ledger)
+    return df.select([c for c in cols if c in df.columns]).sort("delivery_seq").to_dicts()
+
+
+def manifest_extra(settings: dict, warehouse_dir: Path, checks: list[dict], run_id: str) -> dict:
+    return {
+        "as_of": settings["as_of"],
+        "run_id": run_id,
+        "settings": settings,
+        "inputs": input_files(warehouse_dir),
+        "reference_files": reference_sha256(),
+        "reference_sets": set_ids(),
+        "reference_set_fingerprints": set_fingerprints(),
+        "checks": checks,
+    }
