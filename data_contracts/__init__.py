@@ -5,6 +5,12 @@ validated with the ``open-data-contract-standard`` pydantic model. Readers, chec
 column metadata and the data dictionary are generated from the small view defined here.
 """
 
-from data_contracts.model import Column, Contract, load_contract, source_contract, table_contract, all_contracts, SOURCES
+from data_contracts.model import (
+    Column, Contract, load_contract, source_contract, table_contract, all_contracts, SOURCES,
+    PUBLISHED_TABLES, published_tables, load_odcs,
+)
 
-__all__ = ["Column", "Contract", "load_contract", "source_contract", "table_contract", "all_contracts", "SOURCES"]
+__all__ = [
+    "Column", "Contract", "load_contract", "source_contract", "table_contract", "all_contracts",
+    "SOURCES", "PUBLISHED_TABLES", "published_tables", "load_odcs",
+]

@@ -5,12 +5,27 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import yaml
 from open_data_contract_standard.model import OpenDataContractStandard, SchemaProperty
 
 CONTRACTS_DIR = Path(__file__).parent / "contracts"
 
 # The three exports, in the order the specs list them.
 SOURCES = ("energy_reports", "mu_evaluations", "carbon_codes")
+
+# The published tables, in the order of specs/outputs.md (open/ first, then restricted/).
+PUBLISHED_TABLES = (
+    "city_year", "district_year", "district_industry_year", "city_industry_year",
+    "target_progress", "carbon_grade_distribution", "mu_class_distribution",
+    "enterprise_year", "key_energy_users", "high_consumption_low_efficiency",
+    "source_reconciliation", "quarantine", "data_quality",
+)
+
+# Shared field definitions merged into table contracts that declare `sharedFields: _fields`.
+# Files whose name starts with "_" are not contracts of their own.
+SHARED_FIELDS_KEY = "sharedFields"
+# Attributes that belong to a table, never taken from a shared field definition.
+_TABLE_ONLY_ATTRS = ("required", "primaryKey", "primaryKeyPosition")
 
 
 def _custom(props: list | None) -> dict[str, Any]:
@@ -32,6 +47,7 @@ class Column:
     enum_forms: dict[str, Any] = field(default_factory=dict)  # written form -> canonical value
     source: str | None = None  # where a published column comes from
     primary_key: bool = False
+    primary_key_position: int | None = None
 
     @property
     def header_names(self) -> tuple[str, ...]:
@@ -66,7 +82,31 @@ class Contract:
 
     @property
     def primary_key(self) -> list[str]:
-        return [c.name for c in self.columns if c.primary_key]
+        """Primary-key columns, by primaryKeyPosition (column order where it is not given)."""
+        keyed = [(c.primary_key_position or 10_000 + i, c.name)
+                 for i, c in enumerate(self.columns) if c.primary_key]
+        return [n for _, n in sorted(keyed)]
+
+    # Published-table properties (contract-level customProperties of table_*.yaml).
+    @property
+    def layer(self) -> str | None:
+        """`open` or `restricted` for a published table (None for a source contract)."""
+        return self.custom.get("layer")
+
+    @property
+    def district_extract(self) -> bool:
+        """True when the table goes, filtered to one district, into districts/<code>/."""
+        return bool(self.custom.get("districtExtract", False))
+
+    @property
+    def grain(self) -> str | None:
+        """Human-readable grain, e.g. 'district_code × year'."""
+        return self.custom.get("grain")
+
+    @property
+    def labels_zh(self) -> dict[str, str]:
+        """Column name -> Chinese label."""
+        return {c.name: c.label_zh for c in self.columns}
 
 
 def _column(p: SchemaProperty) -> Column:
@@ -89,12 +129,71 @@ def _column(p: SchemaProperty) -> Column:
         enum_forms=forms,
         source=custom.get("source"),
         primary_key=bool(p.primaryKey),
+        primary_key_position=p.primaryKeyPosition,
     )
+
+
+def _merge_custom(shared: list | None, own: list | None) -> list:
+    merged = {c["property"]: c for c in (shared or [])}
+    for c in own or []:
+        merged[c["property"]] = c  # the table's own value wins
+    return list(merged.values())
+
+
+@cache
+def shared_fields(name: str = "_fields") -> dict[str, dict[str, Any]]:
+    """Shared field definitions (raw ODCS property dicts by name) from contracts/<name>.yaml."""
+    path = CONTRACTS_DIR / f"{name}.yaml"
+    OpenDataContractStandard.from_file(str(path))  # it is a valid ODCS document itself
+    doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    fields: dict[str, dict[str, Any]] = {}
+    for prop in doc["schema"][0]["properties"]:
+        if prop["name"] in fields:
+            raise ValueError(f"{path.name}: field {prop['name']!r} declared twice")
+        fields[prop["name"]] = {k: v for k, v in prop.items() if k not in _TABLE_ONLY_ATTRS}
+    return fields
+
+
+def resolve_shared_fields(doc: dict[str, Any]) -> dict[str, Any]:
+    """The contract document with its properties completed from the shared field definitions
+    it names (contract customProperty `sharedFields`); unchanged when it names none."""
+    custom = {c.get("property"): c.get("value") for c in doc.get("customProperties") or []}
+    fields_file = custom.get(SHARED_FIELDS_KEY)
+    if not fields_file:
+        return doc
+    fields = shared_fields(fields_file)
+    doc = dict(doc)
+    schema = []
+    for obj in doc.get("schema") or []:
+        obj = dict(obj)
+        props = []
+        for prop in obj.get("properties") or []:
+            base = fields.get(prop.get("name"))
+            if base is not None:
+                merged = {**base, **prop}
+                if "customProperties" in base or "customProperties" in prop:
+                    merged["customProperties"] = _merge_custom(
+                        base.get("customProperties"), prop.get("customProperties"))
+                prop = merged
+            props.append(prop)
+        obj["properties"] = props
+        schema.append(obj)
+    doc["schema"] = schema
+    return doc
+
+
+@cache
+def load_odcs(file_stem: str) -> OpenDataContractStandard:
+    """The validated ODCS model of contracts/<file_stem>.yaml, shared fields merged in."""
+    path = CONTRACTS_DIR / f"{file_stem}.yaml"
+    OpenDataContractStandard.from_file(str(path))  # the file as written is valid ODCS
+    doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return OpenDataContractStandard(**resolve_shared_fields(doc))
 
 
 @cache
 def load_contract(file_stem: str) -> Contract:
-    odcs = OpenDataContractStandard.from_file(str(CONTRACTS_DIR / f"{file_stem}.yaml"))
+    odcs = load_odcs(file_stem)
     obj = odcs.schema_[0]
     desc = odcs.description
     return Contract(
@@ -117,4 +216,11 @@ def table_contract(table: str) -> Contract:
 
 
 def all_contracts() -> list[Contract]:
-    return [load_contract(p.stem) for p in sorted(CONTRACTS_DIR.glob("*.yaml"))]
+    """Every contract (files starting with "_", like _fields.yaml, are not contracts)."""
+    return [load_contract(p.stem) for p in sorted(CONTRACTS_DIR.glob("*.yaml"))
+            if not p.name.startswith("_")]
+
+
+def published_tables() -> list[str]:
+    """Names of the published tables, in the order of specs/outputs.md."""
+    return list(PUBLISHED_TABLES)

@@ -1,0 +1,47 @@
+{#- Rule values are read from the seeds by name: no rule value is a literal in SQL. -#}
+
+{% macro threshold(name) -%}
+(select max(value) from {{ ref('thresholds') }} where name = '{{ name }}')
+{%- endmacro %}
+
+{#- The set id in use: var override, else the latest set id in the seed. -#}
+{% macro factor_set() -%}
+{%- if var('factor_set') -%}'{{ var('factor_set') }}'{%- else -%}(select max(factor_set) from {{ ref('emission_factors') }}){%- endif -%}
+{%- endmacro %}
+
+{% macro mu_rule_set() -%}
+{%- if var('mu_rule_set') -%}'{{ var('mu_rule_set') }}'{%- else -%}(select max(rule_set) from {{ ref('mu_rules') }}){%- endif -%}
+{%- endmacro %}
+
+{% macro carbon_rule_set() -%}
+{%- if var('carbon_rule_set') -%}'{{ var('carbon_rule_set') }}'{%- else -%}(select max(rule_set) from {{ ref('classification_rules') }} where scheme = 'carbon_grade'){%- endif -%}
+{%- endmacro %}
+
+{#- as_of ('YYYY-MM') as a year and as a month key yyyymm. -#}
+{% macro as_of_year() -%}{{ var('as_of')[:4] | int }}{%- endmacro %}
+{% macro as_of_key() -%}{{ (var('as_of')[:4] ~ var('as_of')[5:7]) | int }}{%- endmacro %}
+
+{#- Base year of comparable prices (deflator index = 1): the first deflator row. -#}
+{% macro price_base_year() -%}
+(select min(year) from {{ ref('deflators') }})
+{%- endmacro %}
+
+{#- Month key (yyyymm) from which the 2021 boundaries apply: the first valid_from of a current district. -#}
+{% macro boundary_change_key() -%}
+(select min(year(valid_from) * 100 + month(valid_from)) from {{ ref('districts') }} where valid_from is not null)
+{%- endmacro %}
+
+{#- Rounding half away from zero (DuckDB's DECIMAL round); the cast to 9 decimals absorbs binary noise. -#}
+{% macro round_half_away(expr, digits) -%}
+cast(round(cast({{ expr }} as decimal(38, 9)), {{ digits }}) as double)
+{%- endmacro %}
+
+{#- a / b, null when b is 0 or null. -#}
+{% macro safe_div(a, b) -%}
+({{ a }}) / nullif({{ b }}, 0)
+{%- endmacro %}
+
+{#- Relative difference |v - r| / |r|, null when r is 0 or null. -#}
+{% macro relative_difference(v, r) -%}
+abs(({{ v }}) - ({{ r }})) / nullif(abs({{ r }}), 0)
+{%- endmacro %}

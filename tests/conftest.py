@@ -1,0 +1,24 @@
+"""Shared helpers for tests that run the real CLI (real Dagster, dbt, DuckDB, Parquet)."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BIN = Path(sys.executable).parent
+REPO = Path(__file__).resolve().parents[1]
+
+
+def run_cli(*args: str, env: dict | None = None, cwd: Path | None = None, timeout: int = 900) -> subprocess.CompletedProcess:
+    """Run `hzcarbon ARGS` as a user would; the environment is cleaned of HZCARBON_* leftovers."""
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("HZCARBON_") and k != "DAGSTER_HOME"}
+    full_env.update(env or {})
+    return subprocess.run([str(BIN / "hzcarbon"), *args], capture_output=True, text=True,
+                          env=full_env, cwd=cwd or REPO, timeout=timeout)
+
+
+@pytest.fixture
+def cli():
+    return run_cli

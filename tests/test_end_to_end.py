@@ -1,0 +1,155 @@
+"""The real path: landing files → `hzcarbon run` (Dagster + dbt + DuckDB) → a published release."""
+
+import hashlib
+import json
+import os
+import shutil
+import time
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pytest
+
+from tests.tiny_landing import FIRM_A, write_tiny_landing, write_csv, ENERGY_HEADER, energy_rows
+
+AS_OF = "2026-11"
+# Reference values the hand arithmetic uses (seeds energy_types, emission_factors, deflators).
+TCE = {"33": 1.229, "15": 12.143, "01": 0.7143}
+CO2 = {"15": 21.62, "01": 1.900, "33": 5.568}  # grid factor 2020 and 2021 are both 5.568
+DEFLATOR_2021 = 1 + 8.1 / 100
+
+
+def _sha256(p: Path) -> str:
+    return hashlib.sha256(p.read_bytes()).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def tiny_release(tmp_path_factory):
+    root = tmp_path_factory.mktemp("tiny")
+    landing = write_tiny_landing(root / "landing")
+    warehouse = root / "warehouse"
+    from tests.conftest import run_cli
+
+    result = run_cli("run", "--landing", str(landing), "--warehouse", str(warehouse), "--as-of", AS_OF)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return landing, warehouse, result
+
+
+def test_city_year_matches_hand_arithmetic(tiny_release):
+    _, warehouse, _ = tiny_release
+    city = pl.read_parquet(warehouse / "latest" / "open" / "city_year.parquet").sort("year")
+    # Per month: A electricity 100 + gas 2; B coal 500 + electricity 200; C gas 10 (4 feedstock) + electricity 50.
+    energy_month = (100 * TCE["33"] + 2 * TCE["15"]) + (500 * TCE["01"] + 200 * TCE["33"]) + (10 * TCE["15"] + 50 * TCE["33"])
+    feedstock_month = 4 * TCE["15"]
+    co2_direct_month = 2 * CO2["15"] + 500 * CO2["01"] + (10 - 4) * CO2["15"]
+    co2_indirect_month = (100 + 200 + 50) * CO2["33"]
+    energy, net = 12 * energy_month, 12 * (energy_month - feedstock_month)
+    co2 = 12 * (co2_direct_month + co2_indirect_month)
+    va_2020 = 20000 + 30000 + 50000
+    va_2021_at_2020_prices = (22000 + 30000 + 52000) / DEFLATOR_2021
+    expected = {
+        2020: dict(energy_tce=energy, energy_tce_net=net, co2_total_t=co2, va_10k_yuan_2020p=va_2020,
+                   energy_intensity=net / va_2020, co2_intensity=co2 / va_2020,
+                   energy_intensity_change_vs_2020=0.0),
+        2021: dict(energy_tce=energy, energy_tce_net=net, co2_total_t=co2, va_10k_yuan_2020p=va_2021_at_2020_prices,
+                   energy_intensity=net / va_2021_at_2020_prices, co2_intensity=co2 / va_2021_at_2020_prices,
+                   energy_intensity_change_vs_2020=(net / va_2021_at_2020_prices) / (net / va_2020) - 1),
+    }
+    assert city["year"].to_list() == [2020, 2021]
+    for row in city.iter_rows(named=True):
+        assert row["enterprise_count"] == 3
+        assert row["key_energy_user_count"] == 3  # every firm uses > 1000 tce a year (A: 12 × 147.2)
+        for col, value in expected[row["year"]].items():
+            assert row[col] == pytest.approx(value, rel=1e-9), (row["year"], col)
+        assert row["provisional"] is False
+
+
+def test_manifest_hashes_and_row_counts_match_files(tiny_release):
+    _, warehouse, _ = tiny_release
+    release = (warehouse / "latest").resolve()
+    assert (warehouse / "LATEST").read_text().strip() == release.name
+    manifest = json.loads((release / "manifest.json").read_text())
+    assert manifest["as_of"] == AS_OF
+    files = {f["path"]: f for f in manifest["files"]}
+    assert "open/city_year.parquet" in files and "restricted/enterprise_year.parquet" in files
+    for rel, entry in files.items():
+        path = release / rel
+        assert _sha256(path) == entry["sha256"], rel
+        if rel.endswith(".parquet"):
+            assert pl.read_parquet(path).height == entry["rows"], rel
+    assert {i["file"] for i in manifest["inputs"]} >= {"energy_reports/energy_2020.csv", "mu_evaluations/mu.csv"}
+    assert all(c["passed"] for c in manifest["checks"])
+
+
+def test_snapshot_is_queryable_read_only(tiny_release):
+    _, warehouse, _ = tiny_release
+    con = duckdb.connect(str(warehouse / "latest" / "hzcarbon.duckdb"), read_only=True)
+    tables = {r[0] for r in con.sql("select table_name from information_schema.tables").fetchall()}
+    assert any("city_year" in t for t in tables) and "enterprise_year" in tables
+    n = con.sql("select count(*) from enterprise_year").fetchall()[0][0]
+    con.close()
+    assert n == 6  # 3 firms × 2 years
+
+
+def test_rerun_gives_same_published_tables(tiny_release, tmp_path, cli):
+    landing, warehouse, _ = tiny_release
+    second = tmp_path / "warehouse2"
+    result = cli("run", "--landing", str(landing), "--warehouse", str(second), "--as-of", AS_OF)
+    assert result.returncode == 0, result.stderr
+    first_release, second_release = (warehouse / "latest").resolve(), (second / "latest").resolve()
+    parquet = sorted(p.relative_to(first_release) for p in first_release.rglob("*.parquet"))
+    assert parquet, "no parquet published"
+    for rel in parquet:
+        assert _sha256(first_release / rel) == _sha256(second_release / rel), rel
+
+
+def test_failing_gate_blocks_and_keeps_latest(tmp_path, cli):
+    landing = write_tiny_landing(tmp_path / "landing")
+    warehouse = tmp_path / "warehouse"
+    ok = cli("run", "--landing", str(landing), "--warehouse", str(warehouse), "--as-of", AS_OF)
+    assert ok.returncode == 0, ok.stderr
+    latest_before = (warehouse / "LATEST").read_text()
+    releases_before = sorted(p.name for p in (warehouse / "releases").iterdir())
+    # A new month arrives, but a district total is broken on purpose (test-only setting).
+    write_csv(landing / "energy_reports" / "energy_2022_01.csv", ENERGY_HEADER, energy_rows(years=(2022,), months=[1]))
+    blocked = cli("run", "--landing", str(landing), "--warehouse", str(warehouse), "--as-of", AS_OF,
+                  env={"HZCARBON_FAULT_INJECTION": "district_total"})
+    assert blocked.returncode == 3, blocked.stdout + blocked.stderr
+    assert "totals_across_levels" in blocked.stderr
+    assert (warehouse / "LATEST").read_text() == latest_before
+    assert sorted(p.name for p in (warehouse / "releases").iterdir()) == releases_before
+    # The same data without the fault publishes the next release of the day.
+    fixed = cli("run", "--landing", str(landing), "--warehouse", str(warehouse), "--as-of", AS_OF)
+    assert fixed.returncode == 0, fixed.stderr
+    assert (warehouse / "LATEST").read_text().strip().endswith(".2")
+
+
+def test_threshold_from_config_file_blocks(tmp_path, cli):
+    landing = write_tiny_landing(tmp_path / "landing")
+    config = tmp_path / "hzcarbon.toml"
+    # The tiny fixture's intensity is ≈0.106 tce per 10k yuan: a maximum of 0.05 must block.
+    config.write_text("[thresholds]\nplausible_energy_intensity_max = 0.05\n")
+    result = cli("run", "--landing", str(landing), "--warehouse", str(tmp_path / "wh"), "--as-of", AS_OF,
+                 env={"HZCARBON_CONFIG": str(config)})
+    assert result.returncode == 3, result.stdout + result.stderr
+    assert "plausibility" in result.stderr
+    assert not (tmp_path / "wh" / "LATEST").exists()
+
+
+def test_bad_usage_exits_2(tmp_path, cli):
+    assert cli("run", "--landing", str(tmp_path / "missing"), "--warehouse", str(tmp_path / "wh")).returncode == 2
+    landing = write_tiny_landing(tmp_path / "landing")
+    bad = cli("run", "--landing", str(landing), "--warehouse", str(tmp_path / "wh"), "--as-of", "2026-13")
+    assert bad.returncode == 2 and "as_of" in bad.stderr
+
+
+def test_second_run_on_held_warehouse_exits_1(tmp_path, cli):
+    from orchestration.lock import WarehouseLock
+
+    landing = write_tiny_landing(tmp_path / "landing")
+    warehouse = tmp_path / "wh"
+    with WarehouseLock(warehouse, "run-held-by-test"):
+        result = cli("run", "--landing", str(landing), "--warehouse", str(warehouse), "--as-of", AS_OF)
+    assert result.returncode == 1
+    assert "run-held-by-test" in result.stderr
