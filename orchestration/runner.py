@@ -42,8 +42,10 @@ def run_job(settings: Settings, out: Console, err: Console) -> int:
 
     job = defs.get_job_def("hzcarbon_job")
     out.print(f"hzcarbon run: landing {settings.landing_dir} → warehouse {settings.warehouse_dir} (as of {settings.as_of})")
-    result = job.execute_in_process(run_config={"loggers": {"progress": {}}}, instance=_instance(),
+    instance = _instance()
+    result = job.execute_in_process(run_config={"loggers": {"progress": {}}}, instance=instance,
                                     raise_on_error=False)
+    _write_step_timings(instance, result.run_id, settings)
     if result.success:
         _print_release_summary(settings, out)
         return EXIT_PUBLISHED
@@ -86,3 +88,27 @@ def _fmt(v, digits: int) -> str:
 
 def _pct(v) -> str:
     return "—" if v is None else f"{v:+.1%}"
+
+
+def step_timings(instance: dg.DagsterInstance, run_id: str) -> dict[str, float]:
+    """Wall seconds per step, from the run's event log (the benchmark reads these)."""
+    started: dict[str, float] = {}
+    seconds: dict[str, float] = {}
+    for entry in instance.all_logs(run_id):
+        event = entry.dagster_event
+        if event is None or not entry.step_key:
+            continue
+        if event.event_type_value == "STEP_START":
+            started[entry.step_key] = entry.timestamp
+        elif event.event_type_value in ("STEP_SUCCESS", "STEP_FAILURE") and entry.step_key in started:
+            seconds[entry.step_key] = round(entry.timestamp - started[entry.step_key], 3)
+    return seconds
+
+
+def _write_step_timings(instance: dg.DagsterInstance, run_id: str, settings: Settings) -> None:
+    import json
+
+    state = settings.warehouse_dir / "run_state"
+    state.mkdir(parents=True, exist_ok=True)
+    payload = {"run_id": run_id, "steps": step_timings(instance, run_id)}
+    (state / "last_run_timings.json").write_text(json.dumps(payload, indent=1), encoding="utf-8")

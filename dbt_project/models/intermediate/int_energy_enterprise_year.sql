@@ -1,0 +1,22 @@
+-- Annual energy per enterprise: sums over the months reported; completeness and the key energy
+-- user flag (annual energy_tce >= key_energy_user_tce; for a year in progress, the months so far).
+select
+    uscc,
+    year,
+    count(distinct month) as months_reported,
+    count(distinct month) = 12 as is_complete,
+    sum(energy_tce) as energy_tce,
+    sum(feedstock_tce) as feedstock_tce,
+    sum(conversion_output_tce) as conversion_output_tce,
+    sum(energy_tce_net) as energy_tce_net,
+    sum(energy_tce_equiv) as energy_tce_equiv,
+    sum(electricity_10k_kwh) as electricity_10k_kwh,
+    sum(co2_direct_t) as co2_direct_t,
+    sum(co2_indirect_t) as co2_indirect_t,
+    sum(co2_total_t) as co2_total_t,
+    sum(coal_tce) as coal_tce,
+    sum(electricity_tce) as electricity_tce,
+    coalesce(bool_or(provisional), false) as provisional,
+    sum(energy_tce) >= {{ threshold('key_energy_user_tce') }} as is_key_energy_user
+from {{ ref('int_energy_enterprise_month') }}
+group by uscc, year

@@ -1,0 +1,29 @@
+-- restricted/key_energy_users: enterprise-years with energy_tce >= key_energy_user_tce, plus
+-- energy_tce over the same months of the previous year (同期) and the change against it.
+with key_users as (
+    select * from {{ ref('int_enterprise_year') }}
+    where is_key_energy_user
+),
+
+months as (
+    select * from {{ ref('int_energy_enterprise_month') }}
+),
+
+previous as (
+    select
+        k.uscc,
+        k.year,
+        sum(p.energy_tce) as energy_tce_prev_year
+    from key_users as k
+    inner join months as cur on cur.uscc = k.uscc and cur.year = k.year
+    inner join months as p on p.uscc = k.uscc and p.year = k.year - 1 and p.month = cur.month
+    group by k.uscc, k.year
+)
+
+select
+    {% for c in enterprise_year_columns() %}k.{{ c }},
+    {% endfor -%}
+    p.energy_tce_prev_year,
+    {{ safe_div('k.energy_tce', 'p.energy_tce_prev_year') }} - 1 as energy_change_yoy
+from key_users as k
+left join previous as p on p.uscc = k.uscc and p.year = k.year

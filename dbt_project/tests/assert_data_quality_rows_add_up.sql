@@ -1,0 +1,5 @@
+-- For every ledger file: rows_read = accepted + quarantined + superseded + total_rows.
+select *
+from {{ ref('data_quality') }}
+where rows_read <> accepted + quarantined + superseded + total_rows
+   or accepted < 0

@@ -1,0 +1,101 @@
+"""The Parquet files ingestion writes (docs/design.md): staging partitions, quarantine, the empty
+schema files and the ingest ledger. Every file is written beside its target and renamed into
+place, so a reader never sees half a file and a crash leaves no partial output behind."""
+
+import json
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+import polars as pl
+
+from data_contracts import source_contract
+from data_contracts.quarantine_reasons import REASON_ZH
+from ingestion.rules import polars_type
+
+LINEAGE_SCHEMA = {
+    "source_file": pl.String, "sheet": pl.String, "row_number": pl.Int32,
+    "delivery_seq": pl.Int32, "file_sha256": pl.String,
+}
+QUARANTINE_SCHEMA = {
+    "source": pl.String, "file": pl.String, "sheet": pl.String, "row_number": pl.Int32,
+    "district_code": pl.String, "reason": pl.String, "reason_zh": pl.String, "raw": pl.String,
+    "delivery_seq": pl.Int32, "file_sha256": pl.String,
+}
+LEDGER_SCHEMA = {
+    "source": pl.String, "file": pl.String, "sha256": pl.String, "delivery_seq": pl.Int32,
+    "first_seen_run": pl.String, "rows_read": pl.Int64, "staged": pl.Int64, "quarantined": pl.Int64,
+    "total_rows": pl.Int64, "quarantined_by_reason": pl.String, "sheets_skipped": pl.String,
+    "unknown_columns": pl.String, "duplicate_of": pl.String,
+}
+# Staging partition column per source: the month for energy reports, the year evaluated otherwise.
+PARTITION_COLUMN = {"energy_reports": "period", "mu_evaluations": "eval_year", "carbon_codes": "eval_year"}
+PARTITION_PREFIX = {"energy_reports": "period", "mu_evaluations": "year", "carbon_codes": "year"}
+EMPTY_FILE = "_empty.parquet"
+
+
+def staging_schema(source: str) -> dict[str, pl.DataType]:
+    """Every contract column in contract order with its physical type, then lineage."""
+    schema = {c.name: polars_type(c) for c in source_contract(source).columns}
+    return schema | LINEAGE_SCHEMA
+
+
+def sha16(sha256: str) -> str:
+    return sha256[:16]
+
+
+def partition_dir(warehouse_dir: Path, source: str, value: object) -> Path:
+    return warehouse_dir / "staging" / source / f"{PARTITION_PREFIX[source]}={value}"
+
+
+def quarantine_path(warehouse_dir: Path, source: str, sha256: str) -> Path:
+    return warehouse_dir / "quarantine" / source / f"{sha16(sha256)}.parquet"
+
+
+def _temp_beside(target: Path) -> Path:
+    return target.with_name(f".{target.name}.{os.getpid()}.tmp")
+
+
+def write_frame(frame: pl.DataFrame, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temp = _temp_beside(target)
+    frame.write_parquet(temp, compression="zstd")
+    os.replace(temp, target)
+
+
+def sink_frame(frame: pl.LazyFrame, target: Path) -> None:
+    """Stream a lazy frame into a Parquet file (bounded memory for a large partition)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temp = _temp_beside(target)
+    frame.sink_parquet(temp, compression="zstd")
+    os.replace(temp, target)
+
+
+def ensure_empty_files(warehouse_dir: Path, sources: Iterable[str]) -> None:
+    """Zero-row files with the full schema, so dbt's globs always match (written once)."""
+    for source in sources:
+        for target, schema in ((warehouse_dir / "staging" / source / EMPTY_FILE, staging_schema(source)),
+                               (warehouse_dir / "quarantine" / source / EMPTY_FILE, QUARANTINE_SCHEMA)):
+            if not target.exists():
+                write_frame(pl.DataFrame(schema=schema), target)
+
+
+def whole_file_quarantine(source: str, file: str, sheet: str | None, reason: str, message: str,
+                          delivery_seq: int, sha256: str) -> pl.DataFrame:
+    """The one quarantine row of a file (or sheet) rejected whole; `raw` carries the why."""
+    return pl.DataFrame([{
+        "source": source, "file": file, "sheet": sheet, "row_number": None, "district_code": None,
+        "reason": reason, "reason_zh": REASON_ZH[reason], "raw": json.dumps({"_error": message}, ensure_ascii=False),
+        "delivery_seq": delivery_seq, "file_sha256": sha256,
+    }], schema=QUARANTINE_SCHEMA)
+
+
+def read_ledger(warehouse_dir: Path) -> pl.DataFrame:
+    path = warehouse_dir / "ingest_ledger.parquet"
+    if not path.exists():
+        return pl.DataFrame(schema=LEDGER_SCHEMA)
+    return pl.read_parquet(path).cast(LEDGER_SCHEMA)  # type: ignore[arg-type]
+
+
+def write_ledger(warehouse_dir: Path, ledger: pl.DataFrame) -> None:
+    write_frame(ledger.select(LEDGER_SCHEMA.keys()).cast(LEDGER_SCHEMA), warehouse_dir / "ingest_ledger.parquet")  # type: ignore[arg-type]

@@ -1,0 +1,263 @@
+"""Row rules of the three sources: parse every contract column and give each failing row the
+reason of its first failing check (the order of data_contracts/quarantine_reasons.py).
+
+Rule values come from the contracts (labels, enum forms, parse kinds) and the reference seeds
+(districts, industries, energy types, units, the first reference year); none is typed here.
+"""
+
+import unicodedata
+from dataclasses import dataclass
+from functools import cache
+
+import polars as pl
+
+from data_contracts import Column, source_contract
+from data_contracts.quarantine_reasons import REASON_ORDER
+from data_contracts.reference import load_reference
+from ingestion import values as v
+from ingestion.uscc import is_valid_uscc_expr
+
+REASON = "__reason"
+ABSENT = "__absent__"  # an all-null column standing in for a contract column the file lacks
+TEXT = "__text__"  # prefix of the cleaned text of a numeric column
+NUMBER_KINDS = ("energy_quantity", "money", "measure")
+
+POLARS_TYPES = {
+    "VARCHAR": pl.String, "INTEGER": pl.Int32, "BIGINT": pl.Int64, "DOUBLE": pl.Float64,
+    "BOOLEAN": pl.Boolean, "TIMESTAMP": pl.Datetime("us"), "DATE": pl.Date,
+}
+# District name forms besides the name itself: people write `西湖`, `杭州市西湖区`, `浙江省杭州市西湖区`.
+DISTRICT_PREFIXES = ("杭州市", "杭州", "浙江省杭州市")
+DISTRICT_SUFFIXES = ("区", "县", "市")
+
+
+def polars_type(column: Column) -> pl.DataType:
+    return POLARS_TYPES[column.physical_type.upper()]
+
+
+def _fold(text: str) -> str:
+    """The form lookups compare: as `values.cleaned` then `values.compact` produce it."""
+    return "".join(unicodedata.normalize("NFKC", text).split())
+
+
+@dataclass(frozen=True)
+class Reference:
+    """The reference values the row rules need, as small dictionaries for `replace_strict`."""
+
+    first_year: int
+    district_by_form: dict[str, str]
+    divisions: tuple[str, ...]
+    energy_codes: tuple[str, ...]
+    energy_code_by_name: dict[str, str]
+    energy_dimension: dict[str, str]
+    feedstock_allowed: dict[str, bool]
+    conversion_output_allowed: dict[str, bool]
+    unit_dimension: dict[str, str]  # folded, lower-cased unit -> dimension
+    unit_multiplier: dict[str, float]  # folded, lower-cased unit -> to_canonical as x * m / d
+    unit_divisor: dict[str, float]
+
+
+def _district_forms() -> dict[str, str]:
+    forms: dict[str, str] = {}
+    districts = load_reference("districts").filter(pl.col("kind") != "city")  # the city is no district
+    for code, name in districts.select("district_code", "district_name").iter_rows():
+        short = name[:-1] if name.endswith(DISTRICT_SUFFIXES) and len(name) > 2 else name
+        for form in (code, name, short, *(p + name for p in DISTRICT_PREFIXES)):
+            forms.setdefault(_fold(form), code)
+    return forms
+
+
+def _as_ratio(factor: float) -> tuple[float, float]:
+    """A conversion factor as multiplier / divisor, dividing by an integer where the factor is
+    its exact reciprocal (0.0001 -> 1 / 10000), so decimal quantities convert without binary noise."""
+    if 0 < factor < 1 and abs(1 / factor - round(1 / factor)) < 1e-9:
+        return 1.0, float(round(1 / factor))
+    return factor, 1.0
+
+
+@cache
+def reference() -> Reference:
+    energy = load_reference("energy_types")
+    units = load_reference("units")
+    flag = lambda col: dict(zip(energy["energy_code"], (x.lower() == "true" for x in energy[col])))  # noqa: E731
+    unit_keys = [_fold(u).lower() for u in units["unit"]]
+    factors = [_as_ratio(float(f)) for f in units["to_canonical"]]
+    return Reference(
+        # Periods before the base year of the plan's targets (2020) precede all reference data.
+        first_year=int(load_reference("targets")["base_year"].cast(pl.Int32).min()),
+        district_by_form=_district_forms(),
+        divisions=tuple(load_reference("industries")["division_code"]),
+        energy_codes=tuple(energy["energy_code"]),
+        energy_code_by_name={_fold(n): c for c, n in zip(energy["energy_code"], energy["energy_name"])},
+        energy_dimension=dict(zip(energy["energy_code"], energy["dimension"])),
+        feedstock_allowed=flag("feedstock_allowed"),
+        conversion_output_allowed=flag("conversion_output_allowed"),
+        unit_dimension=dict(zip(unit_keys, units["dimension"])),
+        unit_multiplier=dict(zip(unit_keys, (m for m, _ in factors))),
+        unit_divisor=dict(zip(unit_keys, (d for _, d in factors))),
+    )
+
+
+@dataclass(frozen=True)
+class AsOf:
+    year: int
+    month: int
+
+    @classmethod
+    def parse(cls, text: str) -> "AsOf":
+        year_text, _, month_text = text.partition("-")
+        as_of = cls(int(year_text), int(month_text))
+        if not 1 <= as_of.month <= 12:
+            raise ValueError(f"as_of must be YYYY-MM, got {text!r}")
+        return as_of
+
+
+class Checks:
+    """Failure flags collected while parsing, each under its reason code. The flags become
+    columns of their own, evaluated once after every parsed column exists (a flag refers to
+    those columns rather than parsing a cell again)."""
+
+    def __init__(self) -> None:
+        self.flags: list[tuple[str, pl.Expr]] = []
+
+    def add(self, reason: str, failed: pl.Expr) -> None:
+        if reason not in REASON_ORDER:
+            raise KeyError(f"unknown quarantine reason {reason!r}")
+        self.flags.append((reason, failed.fill_null(False)))
+
+    def flag_columns(self) -> dict[str, pl.Expr]:
+        return {f"__check_{i}": failed for i, (_, failed) in enumerate(self.flags)}
+
+    def reason(self) -> pl.Expr:
+        """The code of the first failing check in the order of quarantine_reasons.py, else null
+        (to be evaluated once `flag_columns` are in the frame)."""
+        columns: dict[str, list[str]] = {}
+        for i, (reason, _) in enumerate(self.flags):
+            columns.setdefault(reason, []).append(f"__check_{i}")
+        ordered = sorted(columns.items(), key=lambda item: REASON_ORDER[item[0]])
+        if not ordered:
+            return pl.lit(None, dtype=pl.String)
+        return pl.coalesce([pl.when(pl.any_horizontal(names)).then(pl.lit(code)) for code, names in ordered])
+
+
+def _once_per_value(raw: pl.Expr, parse, dtype: pl.DataType, if_null: object = None) -> pl.Expr:
+    """`parse` of the cleaned cell, computed once per distinct cell value."""
+    return v.per_unique(raw, lambda cell: parse(v.cleaned(cell)), dtype, if_null)
+
+
+def _parse_column(column: Column, raw: pl.Expr, ref: Reference, as_of: AsOf, checks: Checks) -> dict[str, pl.Expr]:
+    """Output expressions of one contract column, read from its raw cells, and its checks."""
+    kind, dtype = column.parse, polars_type(column)
+    if kind == "uscc":
+        checks.add("invalid_uscc", _once_per_value(
+            raw, lambda t: ~is_valid_uscc_expr(t.str.to_uppercase()), pl.Boolean, if_null=True))
+        return {column.name: _once_per_value(raw, lambda t: t.str.to_uppercase(), pl.String)}
+    if kind == "district":
+        code = _once_per_value(raw, lambda t: v.lookup(v.compact(t), ref.district_by_form, pl.String), pl.String)
+        checks.add("unknown_district", pl.col(column.name).is_null())
+        return {column.name: code}
+    if kind == "industry":
+        # Keep the reported class/group/division without its section letter (`C3011` -> `3011`).
+        code = _once_per_value(
+            raw, lambda t: v.compact(t).str.to_uppercase().str.extract(r"^[A-Z]?(\d{2,4})(?:\.0+)?$", 1), pl.String)
+        checks.add("out_of_scope_industry",
+                   pl.col(column.name).is_null() | ~pl.col("division_code").is_in(ref.divisions))
+        return {column.name: code, "division_code": code.str.slice(0, 2)}
+    if kind in NUMBER_KINDS:
+        text = pl.col(TEXT + column.name)  # cleaned once, before parsing (see parse_rows)
+        value, unparseable = v.number(text)
+        checks.add("unparseable_number", unparseable)
+        if kind == "energy_quantity":
+            checks.add("negative_value", pl.col(column.name) < 0)
+            value = pl.when(v.nothing_reported(text)).then(pl.lit(0.0)).otherwise(value)
+        return {column.name: value}
+    if kind == "month":
+        parts = lambda t: v.month(t, ref.first_year, as_of.year, as_of.month)  # noqa: E731
+        invalid = _once_per_value(raw, lambda t: parts(t)[2], pl.Boolean, if_null=True)
+        checks.add("invalid_period", invalid)
+        return {
+            column.name: _once_per_value(raw, lambda t: pl.when(~parts(t)[2]).then(v.period_text(*parts(t)[:2])), pl.String),
+            "year": pl.when(~invalid).then(_once_per_value(raw, lambda t: parts(t)[0], pl.Int32)),
+            "month": pl.when(~invalid).then(_once_per_value(raw, lambda t: parts(t)[1], pl.Int32)),
+        }
+    if kind == "year":
+        parts = lambda t: v.year(t, ref.first_year, as_of.year)  # noqa: E731
+        invalid = _once_per_value(raw, lambda t: parts(t)[1], pl.Boolean, if_null=True)
+        checks.add("invalid_period", invalid)
+        return {column.name: pl.when(~invalid).then(_once_per_value(raw, lambda t: parts(t)[0], pl.Int32))}
+    if kind == "timestamp":
+        checks.add("invalid_period", _once_per_value(raw, lambda t: v.timestamp(t)[1], pl.Boolean, if_null=False))
+        return {column.name: _once_per_value(raw, lambda t: v.timestamp(t)[0], pl.Datetime("us"))}
+    if kind == "category":
+        forms = {_fold(form): value for form, value in column.enum_forms.items()}
+        checks.add("invalid_category", _once_per_value(raw, lambda t: v.category(t, forms, dtype)[1], pl.Boolean, if_null=False))
+        return {column.name: _once_per_value(raw, lambda t: v.category(t, forms, dtype)[0], dtype)}
+    if kind in ("text", "unit", "energy_code"):
+        return {column.name: v.as_written(raw)}  # the energy rules below resolve code and unit
+    raise ValueError(f"{column.name}: no parser for parse kind {kind!r}")
+
+
+def _energy_identity(raw_for: dict[str, pl.Expr], ref: Reference, checks: Checks) -> dict[str, pl.Expr]:
+    """Energy type and unit (specs/sources.md §1): the code, then the unit it is reported in."""
+    def code_from_text(t: pl.Expr) -> pl.Expr:
+        padded = v.compact(t).str.replace(r"\.0+$", "").str.zfill(2)  # a lost leading zero: `1` is `01`
+        return pl.when(padded.is_in(ref.energy_codes)).then(padded)
+
+    code_given = raw_for["energy_code"].str.strip_chars().str.len_bytes().fill_null(0) > 0
+    by_code = _once_per_value(raw_for["energy_code"], code_from_text, pl.String)
+    by_name = _once_per_value(raw_for["energy_name"],
+                              lambda t: v.lookup(v.compact(t), ref.energy_code_by_name, pl.String), pl.String)
+    unit_key = lambda t: v.compact(t).str.to_lowercase()  # noqa: E731
+    unit = lambda table, dtype: _once_per_value(raw_for["unit"], lambda t: v.lookup(unit_key(t), table, dtype), dtype)  # noqa: E731
+    energy, dimension = pl.col("energy_code"), pl.col("__unit_dimension")
+    consumption, feedstock, output = pl.col("consumption"), pl.col("feedstock"), pl.col("conversion_output")
+    checks.add("unknown_energy_type", energy.is_null())
+    checks.add("unknown_unit", dimension.is_null() | (dimension != v.lookup(energy, ref.energy_dimension, pl.String)))
+    checks.add("feedstock_exceeds_consumption", feedstock > consumption)  # same unit: compare as written
+    checks.add("feedstock_not_allowed", (feedstock > 0) & ~v.lookup(energy, ref.feedstock_allowed, pl.Boolean))
+    checks.add("conversion_output_not_allowed",
+               (output > 0) & ~v.lookup(energy, ref.conversion_output_allowed, pl.Boolean))
+    return {
+        # Identified by code; by exact name only when no code was given.
+        "energy_code": pl.when(code_given).then(by_code).otherwise(by_name),
+        "__unit_multiplier": unit(ref.unit_multiplier, pl.Float64),
+        "__unit_divisor": unit(ref.unit_divisor, pl.Float64),
+        "__unit_dimension": unit(ref.unit_dimension, pl.String),
+    }
+
+
+def _to_canonical_units() -> dict[str, pl.Expr]:
+    # x * multiplier / divisor: 1,234,500 千瓦时 / 10000 gives exactly 123.45, where * 0.0001 would not.
+    return {name: pl.col(name) * pl.col("__unit_multiplier") / pl.col("__unit_divisor")
+            for name in ("consumption", "feedstock", "conversion_output")}
+
+
+
+
+def parse_rows(frame: pl.LazyFrame, source: str, column_for: dict[str, str], as_of: AsOf,
+               ascii_columns: frozenset[str] = frozenset()) -> pl.LazyFrame:
+    """The frame with every contract column parsed (typed as the contract says) and REASON set
+    for rows that fail a check; the raw columns are kept for the quarantine. `column_for` maps
+    contract columns to the frame's raw columns; `ascii_columns` are raw columns whose cells are
+    all ASCII (they skip NFKC)."""
+    contract, ref, checks = source_contract(source), reference(), Checks()
+    raw_name = {c.name: column_for.get(c.name, ABSENT) for c in contract.source_columns}
+    raw_for = {name: pl.col(raw) for name, raw in raw_name.items()}
+    numbers = [c for c in contract.source_columns if c.parse in NUMBER_KINDS]
+    frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias(ABSENT)).with_columns(
+        v.cleaned(raw_for[c.name], fold=raw_name[c.name] not in ascii_columns).alias(TEXT + c.name) for c in numbers)
+    parsed: dict[str, pl.Expr] = {}
+    for column in contract.source_columns:
+        parsed.update(_parse_column(column, raw_for[column.name], ref, as_of, checks))
+    frame = frame.with_columns(**parsed)
+    is_energy = source == "energy_reports"
+    if is_energy:
+        frame = frame.with_columns(**_energy_identity(raw_for, ref, checks))
+    frame = frame.with_columns(**checks.flag_columns()).with_columns(checks.reason().alias(REASON))
+    return frame.with_columns(**_to_canonical_units()) if is_energy else frame
+
+
+def typed_contract_columns(source: str) -> list[pl.Expr]:
+    """The contract's columns, in contract order, cast to its physical types (a derived column
+    no rule produced is a typed null)."""
+    return [pl.col(c.name).cast(polars_type(c)) for c in source_contract(source).columns]

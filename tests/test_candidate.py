@@ -1,0 +1,365 @@
+"""write_candidate and write_table: a tiny DuckDB with every mart, built here from a seeded
+synthetic enterprise_year (the helpers below are shared with test_disclosure and test_gates)."""
+
+from __future__ import annotations
+
+import math
+import random
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pyarrow.parquet as pq
+import pytest
+
+from data_contracts import Column, Contract
+from data_contracts.reference import load_reference
+from warehouse import candidate, parquet_io
+from warehouse.candidate import OPEN_TABLES, PUBLISHED_TABLES, RESTRICTED_TABLES, write_candidate
+from warehouse.parquet_io import FALLBACK_KEYS, read_table, write_table
+
+DISTRICTS = ("330102", "330105", "330106", "330108", "330109")
+DIVISIONS = ("13", "17", "26", "30", "44")
+CITY = "330100"
+MEASURES = ("energy_tce", "energy_tce_net", "co2_direct_t", "co2_indirect_t", "co2_total_t")
+
+
+# --------------------------------------------------------------------------- synthetic marts
+
+
+def make_enterprise_year(seed: int, n: int = 80, years=(2020, 2021, 2022), districts=DISTRICTS,
+                         divisions=DIVISIONS, sigma: float = 1.4, district_weights=None) -> pl.DataFrame:
+    """A plausible restricted enterprise_year: each firm keeps its district and division,
+    energy lognormal (so some cells are dominated), ±10 % a year."""
+    rng = random.Random(seed)
+    rows = []
+    for i in range(n):
+        d, k = rng.choices(districts, weights=district_weights)[0], rng.choice(divisions)
+        base = math.exp(rng.gauss(6.5, sigma))
+        intensity = rng.uniform(0.3, 1.2)
+        for y in years:
+            e = base * rng.uniform(0.9, 1.1)
+            complete = rng.random() > 0.1
+            va = None if rng.random() < 0.1 else e * 0.95 / intensity
+            matched = complete and va is not None and va > 0
+            co2_direct = e * 1.2
+            co2_indirect = e * 0.8
+            rows.append({
+                "uscc": f"91330100MA{i:08d}", "year": y, "enterprise_name": f"企业{i}",
+                "district_code": d, "district_imputed": False, "division_code": k, "industry_code": k + "11",
+                "months_reported": 12 if complete else rng.randint(3, 11), "is_complete": complete,
+                "energy_tce": e, "energy_tce_net": e * 0.95, "co2_direct_t": co2_direct,
+                "co2_indirect_t": co2_indirect, "co2_total_t": co2_direct + co2_indirect,
+                "va_10k_yuan": va, "va_10k_yuan_2020p": va,
+                "energy_intensity": e * 0.95 / va if matched else None,
+                "co2_intensity": (co2_direct + co2_indirect) / va if matched else None,
+                "is_key_energy_user": e >= 1000,
+                "mu_class": rng.choice("ABCD"), "carbon_grade": rng.randint(1, 5), "provisional": False,
+            })
+    return pl.DataFrame(rows, infer_schema_length=None)
+
+
+def _aggregate(ey: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
+    va = pl.col("va_10k_yuan_2020p")
+    matched = pl.col("is_complete") & (va > 0).fill_null(False)
+    g = ey.group_by(keys).agg(
+        pl.col("uscc").n_unique().cast(pl.Int64).alias("enterprise_count"),
+        pl.col("is_key_energy_user").sum().cast(pl.Int64).alias("key_energy_user_count"),
+        *(pl.col(m).sum() for m in MEASURES),
+        pl.when(pl.col("division_code") == "44").then(pl.col("co2_direct_t")).otherwise(0.0).sum()
+        .alias("co2_direct_division44_t"),
+        va.filter(matched).sum().alias("va_10k_yuan_2020p"),
+        pl.col("energy_tce_net").filter(matched).sum().alias("_e_m"),
+        pl.col("co2_total_t").filter(matched).sum().alias("_c_m"),
+        pl.col("energy_tce").filter(matched).sum().alias("_e_all_m"),
+        pl.col("provisional").any().alias("provisional"),
+    )
+    g = g.with_columns(
+        pl.when(pl.col("va_10k_yuan_2020p") > 0).then(pl.col("_e_m") / pl.col("va_10k_yuan_2020p")).alias("energy_intensity"),
+        pl.when(pl.col("va_10k_yuan_2020p") > 0).then(pl.col("_c_m") / pl.col("va_10k_yuan_2020p")).alias("co2_intensity"),
+        (pl.col("_e_all_m") / pl.col("energy_tce")).alias("matched_energy_share"),
+        pl.lit(0.3).alias("coal_share"), pl.lit(0.4).alias("electricity_share"),
+    ).drop("_e_m", "_c_m", "_e_all_m")
+    group = [k for k in keys if k != "year"] or ["_all"]
+    g = g.with_columns(pl.lit(1).alias("_all"))
+    base = g.filter(pl.col("year") == 2020).select(
+        *group, pl.col("energy_intensity").alias("_e20"), pl.col("co2_intensity").alias("_c20"))
+    g = g.join(base, on=group, how="left").with_columns(
+        (pl.col("energy_intensity") / pl.col("_e20") - 1).alias("energy_intensity_change_vs_2020"),
+        (pl.col("co2_intensity") / pl.col("_c20") - 1).alias("co2_intensity_change_vs_2020"),
+    ).drop("_e20", "_c20", "_all")
+    measures = ["enterprise_count", "key_energy_user_count", *MEASURES, "co2_direct_division44_t",
+                "va_10k_yuan_2020p", "energy_intensity", "co2_intensity", "energy_intensity_change_vs_2020",
+                "co2_intensity_change_vs_2020", "matched_energy_share", "coal_share", "electricity_share",
+                "provisional"]
+    return g.select(*keys, *measures)
+
+
+def _names(df: pl.DataFrame) -> pl.DataFrame:
+    if "district_code" in df.columns:
+        d = load_reference("districts").select("district_code", "district_name")
+        df = df.join(d, on="district_code", how="left")
+    if "division_code" in df.columns:
+        k = load_reference("industries").select(
+            "division_code", "division_name", pl.col("key_group"), (pl.col("high_energy") == "true").alias("high_energy"))
+        df = df.join(k, on="division_code", how="left")
+    return df
+
+
+def aggregate_groups(ey: pl.DataFrame, names: bool = True) -> dict[str, pl.DataFrame]:
+    """The four group marts (unsuppressed) from an enterprise_year frame."""
+    out = {
+        "city_year": _aggregate(ey, ["year"]),
+        "district_year": _aggregate(ey, ["district_code", "year"]),
+        "district_industry_year": _aggregate(ey, ["district_code", "division_code", "year"]),
+        "city_industry_year": _aggregate(ey, ["division_code", "year"]),
+    }
+    if names:
+        order = {
+            "district_year": ["district_code", "district_name", "year"],
+            "district_industry_year": ["district_code", "district_name", "division_code", "division_name",
+                                       "key_group", "high_energy", "year"],
+            "city_industry_year": ["division_code", "division_name", "key_group", "high_energy", "year"],
+        }
+        for t, first in order.items():
+            df = _names(out[t])
+            out[t] = df.select(*first, *[c for c in df.columns if c not in first])
+    return out
+
+
+def _target_progress(groups: dict[str, pl.DataFrame]) -> pl.DataFrame:
+    rows = []
+    for indicator, target in (("energy_intensity", -0.18), ("co2_intensity", -0.20)):
+        scopes = [(CITY, "杭州市", groups["city_year"].with_columns(pl.lit(CITY).alias("district_code")))]
+        dy = groups["district_year"]
+        for d in sorted(set(dy["district_code"])):
+            scopes.append((d, dy.filter(pl.col("district_code") == d)["district_name"][0],
+                           dy.filter(pl.col("district_code") == d)))
+        for code, name, df in scopes:
+            vals = {r["year"]: r[indicator] for r in df.iter_rows(named=True)}
+            base = vals.get(2020)
+            if base is None:
+                continue
+            for y in sorted(vals):
+                path = (1 + target) ** ((y - 2020) / 5) - 1
+                change = None if vals[y] is None else vals[y] / base - 1
+                status = None if change is None else ("on_track" if change <= path else
+                                                      "at_risk" if change <= path + 0.02 else "behind")
+                rows.append({"scope_code": code, "scope_name": name, "indicator": indicator, "year": y,
+                             "base_value": base, "actual_value": vals[y], "actual_change": change,
+                             "target_change": target, "target_year": 2025, "path_change": path,
+                             "status": status, "status_basis": "own_target" if code == CITY else "city_target",
+                             "provisional": False})
+    return pl.DataFrame(rows, infer_schema_length=None)
+
+
+def synthetic_marts(seed: int = 7, n: int = 80) -> dict[str, pl.DataFrame]:
+    """Every mart of the working DuckDB, unsuppressed, consistent with each other."""
+    ey = make_enterprise_year(seed, n)
+    groups = aggregate_groups(ey)
+    prev = ey.select("uscc", (pl.col("year") + 1).alias("year"), pl.col("energy_tce").alias("energy_tce_prev_year"))
+    keu = ey.filter("is_key_energy_user").join(prev, on=["uscc", "year"], how="left").with_columns(
+        (pl.col("energy_tce") / pl.col("energy_tce_prev_year") - 1).alias("energy_change_yoy"))
+    hcle = keu.filter((pl.col("mu_class") == "D") | (pl.col("carbon_grade") == 5)).select(
+        "uscc", "enterprise_name", "district_code", "division_code", "year", "energy_tce", "mu_class", "carbon_grade",
+        pl.concat_str(pl.when(pl.col("mu_class") == "D").then(pl.lit("mu_class_D")),
+                      pl.when(pl.col("carbon_grade") == 5).then(pl.lit("carbon_grade_5")),
+                      separator=";", ignore_nulls=True).alias("reasons"))
+    recon = ey.select("uscc", "year", pl.lit("energy_equiv_vs_mu").alias("check"), pl.col("energy_tce").alias("value"),
+                      (pl.col("energy_tce") * 1.01).alias("reference_value"),
+                      pl.lit(0.0099).alias("relative_difference"), pl.lit(False).alias("flagged"))
+    quarantine = pl.DataFrame({
+        "source": ["energy_reports"], "file": ["energy_reports/a.csv"], "sheet": [None], "row_number": [5],
+        "district_code": ["330199"], "reason": ["unknown_district"], "reason_zh": ["行政区划不存在"],
+        "raw": ['{"行政区划代码": "330199"}']},
+        schema_overrides={"sheet": pl.String, "row_number": pl.Int32})
+    dq = pl.DataFrame({"source": ["energy_reports"], "file": ["energy_reports/a.csv"], "sha256": ["ab" * 32],
+                       "delivery_seq": [1], "rows_read": [100], "accepted": [99], "quarantined": [1],
+                       "superseded": [0], "total_rows": [0]})
+    carbon = ey.group_by("district_code", "division_code", "year", "carbon_grade").agg(
+        pl.len().cast(pl.Int64).alias("enterprise_count"))
+    mu = ey.group_by("district_code", "year", "mu_class").agg(pl.len().cast(pl.Int64).alias("enterprise_count"))
+    return {
+        **groups,
+        "target_progress": _target_progress(groups),
+        "carbon_grade_distribution": carbon,
+        "mu_class_distribution": mu,
+        "enterprise_year": ey,
+        "key_energy_users": keu,
+        "high_consumption_low_efficiency": hcle,
+        "source_reconciliation": recon,
+        "quarantine": quarantine,
+        "data_quality": dq,
+    }
+
+
+def build_duckdb(path: Path, marts: dict[str, pl.DataFrame]) -> Path:
+    con = duckdb.connect(str(path), config={"memory_limit": "512MB", "threads": 1})
+    try:
+        for name, df in marts.items():
+            con.register("_src", df.to_arrow())
+            con.execute(f'create or replace table main."{name}" as select * from _src')
+            con.unregister("_src")
+    finally:
+        con.close()
+    return path
+
+
+# --------------------------------------------------------------------------- test contracts
+
+_PHYSICAL = {pl.String: "VARCHAR", pl.Int64: "BIGINT", pl.Int32: "INTEGER", pl.Float64: "DOUBLE",
+             pl.Boolean: "BOOLEAN"}
+
+
+def contract_from_frame(table: str, df: pl.DataFrame) -> Contract:
+    """A table contract as the data_contracts view would give it: the frame's columns, key
+    columns required and primary."""
+    keys = FALLBACK_KEYS[table]
+    cols = tuple(
+        Column(name=c, label_zh=f"{c}（中文）", description=f"{c} of {table}", logical_type="string",
+               physical_type=_PHYSICAL.get(t.base_type(), "VARCHAR"), required=c in keys and table != "quarantine",
+               unit="tce" if c.endswith("_tce") else None, primary_key=c in keys and table != "quarantine")
+        for c, t in df.schema.items()
+    )
+    return Contract(id=f"hzcarbon.table.{table}", name=table, label_zh=table, purpose="test", columns=cols, custom={})
+
+
+def published_contracts(marts: dict[str, pl.DataFrame]) -> dict[str, Contract]:
+    """Contracts matching what write_candidate publishes for these marts."""
+    from warehouse.disclosure import apply_disclosure_control
+
+    opened = apply_disclosure_control({t: marts[t] for t in OPEN_TABLES}, marts["enterprise_year"],
+                                      {"sdc_min_count": 3, "sdc_dominance_n": 2, "sdc_dominance_share": 0.85})
+    return {t: contract_from_frame(t, opened[t] if t in OPEN_TABLES else marts[t]) for t in PUBLISHED_TABLES}
+
+
+@pytest.fixture(scope="module")
+def marts() -> dict[str, pl.DataFrame]:
+    return synthetic_marts()
+
+
+@pytest.fixture(scope="module")
+def contracts(marts) -> dict[str, Contract]:
+    return published_contracts(marts)
+
+
+@pytest.fixture(autouse=True)
+def _hermetic_contracts(monkeypatch, contracts):
+    """Tests never depend on the contract files being written in parallel."""
+    monkeypatch.setattr(parquet_io, "lookup_contract", lambda t: contracts.get(t))
+    monkeypatch.setattr(parquet_io, "contract_version", lambda t: "0.0.test")
+
+
+@pytest.fixture(scope="module")
+def db(tmp_path_factory, marts) -> Path:
+    return build_duckdb(tmp_path_factory.mktemp("wh") / "hzcarbon.duckdb", marts)
+
+
+# --------------------------------------------------------------------------- tests
+
+
+def test_write_candidate_layout_and_suppression(db, tmp_path):
+    cand = tmp_path / "candidate"
+    (cand / "stale").mkdir(parents=True)
+    (cand / "stale" / "old.parquet").write_bytes(b"x")
+    paths = write_candidate(db, cand, {})
+    assert set(paths) == set(PUBLISHED_TABLES)
+    assert not (cand / "stale").exists(), "candidate_dir is wiped first"
+    for t in OPEN_TABLES:
+        assert paths[t] == cand / "open" / f"{t}.parquet" and paths[t].exists()
+    for t in RESTRICTED_TABLES:
+        assert paths[t] == cand / "restricted" / f"{t}.parquet" and paths[t].exists()
+    diy = read_table(paths["district_industry_year"])
+    assert diy["suppressed"].sum() > 0
+    hidden = diy.filter("suppressed")
+    assert hidden["energy_tce"].null_count() == hidden.height
+    assert hidden["enterprise_count"].null_count() == 0
+    assert set(hidden["suppression_reason"]) <= {"count", "dominance", "secondary"}
+    assert "suppressed" not in read_table(paths["city_year"]).columns
+    assert "suppressed" in read_table(paths["target_progress"]).columns
+    # restricted tables are the marts as they are
+    assert read_table(paths["enterprise_year"]).height == 80 * 3
+
+
+def test_write_candidate_is_deterministic(db, tmp_path):
+    a = write_candidate(db, tmp_path / "a", {})
+    b = write_candidate(db, tmp_path / "b", {})
+    for t in PUBLISHED_TABLES:
+        assert a[t].read_bytes() == b[t].read_bytes(), t
+
+
+def test_write_candidate_uses_params(db, tmp_path):
+    loose = write_candidate(db, tmp_path / "loose", {"sdc_min_count": 1, "sdc_dominance_share": 1.0})
+    strict = write_candidate(db, tmp_path / "strict", {"sdc_min_count": 10})
+    n_loose = read_table(loose["district_industry_year"])["suppressed"].sum()
+    n_strict = read_table(strict["district_industry_year"])["suppressed"].sum()
+    assert n_loose < n_strict
+    assert read_table(strict["district_year"])["suppressed"].sum() >= read_table(loose["district_year"])["suppressed"].sum()
+
+
+def test_fault_injection_district_total(db, tmp_path, marts):
+    good = read_table(write_candidate(db, tmp_path / "good", {})["district_year"])
+    bad = read_table(write_candidate(db, tmp_path / "bad", {"fault_injection": "district_total"})["district_year"])
+    diff = good.join(bad, on=["district_code", "year"], suffix="_bad").filter(
+        pl.col("energy_tce") != pl.col("energy_tce_bad"))
+    assert diff.height == 1
+    row = diff.row(0, named=True)
+    assert row["energy_tce_bad"] == pytest.approx(row["energy_tce"] * 1.01)
+    first = good.filter(pl.col("energy_tce").is_not_null()).sort("district_code", "year").row(0, named=True)
+    assert (row["district_code"], row["year"]) == (first["district_code"], first["year"])
+    with pytest.raises(ValueError, match="unknown fault_injection"):
+        write_candidate(db, tmp_path / "typo", {"fault_injection": "district_totl"})
+
+
+def test_write_candidate_names_missing_mart(tmp_path, marts):
+    db = build_duckdb(tmp_path / "partial.duckdb", {t: marts[t] for t in ("city_year", "enterprise_year")})
+    with pytest.raises(LookupError, match="district_year"):
+        write_candidate(db, tmp_path / "c", {})
+
+
+# --------------------------------------------------------------------------- write_table
+
+
+def test_write_table_deterministic_bytes_and_metadata(tmp_path, marts, contracts):
+    df = marts["district_year"]
+    a = write_table(df, tmp_path / "a.parquet", "district_year")
+    b = write_table(df.sample(fraction=1.0, shuffle=True, seed=3), tmp_path / "b.parquet", "district_year")
+    c = write_table(df, tmp_path / "c.parquet", "district_year")
+    assert a.read_bytes() == c.read_bytes()
+    assert a.read_bytes() == b.read_bytes(), "row order of the input does not matter"
+    schema = pq.read_schema(a)
+    meta = schema.metadata
+    assert meta[b"hzcarbon.contract_id"] == b"hzcarbon.table.district_year"
+    assert meta[b"hzcarbon.contract_version"] == b"0.0.test"
+    assert not any(b"time" in k.lower() for k in meta)
+    f = schema.field("energy_tce")
+    assert f.metadata[b"description"] == b"energy_tce of district_year"
+    assert f.metadata[b"label_zh"].decode() == "energy_tce（中文）"
+    assert f.metadata[b"unit"] == b"tce"
+    md = pq.ParquetFile(a).metadata
+    assert md.row_group(0).column(0).compression == "ZSTD"
+    back = read_table(a)
+    assert back["district_code"].dtype == pl.String
+    assert back.select("district_code", "year").rows() == sorted(df.select("district_code", "year").rows())
+
+
+def test_write_table_casts_to_contract_types(tmp_path):
+    contract = Contract(
+        id="t", name="city_year", label_zh="", purpose="", custom={},
+        columns=(Column("year", "年份", "year", "integer", "INTEGER", required=True, primary_key=True),
+                 Column("energy_tce", "能耗", "e", "number", "DOUBLE")))
+    df = pl.DataFrame({"energy_tce": [1, 2], "year": [2021, 2020]})  # int64s, out of contract order
+    p = write_table(df, tmp_path / "x.parquet", "city_year", contract=contract, version="1.0.0")
+    schema = pq.read_schema(p)
+    assert schema.names == ["year", "energy_tce"]
+    assert str(schema.field("year").type) == "int32" and str(schema.field("energy_tce").type) == "double"
+    assert read_table(p)["year"].to_list() == [2020, 2021]
+
+
+def test_write_table_without_contract_keeps_codes_as_text(tmp_path, monkeypatch):
+    monkeypatch.setattr(parquet_io, "lookup_contract", lambda t: None)
+    df = pl.DataFrame({"district_code": ["330102", "330105"], "year": [2021, 2020], "x": [0.5, None]})
+    p = write_table(df, tmp_path / "d.parquet", "district_year")
+    back = read_table(p)
+    assert back["district_code"].to_list() == ["330102", "330105"]
+    assert b"hzcarbon.contract_id" not in pq.read_schema(p).metadata

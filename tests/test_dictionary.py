@@ -1,0 +1,172 @@
+"""Table contracts (columns exactly as specs/outputs.md) and the generated data dictionary."""
+
+import re
+
+import pytest
+import yaml
+from open_data_contract_standard.model import OpenDataContractStandard
+
+import data_contracts
+from data_contracts import published_tables, table_contract
+from data_contracts.dictionary import confidence_notes, render_dictionary
+from data_contracts.model import CONTRACTS_DIR, all_contracts, source_contract
+
+# Written out from specs/outputs.md ("Published tables"), on purpose not derived from the contracts.
+CITY_MEASURES = [
+    "enterprise_count", "key_energy_user_count", "energy_tce", "energy_tce_net", "co2_direct_t",
+    "co2_indirect_t", "co2_total_t", "co2_direct_division44_t", "va_10k_yuan_2020p", "energy_intensity",
+    "co2_intensity", "energy_intensity_change_vs_2020", "co2_intensity_change_vs_2020",
+    "matched_energy_share", "coal_share", "electricity_share", "provisional",
+]
+ENTERPRISE_YEAR = [
+    "uscc", "year", "enterprise_name", "district_code", "district_imputed", "division_code", "industry_code",
+    "key_group", "high_energy", "months_reported", "is_complete", "energy_tce", "feedstock_tce",
+    "conversion_output_tce", "energy_tce_net", "energy_tce_equiv", "electricity_10k_kwh", "co2_direct_t",
+    "co2_indirect_t", "co2_total_t", "va_10k_yuan", "va_source", "va_10k_yuan_2020p", "energy_intensity",
+    "co2_intensity", "is_key_energy_user", "mu_scale", "mu_score", "mu_class", "mu_class_source",
+    "mu_score_recomputed", "mu_class_recomputed", "carbon_value", "carbon_level", "carbon_grade",
+    "carbon_grade_source", "carbon_k_recomputed", "carbon_grade_recomputed", "factor_set", "mu_rule_set",
+    "carbon_rule_set", "provisional",
+]
+SUPP = ["suppressed", "suppression_reason"]
+EXPECTED = {
+    "city_year": ["year", *CITY_MEASURES],
+    "district_year": ["district_code", "district_name", "year", *CITY_MEASURES, *SUPP],
+    "district_industry_year": ["district_code", "district_name", "division_code", "division_name", "key_group",
+                               "high_energy", "year", *CITY_MEASURES, *SUPP],
+    "city_industry_year": ["division_code", "division_name", "key_group", "high_energy", "year",
+                           *CITY_MEASURES, *SUPP],
+    "target_progress": ["scope_code", "scope_name", "indicator", "year", "base_value", "actual_value",
+                        "actual_change", "target_change", "target_year", "path_change", "status", "status_basis",
+                        "suppressed", "provisional"],
+    "carbon_grade_distribution": ["district_code", "division_code", "year", "carbon_grade", "enterprise_count",
+                                  *SUPP],
+    "mu_class_distribution": ["district_code", "year", "mu_class", "enterprise_count", *SUPP],
+    "enterprise_year": ENTERPRISE_YEAR,
+    "key_energy_users": [*ENTERPRISE_YEAR, "energy_tce_prev_year", "energy_change_yoy"],
+    "high_consumption_low_efficiency": ["uscc", "enterprise_name", "district_code", "division_code", "year",
+                                        "energy_tce", "mu_class", "carbon_grade", "reasons"],
+    "source_reconciliation": ["uscc", "year", "check", "value", "reference_value", "relative_difference", "flagged"],
+    "quarantine": ["source", "file", "sheet", "row_number", "district_code", "reason", "reason_zh", "raw"],
+    "data_quality": ["source", "file", "sha256", "delivery_seq", "rows_read", "accepted", "quarantined",
+                     "superseded", "total_rows", "quarantined_by_reason", "sheets_skipped", "unknown_columns"],
+}
+KEYS = {
+    "city_year": ["year"], "district_year": ["district_code", "year"],
+    "district_industry_year": ["district_code", "division_code", "year"],
+    "city_industry_year": ["division_code", "year"], "target_progress": ["scope_code", "indicator", "year"],
+    "carbon_grade_distribution": ["district_code", "division_code", "year", "carbon_grade"],
+    "mu_class_distribution": ["district_code", "year", "mu_class"],
+    "enterprise_year": ["uscc", "year"], "key_energy_users": ["uscc", "year"],
+    "high_consumption_low_efficiency": ["uscc", "year"], "source_reconciliation": ["uscc", "year", "check"],
+    "quarantine": ["source", "file", "sheet", "row_number"], "data_quality": ["source", "file", "sha256"],
+}
+OPEN = ["city_year", "district_year", "district_industry_year", "city_industry_year", "target_progress",
+        "carbon_grade_distribution", "mu_class_distribution"]
+EXTRACT = {"enterprise_year", "key_energy_users", "high_consumption_low_efficiency", "quarantine",
+           "district_year", "district_industry_year"}
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def test_published_tables_match_the_contract_files():
+    assert published_tables() == list(EXPECTED)
+    assert data_contracts.published_tables() == list(EXPECTED)
+    files = sorted(p.stem.removeprefix("table_") for p in CONTRACTS_DIR.glob("table_*.yaml"))
+    assert files == sorted(EXPECTED)
+
+
+@pytest.mark.parametrize("table", list(EXPECTED))
+def test_contract_columns_equal_outputs_md(table):
+    c = table_contract(table)
+    assert c.name == table
+    assert c.column_names == EXPECTED[table]
+    assert c.primary_key == KEYS[table]
+    assert c.layer == ("open" if table in OPEN else "restricted")
+    assert c.district_extract is (table in EXTRACT)
+    assert c.grain and c.purpose and c.limitations
+
+
+@pytest.mark.parametrize("table", list(EXPECTED))
+def test_every_column_is_described_and_typed(table):
+    for col in table_contract(table).columns:
+        assert CJK.search(col.label_zh), (table, col.name)
+        assert len(col.description) > 10, (table, col.name)
+        assert col.source, (table, col.name)
+        assert col.physical_type in {"VARCHAR", "BIGINT", "INTEGER", "DOUBLE", "BOOLEAN"}, (table, col.name)
+        expected_logical = {"VARCHAR": "string", "BIGINT": "integer", "INTEGER": "integer",
+                            "DOUBLE": "number", "BOOLEAN": "boolean"}[col.physical_type]
+        assert col.logical_type == expected_logical, (table, col.name)
+        if col.name.endswith("_code") or col.name == "uscc":
+            assert col.physical_type == "VARCHAR", (table, col.name)
+        if col.name.endswith("_count"):
+            assert col.physical_type == "BIGINT", (table, col.name)
+        if col.name in ("year", "target_year"):
+            assert col.physical_type == "INTEGER", (table, col.name)
+        if col.physical_type == "DOUBLE" and col.name not in ("value", "reference_value"):
+            assert col.unit, (table, col.name)
+        if col.primary_key and not (table == "quarantine" and col.name in ("sheet", "row_number")):
+            assert col.required, (table, col.name)
+
+
+def test_contract_files_are_valid_odcs_and_shared_fields_merge():
+    for p in sorted(CONTRACTS_DIR.glob("*.yaml")):
+        OpenDataContractStandard.from_file(str(p))
+    # no property or customProperty lost to a YAML flow-style comma
+    for p in sorted(CONTRACTS_DIR.glob("table_*.yaml")) + [CONTRACTS_DIR / "_fields.yaml"]:
+        doc = yaml.safe_load(p.read_text(encoding="utf-8"))
+        for prop in doc["schema"][0]["properties"]:
+            assert all(v is not None for v in prop.values()), (p.name, prop)
+            for cp in prop.get("customProperties") or []:
+                assert set(cp) == {"property", "value"} and cp["value"] is not None, (p.name, cp)
+    # a measure declared once in _fields.yaml reaches every table that lists it
+    for t in ("city_year", "district_year", "district_industry_year", "city_industry_year", "enterprise_year"):
+        col = table_contract(t).column("co2_total_t")
+        assert col.label_zh == "二氧化碳排放总量" and col.unit.startswith("吨二氧化碳")
+    # a table override wins over the shared definition
+    assert table_contract("carbon_grade_distribution").column("enterprise_count").description.startswith(
+        "Number of enterprise-years of the cell with that grade")
+    # _fields.yaml is not a contract; the source contracts still load as before
+    assert all(c.name != "fields" for c in all_contracts())
+    assert len(all_contracts()) == 3 + len(EXPECTED)
+    assert source_contract("energy_reports").layer is None
+
+
+def test_dictionary_lists_every_column_with_its_chinese_label():
+    md = render_dictionary()
+    for t, cols in EXPECTED.items():
+        c = table_contract(t)
+        assert f"### `{t}` — {c.label_zh}" in md
+        section = md.split(f"### `{t}` — ")[1].split("\n### ")[0]
+        for name in cols:
+            label = c.column(name).label_zh
+            assert re.search(rf"^\| {re.escape(label)} \| `{name}` \|", section, re.M), (t, name)
+        assert f"Layer: **{c.layer}**" in section
+
+
+def test_dictionary_states_the_limitations():
+    md = render_dictionary()
+    assert "process emissions" in md and "energy activity only" in md
+    assert "1000 tce" in md and "10,000 tce" in md
+    assert "黄岩区" in md and "2022" in md and "placeholder" in md
+    assert "producer price index" in md and "proxy" in md
+    # and per table, in the contract limitations
+    for t in ("city_year", "enterprise_year"):
+        lim = table_contract(t).limitations
+        assert "process emissions" in lim and "10,000 tce" in lim and "PPI" in lim
+    assert "黄岩区 2022" in table_contract("enterprise_year").limitations
+
+
+def test_dictionary_reference_confidence_section():
+    md = render_dictionary()
+    ref = md.split("## Reference values and their confidence")[1]
+    for f in ("mu_rules.csv", "deflators.csv", "emission_factors.csv", "power_equivalent.csv"):
+        assert f"### `{f}`" in ref
+    assert "confidence **low**" in ref  # the 亩均 benchmarks
+    notes = confidence_notes()
+    assert any(n["file"] == "mu_rules.csv" and n["confidence"] == "low" and "黄岩区" in n["source"] for n in notes)
+    assert any(n["file"] == "deflators.csv" and "proxy" in n["source"] for n in notes)
+    assert "## Reference values" not in render_dictionary(reference_notes=False)
+
+
+def test_dictionary_is_deterministic():
+    assert render_dictionary() == render_dictionary()

@@ -1,0 +1,125 @@
+"""The candidate release: the marts of the working DuckDB, after disclosure control, as
+deterministic Parquet under ``<candidate_dir>/{open,restricted}/<table>.parquet``.
+
+The quality gates (``warehouse.gates``) judge this directory; ``warehouse.release.publish``
+turns it into a release only when they all pass.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import polars as pl
+
+from warehouse.disclosure import apply_disclosure_control
+from warehouse.parquet_io import write_table
+
+OPEN_TABLES = (
+    "city_year", "district_year", "district_industry_year", "city_industry_year",
+    "target_progress", "carbon_grade_distribution", "mu_class_distribution",
+)
+RESTRICTED_TABLES = (
+    "enterprise_year", "key_energy_users", "high_consumption_low_efficiency",
+    "source_reconciliation", "quarantine", "data_quality",
+)
+LAYERS: dict[str, tuple[str, ...]] = {"open": OPEN_TABLES, "restricted": RESTRICTED_TABLES}
+PUBLISHED_TABLES = OPEN_TABLES + RESTRICTED_TABLES
+
+DEFAULT_MEMORY_LIMIT = "1GB"
+DEFAULT_THREADS = 2
+
+# TEST-ONLY fault injection (params["fault_injection"]). Never set it in production settings:
+#   "district_total" — the first published district_year row (key order, energy_tce not null)
+#                      gets energy_tce × 1.01 in the candidate, so `totals_across_levels` fails.
+FAULTS = ("district_total",)
+
+
+def effective_params(params: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The thresholds of reference/thresholds.csv by name, overridden by ``params``."""
+    from data_contracts.reference import thresholds
+
+    return {**thresholds(), **(params or {})}
+
+
+def table_path(candidate_dir: Path, table: str) -> Path:
+    layer = "open" if table in OPEN_TABLES else "restricted"
+    return Path(candidate_dir) / layer / f"{table}.parquet"
+
+
+def connect_read_only(db_path: Path, params: Mapping[str, Any]) -> duckdb.DuckDBPyConnection:
+    """Read-only connection with memory_limit and threads always set
+    (params ``duckdb_memory_limit``, ``duckdb_threads``)."""
+    return duckdb.connect(
+        str(db_path),
+        read_only=True,
+        config={
+            "memory_limit": str(params.get("duckdb_memory_limit") or DEFAULT_MEMORY_LIMIT),
+            "threads": int(params.get("duckdb_threads") or DEFAULT_THREADS),
+        },
+    )
+
+
+def read_marts(db_path: Path, params: Mapping[str, Any], tables=PUBLISHED_TABLES) -> dict[str, pl.DataFrame]:
+    with connect_read_only(db_path, params) as con:
+        present = {
+            r[0]
+            for r in con.execute(
+                "select table_name from information_schema.tables where table_schema = 'main'"
+            ).fetchall()
+        }
+        missing = [t for t in tables if t not in present]
+        if missing:
+            raise LookupError(f"{db_path}: mart(s) missing from schema main: {', '.join(missing)}")
+        return {t: con.sql(f'select * from main."{t}"').pl() for t in tables}
+
+
+def inject_fault(open_tables: dict[str, pl.DataFrame], fault: str | None) -> dict[str, pl.DataFrame]:
+    """TEST-ONLY. Apply ``fault`` (see FAULTS) to the open tables after disclosure control."""
+    if fault in (None, "", "none"):
+        return open_tables
+    if fault not in FAULTS:
+        raise ValueError(f"unknown fault_injection {fault!r}; known: {', '.join(FAULTS)}")
+    dy = open_tables["district_year"].with_row_index("_row")
+    first = (
+        dy.filter(pl.col("energy_tce").is_not_null())
+        .sort("district_code", "year", nulls_last=True)
+        .head(1)["_row"]
+    )
+    if first.is_empty():
+        raise ValueError("fault_injection district_total: no published district_year row")
+    dy = dy.with_columns(
+        pl.when(pl.col("_row") == first[0])
+        .then(pl.col("energy_tce") * 1.01)
+        .otherwise(pl.col("energy_tce"))
+        .alias("energy_tce")
+    ).drop("_row")
+    return {**open_tables, "district_year": dy}
+
+
+def write_candidate(db_path: Path, candidate_dir: Path, params: Mapping[str, Any] | None = None) -> dict[str, Path]:
+    """Read every mart of the working DuckDB (read-only), apply disclosure control to the open
+    ones and write the candidate release; ``candidate_dir`` is wiped first.
+
+    ``params``: thresholds by name (defaults: reference/thresholds.csv), ``duckdb_memory_limit``,
+    ``duckdb_threads``, and ``fault_injection`` (TEST-ONLY, see FAULTS).
+    Returns {table name: Parquet path}."""
+    params = effective_params(params)
+    candidate_dir = Path(candidate_dir)
+    marts = read_marts(Path(db_path), params)
+
+    open_tables = apply_disclosure_control(
+        {t: marts[t] for t in OPEN_TABLES}, marts["enterprise_year"], params
+    )
+    open_tables = inject_fault(open_tables, params.get("fault_injection"))
+
+    if candidate_dir.exists():
+        shutil.rmtree(candidate_dir)
+    paths: dict[str, Path] = {}
+    for table in PUBLISHED_TABLES:
+        df = open_tables[table] if table in OPEN_TABLES else marts[table]
+        paths[table] = write_table(df, table_path(candidate_dir, table), table)
+    return paths

@@ -1,0 +1,625 @@
+"""Statistical disclosure control of the open tables (specs/indicators.md, "Statistical
+disclosure control" and "Target progress").
+
+Everything here is a pure function on polars frames: the marts come in with unsuppressed values,
+the open tables go out with ``suppressed`` / ``suppression_reason`` and the protected values
+nulled. The group tables are small (a few thousand cells), so the secondary suppression is a
+plain Python loop over the relations, written to be read next to the spec.
+
+Vocabulary
+- *cell*: one row of district_industry_year, district_year or city_industry_year.
+- *relation*: a published total and the cells that add up to it (see ``build_relations``).
+- city_year is never suppressed; a relation whose total is city_year never suppresses it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import polars as pl
+
+# Cell keys of the tables that take part in the relations (codes first, then year).
+CELL_KEYS: dict[str, tuple[str, ...]] = {
+    "district_industry_year": ("district_code", "division_code", "year"),
+    "district_year": ("district_code", "year"),
+    "city_industry_year": ("division_code", "year"),
+    "city_year": ("year",),
+}
+# Tables under the primary + secondary rules (city_year is not subject to disclosure control).
+SDC_GROUP_TABLES = ("district_industry_year", "district_year", "city_industry_year")
+# Frequency tables: the key, and the group within which secondary suppression works.
+FREQUENCY_TABLES: dict[str, tuple[str, ...]] = {
+    "carbon_grade_distribution": ("district_code", "division_code", "year", "carbon_grade"),
+    "mu_class_distribution": ("district_code", "year", "mu_class"),
+}
+FREQUENCY_GROUP = ("district_code", "year")
+OPEN_TABLES = (
+    "city_year", "district_year", "district_industry_year", "city_industry_year",
+    "target_progress", "carbon_grade_distribution", "mu_class_distribution",
+)
+# Columns a suppressed cell keeps besides its keys (specs: keys, enterprise_count, provisional).
+KEPT_WHEN_SUPPRESSED = ("year", "enterprise_count")
+TARGET_NULLED = ("base_value", "actual_value", "actual_change", "status")
+REASON_COUNT, REASON_DOMINANCE, REASON_SECONDARY = "count", "dominance", "secondary"
+
+
+@dataclass(frozen=True)
+class SdcParams:
+    min_count: int = 3
+    dominance_n: int = 2
+    dominance_share: float = 0.85
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any] | None) -> SdcParams:
+        """From the thresholds by name (sdc_min_count, sdc_dominance_n, sdc_dominance_share);
+        missing names fall back to reference/thresholds.csv."""
+        merged: dict[str, Any] = {}
+        if params is None or not all(
+            k in params for k in ("sdc_min_count", "sdc_dominance_n", "sdc_dominance_share")
+        ):
+            from data_contracts.reference import thresholds
+
+            merged.update(thresholds())
+        merged.update(params or {})
+        return cls(
+            min_count=int(merged["sdc_min_count"]),
+            dominance_n=int(merged["sdc_dominance_n"]),
+            dominance_share=float(merged["sdc_dominance_share"]),
+        )
+
+
+# --------------------------------------------------------------------------- primary
+
+
+def enterprise_contributions(enterprise_year: pl.DataFrame) -> pl.DataFrame:
+    """One row per enterprise-year: its cell coordinates, its energy_tce (null → 0) and its
+    va_10k_yuan_2020p where the enterprise-year is matched (complete and va > 0), else null.
+
+    ``matched`` is taken from the frame when present, else is_complete AND va_10k_yuan_2020p > 0.
+    """
+    va = pl.col("va_10k_yuan_2020p").cast(pl.Float64)
+    if "matched" in enterprise_year.columns:
+        matched = pl.col("matched").fill_null(False)
+    else:
+        matched = pl.col("is_complete").fill_null(False) & (va > 0).fill_null(False)
+    return enterprise_year.select(
+        pl.col("uscc"),
+        pl.col("year").cast(pl.Int64),
+        pl.col("district_code").cast(pl.String),
+        pl.col("division_code").cast(pl.String),
+        pl.col("energy_tce").cast(pl.Float64).fill_null(0.0).alias("energy"),
+        pl.when(matched).then(va).otherwise(None).alias("va"),
+    )
+
+
+def _top_share_dominant(top: pl.Expr, total: pl.Expr, share: float) -> pl.Expr:
+    # a cell without a positive total (e.g. no matched value added) is not dominant on it
+    return ((total > 0) & (top > share * total)).fill_null(False)
+
+
+def dominance_flags(
+    enterprise_year: pl.DataFrame, keys: Iterable[str], sdc: SdcParams
+) -> pl.DataFrame:
+    """Per cell of ``keys``: whether the sdc.dominance_n largest enterprises hold more than
+    sdc.dominance_share of its energy_tce (``dominant_energy``) or of its matched
+    va_10k_yuan_2020p (``dominant_va``)."""
+    keys = list(keys)
+    n = sdc.dominance_n
+    contrib = enterprise_contributions(enterprise_year)
+    agg = contrib.group_by(keys).agg(
+        pl.col("energy").sum().alias("energy_total"),
+        pl.col("energy").sort(descending=True).head(n).sum().alias("energy_top"),
+        pl.col("va").drop_nulls().sum().alias("va_total"),
+        pl.col("va").drop_nulls().sort(descending=True).head(n).sum().alias("va_top"),
+    )
+    return agg.with_columns(
+        _top_share_dominant(pl.col("energy_top"), pl.col("energy_total"), sdc.dominance_share)
+        .alias("dominant_energy"),
+        _top_share_dominant(pl.col("va_top"), pl.col("va_total"), sdc.dominance_share)
+        .alias("dominant_va"),
+    ).with_columns((pl.col("dominant_energy") | pl.col("dominant_va")).alias("dominant"))
+
+
+def _join_on_keys(cells: pl.DataFrame, other: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
+    """Left-join ``other`` on ``keys``, casting other's keys to the cells' dtypes."""
+    other = other.with_columns(pl.col(k).cast(cells.schema[k]) for k in keys)
+    return cells.join(other, on=keys, how="left", nulls_equal=True)
+
+
+def primary_suppression(
+    cells: pl.DataFrame,
+    enterprise_year: pl.DataFrame,
+    table: str,
+    sdc: SdcParams,
+) -> pl.DataFrame:
+    """``cells`` (a group mart) with ``suppressed`` and ``suppression_reason`` from the primary
+    rules: enterprise_count < min_count → ``count``; else dominance on energy_tce or on matched
+    va_10k_yuan_2020p → ``dominance``."""
+    keys = list(CELL_KEYS[table])
+    dom = dominance_flags(enterprise_year, keys, sdc).select(*keys, "dominant")
+    out = _join_on_keys(cells, dom, keys)
+    count = pl.col("enterprise_count")
+    reason = (
+        pl.when(count.is_null() | (count < sdc.min_count))
+        .then(pl.lit(REASON_COUNT))
+        .when(pl.col("dominant").fill_null(False))
+        .then(pl.lit(REASON_DOMINANCE))
+        .otherwise(pl.lit(None, dtype=pl.String))
+    )
+    return out.with_columns(reason.alias("suppression_reason")).drop("dominant").with_columns(
+        pl.col("suppression_reason").is_not_null().alias("suppressed")
+    )
+
+
+# --------------------------------------------------------------------------- relations
+
+CellId = tuple[str, tuple]  # (table, key tuple in CELL_KEYS order)
+
+
+@dataclass(frozen=True)
+class Relation:
+    """A published total and the cells that add up to it; cells are in code order."""
+
+    kind: str
+    total: CellId
+    cells: tuple[CellId, ...]
+
+
+def _keys_of(df: pl.DataFrame | None, table: str) -> list[tuple]:
+    if df is None or df.is_empty():
+        return []
+    return list(df.select(CELL_KEYS[table]).iter_rows())
+
+
+def build_relations(tables: Mapping[str, pl.DataFrame]) -> list[Relation]:
+    """Every relation of the spec, in visiting order: district × division cells of a
+    district-year (total district_year); district × division cells of a division-year (total
+    city_industry_year); district_year cells of a year (total city_year); city_industry_year cells
+    of a year (total city_year) — each kind by year, then code."""
+    diy = _keys_of(tables.get("district_industry_year"), "district_industry_year")
+    dy = _keys_of(tables.get("district_year"), "district_year")
+    ciy = _keys_of(tables.get("city_industry_year"), "city_industry_year")
+
+    def group(keys: list[tuple], by) -> dict[tuple, list[tuple]]:
+        out: dict[tuple, list[tuple]] = {}
+        for k in keys:
+            out.setdefault(by(k), []).append(k)
+        return out
+
+    rels: list[Relation] = []
+    # 1. district × division cells of a district-year → district_year; (year, district) order
+    for (d, y), ks in sorted(group(diy, lambda k: (k[0], k[2])).items(), key=lambda i: (i[0][1], i[0][0])):
+        cells = tuple(("district_industry_year", k) for k in sorted(ks, key=lambda k: k[1]))
+        rels.append(Relation("district_cells_of_district_year", ("district_year", (d, y)), cells))
+    # 2. district × division cells of a division-year → city_industry_year
+    for (k_, y), ks in sorted(group(diy, lambda k: (k[1], k[2])).items(), key=lambda i: (i[0][1], i[0][0])):
+        cells = tuple(("district_industry_year", k) for k in sorted(ks, key=lambda k: k[0]))
+        rels.append(Relation("district_cells_of_division_year", ("city_industry_year", (k_, y)), cells))
+    # 3. district_year cells of a year → city_year
+    for (y,), ks in sorted(group(dy, lambda k: (k[1],)).items()):
+        cells = tuple(("district_year", k) for k in sorted(ks, key=lambda k: k[0]))
+        rels.append(Relation("districts_of_year", ("city_year", (y,)), cells))
+    # 4. city_industry_year cells of a year → city_year
+    for (y,), ks in sorted(group(ciy, lambda k: (k[1],)).items()):
+        cells = tuple(("city_industry_year", k) for k in sorted(ks, key=lambda k: k[0]))
+        rels.append(Relation("divisions_of_year", ("city_year", (y,)), cells))
+    return rels
+
+
+@dataclass
+class _CellState:
+    count: int | None
+    suppressed: bool
+    reason: str | None
+
+
+def _state(tables: Mapping[str, pl.DataFrame]) -> dict[CellId, _CellState]:
+    state: dict[CellId, _CellState] = {}
+    for table in SDC_GROUP_TABLES:
+        df = tables.get(table)
+        if df is None:
+            continue
+        cols = [*CELL_KEYS[table], "enterprise_count", "suppressed", "suppression_reason"]
+        for row in df.select(cols).iter_rows():
+            *key, count, suppressed, reason = row
+            state[(table, tuple(key))] = _CellState(count, bool(suppressed), reason)
+    return state
+
+
+def _total_published(total: CellId, state: Mapping[CellId, _CellState]) -> bool:
+    if total[0] == "city_year":
+        return True  # never suppressed
+    s = state.get(total)
+    return s is not None and not s.suppressed
+
+
+def secondary_suppression(tables: Mapping[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
+    """Secondary suppression to a fixpoint. ``tables`` holds district_industry_year,
+    district_year and city_industry_year with primary ``suppressed`` / ``suppression_reason``
+    (city_year is optional: it is never suppressed). Returns the three tables with the
+    secondary cells added (reason ``secondary``).
+
+    Whenever a relation with a published total has exactly one suppressed cell, suppress its
+    unsuppressed cell with the smallest enterprise_count (ties: lowest code), or, when it has
+    no other cell, its total (never city_year). Relations are visited in ``build_relations``
+    order; passes repeat until nothing changes."""
+    state = _state(tables)
+    relations = build_relations(tables)
+    changed = True
+    while changed:
+        changed = False
+        for rel in relations:
+            if not _total_published(rel.total, state):
+                continue  # a relation whose total is suppressed imposes nothing
+            suppressed = [c for c in rel.cells if state[c].suppressed]
+            if len(suppressed) != 1:
+                continue
+            others = [c for c in rel.cells if not state[c].suppressed]
+            if others:
+                # smallest enterprise_count, ties: lowest key (the codes vary only in one place)
+                pick = min(others, key=lambda c: (_count_key(state[c].count), c[1]))
+            elif rel.total[0] != "city_year" and rel.total in state:
+                pick = rel.total
+            else:
+                continue  # city_year is never suppressed
+            state[pick].suppressed = True
+            state[pick].reason = REASON_SECONDARY
+            changed = True
+
+    out: dict[str, pl.DataFrame] = {}
+    for table in SDC_GROUP_TABLES:
+        df = tables.get(table)
+        if df is None:
+            continue
+        keys = list(CELL_KEYS[table])
+        rows = [
+            (*key, s.suppressed, s.reason) for (t, key), s in state.items() if t == table
+        ]
+        upd = pl.DataFrame(
+            rows,
+            schema={**{k: df.schema[k] for k in keys}, "suppressed": pl.Boolean, "suppression_reason": pl.String},
+            orient="row",
+        )
+        out[table] = df.drop("suppressed", "suppression_reason").join(
+            upd, on=keys, how="left", nulls_equal=True
+        )
+    return out
+
+
+def _count_key(count: int | None) -> float:
+    return float("inf") if count is None else count
+
+
+# --------------------------------------------------------------------------- nulling
+
+
+def blank_suppressed(df: pl.DataFrame, keys: Iterable[str], keep: Iterable[str] = KEPT_WHEN_SUPPRESSED) -> pl.DataFrame:
+    """Null every numeric column of the suppressed rows except the keys and ``keep``."""
+    protected = set(keys) | set(keep)
+    numeric = [c for c, t in df.schema.items() if t.is_numeric() and c not in protected]
+    hide = pl.col("suppressed").fill_null(False)
+    return df.with_columns(pl.when(hide).then(None).otherwise(pl.col(c)).alias(c) for c in numeric)
+
+
+def suppress_group_tables(
+    group_tables: Mapping[str, pl.DataFrame],
+    enterprise_year: pl.DataFrame,
+    sdc: SdcParams,
+) -> dict[str, pl.DataFrame]:
+    """Primary then secondary suppression of district_industry_year, district_year and
+    city_industry_year, then their protected values nulled. city_year passes through."""
+    primary = {
+        t: primary_suppression(group_tables[t], enterprise_year, t, sdc)
+        for t in SDC_GROUP_TABLES
+        if t in group_tables
+    }
+    secondary = secondary_suppression(primary)
+    out = {t: blank_suppressed(df, CELL_KEYS[t]) for t, df in secondary.items()}
+    if "city_year" in group_tables:
+        out["city_year"] = group_tables["city_year"]
+    return out
+
+
+def suppress_frequency_table(df: pl.DataFrame, table: str, sdc: SdcParams) -> pl.DataFrame:
+    """carbon_grade_distribution / mu_class_distribution: keep non-zero counts; counts below
+    min_count → ``count``; then in each district-year with exactly one suppressed cell, the
+    unsuppressed cell with the smallest count (ties: lowest code) → ``secondary``. A suppressed
+    cell's enterprise_count is null."""
+    keys = list(FREQUENCY_TABLES[table])
+    code_cols = [k for k in keys if k not in FREQUENCY_GROUP]  # the "code" within a district-year
+    df = df.filter(pl.col("enterprise_count").fill_null(0) > 0)
+    df = df.with_columns(
+        pl.when(pl.col("enterprise_count") < sdc.min_count)
+        .then(pl.lit(REASON_COUNT))
+        .otherwise(pl.lit(None, dtype=pl.String))
+        .alias("suppression_reason")
+    )
+    reason: dict[tuple, str | None] = {}
+    groups: dict[tuple, list[tuple]] = {}  # district-year → [(count, code..., key)]
+    for row in df.select(*keys, "enterprise_count", "suppression_reason").iter_rows(named=True):
+        key = tuple(row[k] for k in keys)
+        reason[key] = row["suppression_reason"]
+        group = tuple(row[k] for k in FREQUENCY_GROUP)
+        groups.setdefault(group, []).append(
+            (row["enterprise_count"], tuple(row[c] for c in code_cols), key)
+        )
+    for group in sorted(groups, key=lambda g: (g[1], g[0])):
+        cells = groups[group]
+        if sum(reason[k] is not None for _, _, k in cells) != 1:
+            continue
+        others = [c for c in cells if reason[c[2]] is None]
+        if others:
+            reason[min(others)[2]] = REASON_SECONDARY  # (count, code) order
+
+    upd = pl.DataFrame(
+        [(*k, r) for k, r in reason.items()],
+        schema={**{k: df.schema[k] for k in keys}, "suppression_reason": pl.String},
+        orient="row",
+    )
+    out = df.drop("suppression_reason").join(upd, on=keys, how="left", nulls_equal=True)
+    out = out.with_columns(pl.col("suppression_reason").is_not_null().alias("suppressed"))
+    return out.with_columns(
+        pl.when(pl.col("suppressed")).then(None).otherwise(pl.col("enterprise_count")).alias("enterprise_count")
+    )
+
+
+# --------------------------------------------------------------------------- target progress
+
+
+def _city_code() -> str:
+    from data_contracts.reference import load_reference
+
+    d = load_reference("districts")
+    return d.filter(pl.col("kind") == "city")["district_code"][0]
+
+
+def target_base_years(target_progress: pl.DataFrame, targets: pl.DataFrame | None = None, city_code: str | None = None) -> pl.DataFrame:
+    """Base year per target_progress row (scope_code, indicator, year → base_year): the target
+    row of the scope, else the city's (targets.csv); when none matches, the first year of the
+    scope and indicator in target_progress (its base-year row, actual_change 0)."""
+    if targets is None:
+        from data_contracts.reference import load_reference
+
+        targets = load_reference("targets")
+    city_code = city_code or _city_code()
+    t = targets.select(
+        pl.col("indicator").cast(pl.String),
+        pl.col("scope_code").cast(pl.String),
+        pl.col("base_year").cast(pl.Int64),
+        pl.col("target_year").cast(pl.Int64),
+    )
+    own = t.rename({"base_year": "_own_base"})
+    city = t.filter(pl.col("scope_code") == city_code).drop("scope_code").rename({"base_year": "_city_base"})
+    tp = target_progress.select(
+        pl.col("scope_code").cast(pl.String),
+        pl.col("indicator").cast(pl.String),
+        pl.col("year").cast(pl.Int64),
+        pl.col("target_year").cast(pl.Int64),
+    )
+    first = tp.group_by("scope_code", "indicator").agg(pl.col("year").min().alias("_first"))
+    return (
+        tp.join(own, on=["indicator", "scope_code", "target_year"], how="left")
+        .join(city, on=["indicator", "target_year"], how="left")
+        .join(first, on=["scope_code", "indicator"], how="left")
+        .select(
+            "scope_code", "indicator", "year",
+            pl.coalesce("_own_base", "_city_base", "_first").alias("base_year"),
+        )
+        .unique(["scope_code", "indicator", "year"], keep="first", maintain_order=True)
+    )
+
+
+def suppress_target_progress(
+    target_progress: pl.DataFrame,
+    district_year: pl.DataFrame,
+    targets: pl.DataFrame | None = None,
+    city_code: str | None = None,
+) -> pl.DataFrame:
+    """Add ``suppressed`` to target_progress: a district row is suppressed when its district_year
+    cell of that year or of the base year is suppressed; base_value, actual_value, actual_change
+    and status are then null (path_change, target_change stay). City rows are never suppressed."""
+    city_code = city_code or _city_code()
+    base = target_base_years(target_progress, targets, city_code)
+    dy = district_year.filter(pl.col("suppressed").fill_null(False)).select(
+        pl.col("district_code").cast(pl.String).alias("scope_code"), pl.col("year").cast(pl.Int64)
+    )
+    hidden = set(dy.iter_rows())
+    flags = [
+        scope != city_code and ((scope, year) in hidden or (scope, base_year) in hidden)
+        for scope, _, year, base_year in base.iter_rows()
+    ]
+    out = target_progress.with_columns(pl.Series("suppressed", flags, dtype=pl.Boolean))
+    nulled = [c for c in TARGET_NULLED if c in out.columns]
+    out = out.with_columns(
+        pl.when(pl.col("suppressed")).then(None).otherwise(pl.col(c)).alias(c) for c in nulled
+    )
+    cols = [c for c in target_progress.columns if c != "provisional"] + ["suppressed"]
+    if "provisional" in target_progress.columns:
+        cols.append("provisional")
+    return out.select(cols)
+
+
+# --------------------------------------------------------------------------- whole release
+
+
+def apply_disclosure_control(
+    open_marts: Mapping[str, pl.DataFrame],
+    enterprise_year: pl.DataFrame,
+    params: Mapping[str, Any] | None = None,
+    *,
+    targets: pl.DataFrame | None = None,
+    city_code: str | None = None,
+) -> dict[str, pl.DataFrame]:
+    """The open tables after disclosure control, from the unsuppressed open marts and the
+    restricted enterprise_year (for the dominance rule). Tables absent from ``open_marts`` are
+    absent from the result."""
+    sdc = SdcParams.from_params(params)
+    out = suppress_group_tables(open_marts, enterprise_year, sdc)
+    for table in FREQUENCY_TABLES:
+        if table in open_marts:
+            out[table] = suppress_frequency_table(open_marts[table], table, sdc)
+    if "target_progress" in open_marts:
+        if "district_year" not in out:
+            raise ValueError("target_progress needs district_year to apply its suppression rule")
+        out["target_progress"] = suppress_target_progress(
+            open_marts["target_progress"], out["district_year"], targets, city_code
+        )
+    return out
+
+
+# --------------------------------------------------------------------------- checks
+
+
+def _suppressed_state(open_tables: Mapping[str, pl.DataFrame]) -> dict[CellId, _CellState]:
+    tables = {}
+    for t in SDC_GROUP_TABLES:
+        if t in open_tables:
+            df = open_tables[t]
+            if "suppression_reason" not in df.columns:
+                df = df.with_columns(pl.lit(None, dtype=pl.String).alias("suppression_reason"))
+            if "suppressed" not in df.columns:
+                df = df.with_columns(pl.lit(False).alias("suppressed"))
+            tables[t] = df
+    return _state(tables)
+
+
+def _key_dict(cell: CellId) -> dict[str, Any]:
+    table, key = cell
+    return dict(zip(CELL_KEYS[table], key))
+
+
+def recoverable_cells(open_tables: Mapping[str, pl.DataFrame]) -> list[dict[str, Any]]:
+    """Suppressed cells that one relation gives away: a suppressed cell is recoverable when it
+    is the only suppressed cell of a relation whose total is published (the total minus the sum
+    of the others). Each finding names the cell, the relation and its total. A total missing
+    from the tables counts as not published (city_year counts as published when its table is
+    given, as it is never suppressed)."""
+    state = _suppressed_state(open_tables)
+    cy_years = set()
+    if "city_year" in open_tables:
+        cy_years = {(y,) for (y,) in open_tables["city_year"].select("year").iter_rows()}
+    found = []
+    for rel in build_relations(open_tables):
+        if rel.total[0] == "city_year":
+            published = rel.total[1] in cy_years
+        else:
+            published = rel.total in state and not state[rel.total].suppressed
+        if not published:
+            continue
+        suppressed = [c for c in rel.cells if state[c].suppressed]
+        if len(suppressed) == 1:
+            cell = suppressed[0]
+            found.append({
+                "table": cell[0],
+                "key": _key_dict(cell),
+                "relation": rel.kind,
+                "total_table": rel.total[0],
+                "total_key": _key_dict(rel.total),
+                "other_cells": len(rel.cells) - 1,
+            })
+    return found
+
+
+def derivable_totals(open_tables: Mapping[str, pl.DataFrame]) -> list[dict[str, Any]]:
+    """Suppressed totals whose cells are all published (the total is their sum). The spec's
+    secondary rule does not protect these (a relation whose total is suppressed imposes
+    nothing), so the disclosure gate reports them as a warning, not a failure."""
+    state = _suppressed_state(open_tables)
+    found = []
+    for rel in build_relations(open_tables):
+        if rel.total[0] == "city_year" or rel.total not in state or not state[rel.total].suppressed:
+            continue
+        if all(not state[c].suppressed for c in rel.cells):
+            found.append({"table": rel.total[0], "key": _key_dict(rel.total), "relation": rel.kind})
+    return found
+
+
+def primary_violations(
+    open_tables: Mapping[str, pl.DataFrame],
+    enterprise_year: pl.DataFrame,
+    params: Mapping[str, Any] | None = None,
+) -> list[dict[str, Any]]:
+    """Published (unsuppressed) open cells that break a primary rule, and suppressed cells that
+    still show a protected value. Each finding: table, key, rule, and the values concerned."""
+    sdc = SdcParams.from_params(params)
+    found: list[dict[str, Any]] = []
+    for table in SDC_GROUP_TABLES:
+        if table not in open_tables:
+            continue
+        df = open_tables[table]
+        keys = list(CELL_KEYS[table])
+        dom = dominance_flags(enterprise_year, keys, sdc)
+        checked = _join_on_keys(df, dom, keys)
+        shown = checked.filter(~pl.col("suppressed").fill_null(False))
+        for row in shown.iter_rows(named=True):
+            key = {k: row[k] for k in keys}
+            count = row["enterprise_count"]
+            if count is None or count < sdc.min_count:
+                found.append({"table": table, "key": key, "rule": "count", "enterprise_count": count})
+            elif row["dominant"]:
+                found.append({
+                    "table": table, "key": key, "rule": "dominance",
+                    "energy_top_share": _ratio(row["energy_top"], row["energy_total"]),
+                    "va_top_share": _ratio(row["va_top"], row["va_total"]),
+                })
+        protected = [
+            c for c, t in df.schema.items()
+            if t.is_numeric() and c not in set(keys) | set(KEPT_WHEN_SUPPRESSED)
+        ]
+        hidden = df.filter(pl.col("suppressed").fill_null(False))
+        for row in hidden.iter_rows(named=True):
+            shown_cols = [c for c in protected if row[c] is not None]
+            if shown_cols:
+                found.append({"table": table, "key": {k: row[k] for k in keys},
+                              "rule": "suppressed_value_shown", "columns": shown_cols})
+    for table, keys in FREQUENCY_TABLES.items():
+        if table not in open_tables:
+            continue
+        df = open_tables[table]
+        for row in df.iter_rows(named=True):
+            key = {k: row[k] for k in keys}
+            if row["suppressed"]:
+                if row["enterprise_count"] is not None:
+                    found.append({"table": table, "key": key, "rule": "suppressed_value_shown",
+                                  "columns": ["enterprise_count"]})
+            elif row["enterprise_count"] is None or row["enterprise_count"] < sdc.min_count:
+                found.append({"table": table, "key": key, "rule": "count",
+                              "enterprise_count": row["enterprise_count"]})
+        one = (
+            df.group_by(list(FREQUENCY_GROUP))
+            .agg(pl.col("suppressed").sum().alias("n_suppressed"), pl.len().alias("n_cells"))
+            .filter((pl.col("n_suppressed") == 1) & (pl.col("n_cells") > 1))
+        )
+        for row in one.sort(list(FREQUENCY_GROUP)).iter_rows(named=True):
+            found.append({"table": table, "key": {k: row[k] for k in FREQUENCY_GROUP},
+                          "rule": "single_suppressed_in_district_year"})
+    if "target_progress" in open_tables and "district_year" in open_tables:
+        tp = open_tables["target_progress"]
+        expected = suppress_target_progress(
+            tp.drop("suppressed", strict=False), open_tables["district_year"]
+        )
+        cols = [c for c in TARGET_NULLED if c in tp.columns]
+        check = tp.select("scope_code", "indicator", "year", *cols).join(
+            expected.select("scope_code", "indicator", "year", pl.col("suppressed").alias("_must")),
+            on=["scope_code", "indicator", "year"], how="left", nulls_equal=True,
+        )
+        for row in check.filter(pl.col("_must")).iter_rows(named=True):
+            shown_cols = [c for c in cols if row[c] is not None]
+            if shown_cols:
+                found.append({"table": "target_progress",
+                              "key": {k: row[k] for k in ("scope_code", "indicator", "year")},
+                              "rule": "suppressed_value_shown", "columns": shown_cols})
+    return found
+
+
+def _ratio(a: float | None, b: float | None) -> float | None:
+    return None if a is None or not b else a / b
+
+
+def describe_cell(finding: Mapping[str, Any]) -> str:
+    """'district_year 330102/2021' — for gate messages."""
+    key = finding["key"]
+    return f"{finding['table']} " + "/".join(str(v) for v in key.values())
+

@@ -1,0 +1,612 @@
+"""Blocking quality gates on a candidate release (``<candidate_dir>/{open,restricted}``).
+
+Each gate is ``gate_<name>(candidate_dir, params, ...) -> GateResult``; ``run_all_gates`` runs
+them all in a fixed order, and orchestration turns each into a blocking Dagster asset check.
+A gate that crashes is a failed gate (its message says why). Messages name the table, rows and
+values that failed; ``details`` holds the same findings as JSON-ready data for the manifest.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from data_contracts import Contract
+from warehouse import disclosure
+from warehouse.candidate import OPEN_TABLES, PUBLISHED_TABLES, effective_params, table_path
+from warehouse.parquet_io import arrow_type, lookup_contract, read_arrow_schema, read_table, table_keys
+
+MAX_LISTED = 10  # findings spelled out in a message; details carry up to MAX_DETAILS
+MAX_DETAILS = 200
+TOTAL_MEASURES = ("energy_tce", "co2_total_t")
+DEFAULT_REL_TOLERANCE = 1e-6
+ABS_TOLERANCE = 1e-9
+
+
+@dataclass
+class GateResult:
+    name: str
+    passed: bool
+    message: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _read(candidate_dir: Path, table: str) -> pl.DataFrame:
+    path = table_path(candidate_dir, table)
+    if not path.exists():
+        raise FileNotFoundError(f"candidate table {table} is missing ({path})")
+    return read_table(path)
+
+
+def _listing(lines: Sequence[str]) -> str:
+    shown = list(lines[:MAX_LISTED])
+    if len(lines) > MAX_LISTED:
+        shown.append(f"... and {len(lines) - MAX_LISTED} more")
+    return "\n".join(f"  - {line}" for line in shown)
+
+
+def _result(name: str, problems: Sequence[str], ok_message: str, details: dict[str, Any]) -> GateResult:
+    if problems:
+        return GateResult(name, False, f"{name}: {len(problems)} problem(s)\n{_listing(problems)}", _jsonable(details))
+    return GateResult(name, True, ok_message, _jsonable(details))
+
+
+def _jsonable(obj: Any) -> Any:
+    """Details as plain JSON values (NaN → None, tuples → lists, unknown → str)."""
+    if isinstance(obj, Mapping):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple, set)):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, float):
+        return None if math.isnan(obj) or math.isinf(obj) else obj
+    if obj is None or isinstance(obj, (bool, int, str)):
+        return obj
+    if hasattr(obj, "item"):  # numpy scalars
+        return _jsonable(obj.item())
+    return str(obj)
+
+
+def _key_text(row: Mapping[str, Any], keys: Iterable[str]) -> str:
+    return ", ".join(f"{k}={row[k]}" for k in keys)
+
+
+def _close(a: float | None, b: float | None, rel_tol: float) -> bool:
+    if a is None or b is None:
+        return a is None and b is None
+    return abs(a - b) <= max(rel_tol * max(abs(a), abs(b)), ABS_TOLERANCE)
+
+
+# --------------------------------------------------------------------------- contracts
+
+
+def gate_contracts(
+    candidate_dir: Path,
+    params: Mapping[str, Any] | None = None,
+    contracts: Mapping[str, Contract] | None = None,
+    tables: Iterable[str] = PUBLISHED_TABLES,
+) -> GateResult:
+    """Every published table has exactly its contract's columns (names, order) and physical
+    types, no null in a required column, and a unique, non-null primary key.
+    ``contracts`` defaults to ``data_contracts.table_contract`` per table."""
+    problems: list[str] = []
+    details: dict[str, Any] = {}
+    for table in tables:
+        found: dict[str, Any] = {}
+        contract = contracts.get(table) if contracts is not None else lookup_contract(table)
+        path = table_path(candidate_dir, table)
+        if contract is None:
+            problems.append(f"{table}: no contract (data_contracts/contracts/table_{table}.yaml)")
+            details[table] = {"contract": None}
+            continue
+        if not path.exists():
+            problems.append(f"{table}: file missing from the candidate ({path})")
+            details[table] = {"file": None}
+            continue
+        schema = read_arrow_schema(path)
+        names = schema.names
+        expected = contract.column_names
+        missing = [c for c in expected if c not in names]
+        extra = [c for c in names if c not in expected]
+        if missing:
+            problems.append(f"{table}: missing column(s) {', '.join(missing)}")
+            found["missing_columns"] = missing
+        if extra:
+            problems.append(f"{table}: column(s) not in the contract {', '.join(extra)}")
+            found["extra_columns"] = extra
+        if not missing and not extra and names != expected:
+            problems.append(f"{table}: columns out of contract order: {names}")
+            found["column_order"] = names
+        wrong_types = {}
+        for col in contract.columns:
+            if col.name not in names:
+                continue
+            want = arrow_type(col.physical_type)
+            got = schema.field(col.name).type
+            if want is None:
+                wrong_types[col.name] = {"expected": col.physical_type, "actual": str(got)}
+                problems.append(f"{table}.{col.name}: contract type {col.physical_type!r} is not a known physical type")
+            elif got != want:
+                wrong_types[col.name] = {"expected": col.physical_type, "actual": str(got)}
+                problems.append(f"{table}.{col.name}: type {got}, contract says {col.physical_type} ({want})")
+        if wrong_types:
+            found["wrong_types"] = wrong_types
+
+        df = read_table(path)
+        keys = [k for k in table_keys(table, contract) if k in df.columns]
+        required = [c.name for c in contract.columns if c.required and c.name in df.columns]
+        nulls = {}
+        for c in required:
+            n = df[c].null_count()
+            if n:
+                sample = df.filter(pl.col(c).is_null()).head(3)
+                where = "; ".join(_key_text(r, keys) for r in sample.iter_rows(named=True)) if keys else ""
+                problems.append(f"{table}.{c}: {n} null value(s) in a required column (e.g. {where})")
+                nulls[c] = n
+        if nulls:
+            found["nulls_in_required"] = nulls
+        pk = contract.primary_key
+        if pk and all(k in df.columns for k in pk):
+            null_pk = df.filter(pl.any_horizontal(pl.col(k).is_null() for k in pk)).height
+            if null_pk:
+                problems.append(f"{table}: {null_pk} row(s) with a null primary key column ({', '.join(pk)})")
+                found["null_primary_key_rows"] = null_pk
+            dups = df.group_by(pk).len().filter(pl.col("len") > 1).sort(pk, nulls_last=True)
+            if dups.height:
+                examples = [_key_text(r, pk) + f" ×{r['len']}" for r in dups.head(3).iter_rows(named=True)]
+                problems.append(
+                    f"{table}: primary key ({', '.join(pk)}) not unique: {dups.height} duplicated key(s), "
+                    f"e.g. {'; '.join(examples)}"
+                )
+                found["duplicate_keys"] = dups.head(MAX_DETAILS).to_dicts()
+        elif pk:
+            found["primary_key_not_checked"] = pk
+        found["rows"] = df.height
+        details[table] = found
+    return _result("contracts", problems, f"contracts: {len(details)} table(s) match their contracts", details)
+
+
+# --------------------------------------------------------------------------- totals
+
+
+def _sums(df: pl.DataFrame, keys: list[str], prefix: str) -> pl.DataFrame:
+    return df.group_by(keys).agg(
+        pl.col(m).cast(pl.Float64).sum().alias(f"{prefix}{m}") for m in TOTAL_MEASURES
+    )
+
+
+def _normal_keys(df: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
+    return df.with_columns(
+        pl.col(k).cast(pl.Int64) if k == "year" else pl.col(k).cast(pl.String) for k in keys
+    )
+
+
+def gate_totals_across_levels(candidate_dir: Path, params: Mapping[str, Any] | None = None) -> GateResult:
+    """Per year, for energy_tce and co2_total_t: every published cell of district_industry_year,
+    district_year and city_industry_year equals the sum of its enterprise_year rows (restricted,
+    unsuppressed), city_year equals the sum of all of them, and where every cell of a relation
+    is published, Σ district_industry_year = district_year and Σ district_year = city_year.
+    An enterprise-year group with a non-zero total but no cell is a failure too.
+    Tolerance: ``totals_rel_tolerance`` (relative, default 1e-6)."""
+    params = params or {}
+    rel_tol = float(params.get("totals_rel_tolerance", DEFAULT_REL_TOLERANCE))
+    ey = _read(candidate_dir, "enterprise_year")
+    levels = {
+        "district_industry_year": ["district_code", "division_code", "year"],
+        "district_year": ["district_code", "year"],
+        "city_industry_year": ["division_code", "year"],
+        "city_year": ["year"],
+    }
+    tables = {t: _normal_keys(_read(candidate_dir, t), k) for t, k in levels.items()}
+    ey = _normal_keys(ey, ["district_code", "division_code", "year"])
+    problems: list[str] = []
+    mismatches: list[dict[str, Any]] = []
+    compared = 0
+
+    def record(table: str, key: dict, measure: str, published, expected, against: str):
+        mismatches.append({"table": table, "key": key, "measure": measure, "published": published,
+                           "expected": expected, "against": against})
+        diff = "" if published is None or expected is None or not expected else \
+            f" ({(published - expected) / abs(expected):+.3%})"
+        problems.append(
+            f"{table} {_key_text(key, key)}: {measure} = {published} but {against} = {expected}{diff}"
+        )
+
+    # 1. each published cell (city_year: every row) vs the sum of its enterprise-years
+    for table, keys in levels.items():
+        cells = tables[table]
+        if "suppressed" not in cells.columns:
+            cells = cells.with_columns(pl.lit(False).alias("suppressed"))
+        joined = cells.join(_sums(ey, keys, "ent_"), on=keys, how="full", coalesce=True, nulls_equal=True)
+        for row in joined.iter_rows(named=True):
+            key = {k: row[k] for k in keys}
+            if row["suppressed"] is None:  # enterprise-years without a cell
+                for m in TOTAL_MEASURES:
+                    if row[f"ent_{m}"]:
+                        record(table, key, m, None, row[f"ent_{m}"], "Σ enterprise_year (no cell published)")
+                continue
+            if row["suppressed"]:
+                continue
+            for m in TOTAL_MEASURES:
+                compared += 1
+                expected = row[f"ent_{m}"] if row[f"ent_{m}"] is not None else 0.0
+                published = row[m]
+                if published is None or not _close(float(published), expected, rel_tol):
+                    record(table, key, m, published, expected, "Σ enterprise_year")
+
+    # 2. cross-level, where the total and all its cells are published
+    def cross(cell_table: str, total_table: str, keys: list[str]):
+        nonlocal compared
+        cells = tables[cell_table]
+        total = tables[total_table]
+        if "suppressed" not in total.columns:
+            total = total.with_columns(pl.lit(False).alias("suppressed"))
+        agg = cells.group_by(keys).agg(
+            pl.col("suppressed").fill_null(False).any().alias("_any_hidden"),
+            *(pl.col(m).cast(pl.Float64).sum().alias(f"sum_{m}") for m in TOTAL_MEASURES),
+        )
+        joined = total.join(agg, on=keys, how="inner", nulls_equal=True).filter(
+            ~pl.col("suppressed").fill_null(False) & ~pl.col("_any_hidden")
+        )
+        for row in joined.iter_rows(named=True):
+            for m in TOTAL_MEASURES:
+                compared += 1
+                if row[m] is None or not _close(float(row[m]), row[f"sum_{m}"], rel_tol):
+                    record(total_table, {k: row[k] for k in keys}, m, row[m], row[f"sum_{m}"], f"Σ {cell_table}")
+
+    cross("district_industry_year", "district_year", ["district_code", "year"])
+    cross("district_industry_year", "city_industry_year", ["division_code", "year"])
+    cross("district_year", "city_year", ["year"])
+    cross("city_industry_year", "city_year", ["year"])
+
+    details = {"compared": compared, "relative_tolerance": rel_tol, "mismatches": mismatches[:MAX_DETAILS]}
+    return _result("totals_across_levels", problems,
+                   f"totals_across_levels: {compared} comparison(s) agree within {rel_tol:g}", details)
+
+
+# --------------------------------------------------------------------------- codes
+
+
+def _reference_codes() -> tuple[set[str], set[str], set[str]]:
+    from data_contracts.reference import load_reference
+
+    d = load_reference("districts").filter(pl.col("status") == "current")
+    districts = set(d.filter(pl.col("kind") != "city")["district_code"])
+    cities = set(d.filter(pl.col("kind") == "city")["district_code"])
+    divisions = set(load_reference("industries")["division_code"])
+    return districts, cities, divisions
+
+
+# quarantine keeps the district as reported (it may be the reason for the rejection)
+CODES_SKIPPED = ("quarantine", "data_quality")
+
+
+def gate_codes_in_reference(candidate_dir: Path, params: Mapping[str, Any] | None = None) -> GateResult:
+    """Every district_code is a current district of reference/districts.csv (restated to
+    today's boundaries), every division_code a division of reference/industries.csv, and every
+    target_progress scope_code the city or a current district. quarantine and data_quality keep
+    codes as reported and are not checked."""
+    districts, cities, divisions = _reference_codes()
+    checks = {"district_code": districts, "division_code": divisions, "scope_code": districts | cities}
+    problems: list[str] = []
+    details: dict[str, Any] = {}
+    for table in PUBLISHED_TABLES:
+        if table in CODES_SKIPPED:
+            continue
+        df = _read(candidate_dir, table)
+        for col, allowed in checks.items():
+            if col not in df.columns:
+                continue
+            bad = (
+                df.filter(pl.col(col).is_not_null() & ~pl.col(col).cast(pl.String).is_in(sorted(allowed)))
+                .group_by(pl.col(col).cast(pl.String))
+                .len()
+                .sort(col)
+            )
+            if bad.height:
+                values = {r[col]: r["len"] for r in bad.iter_rows(named=True)}
+                details.setdefault(table, {})[col] = values
+                listed = ", ".join(f"{v!r} ({n} rows)" for v, n in list(values.items())[:MAX_LISTED])
+                problems.append(f"{table}.{col}: code(s) not in the reference: {listed}")
+    return _result("codes_in_reference", problems, "codes_in_reference: every code is in the reference lists", details)
+
+
+# --------------------------------------------------------------------------- quarantine share
+
+
+def gate_quarantine_share(
+    candidate_dir: Path,
+    params: Mapping[str, Any] | None,
+    ingest_summary: Mapping[str, Mapping[str, int]],
+) -> GateResult:
+    """Per source, over the run's new rows: fail when quarantined / rows_read >
+    quarantine_block_share AND quarantined ≥ quarantine_block_min_rows.
+    ``ingest_summary``: {source: {"rows_read": n, "quarantined": m}}."""
+    params = effective_params(params)
+    share_max = float(params["quarantine_block_share"])
+    min_rows = float(params["quarantine_block_min_rows"])
+    problems: list[str] = []
+    details: dict[str, Any] = {"block_share": share_max, "block_min_rows": min_rows, "sources": {}}
+    for source in sorted(ingest_summary or {}):
+        s = ingest_summary[source]
+        read, quarantined = int(s.get("rows_read", 0) or 0), int(s.get("quarantined", 0) or 0)
+        share = quarantined / read if read else (1.0 if quarantined else 0.0)
+        blocked = share > share_max and quarantined >= min_rows
+        details["sources"][source] = {"rows_read": read, "quarantined": quarantined, "share": share, "blocked": blocked}
+        if blocked:
+            problems.append(
+                f"{source}: {quarantined} of {read} new rows quarantined ({share:.1%} > {share_max:.1%}, "
+                f"and ≥ {min_rows:g} rows) — see restricted/quarantine.parquet"
+            )
+    return _result("quarantine_share", problems,
+                   f"quarantine_share: {len(details['sources'])} source(s) within limits", details)
+
+
+# --------------------------------------------------------------------------- plausibility
+
+
+def city_energy_yoy(enterprise_year: pl.DataFrame, key_energy_users: pl.DataFrame | None = None) -> list[dict[str, Any]]:
+    """City energy_tce change against the same months of the previous year, per year that has a
+    previous year. A complete year (some enterprise reported 12 months) compares the sums of
+    enterprise_year; a year in progress compares key_energy_users' energy_tce with their
+    energy_tce_prev_year (the same months), the only same-month figure the tables carry."""
+    ey = enterprise_year.with_columns(pl.col("year").cast(pl.Int64))
+    by_year = ey.group_by("year").agg(
+        pl.col("energy_tce").cast(pl.Float64).sum().alias("energy_tce"),
+        pl.col("months_reported").max().alias("months"),
+    ).sort("year")
+    totals = {r["year"]: r for r in by_year.iter_rows(named=True)}
+    out = []
+    for year, row in totals.items():
+        prev = totals.get(year - 1)
+        if prev is None:
+            continue
+        if (row["months"] or 0) >= 12:
+            cur, before, basis = row["energy_tce"], prev["energy_tce"], "enterprise_year, full year"
+        elif key_energy_users is not None and "energy_tce_prev_year" in key_energy_users.columns:
+            k = key_energy_users.filter(
+                (pl.col("year").cast(pl.Int64) == year) & pl.col("energy_tce_prev_year").is_not_null()
+            )
+            cur = float(k["energy_tce"].cast(pl.Float64).sum())
+            before = float(k["energy_tce_prev_year"].cast(pl.Float64).sum())
+            basis = f"key_energy_users, same {row['months']} month(s)"
+        else:
+            continue
+        change = cur / before - 1 if before else None
+        out.append({"year": year, "energy_tce": cur, "energy_tce_prev_year": before, "change": change, "basis": basis})
+    return out
+
+
+def gate_plausibility(candidate_dir: Path, params: Mapping[str, Any] | None = None) -> GateResult:
+    """City and district energy_intensity within [plausible_energy_intensity_min, max]; city
+    energy_tce change over the same months of the previous year within
+    ±plausible_yoy_energy_change_max (years without a previous year are skipped)."""
+    params = effective_params(params)
+    lo, hi = float(params["plausible_energy_intensity_min"]), float(params["plausible_energy_intensity_max"])
+    yoy_max = float(params["plausible_yoy_energy_change_max"])
+    problems: list[str] = []
+    details: dict[str, Any] = {"intensity_range": [lo, hi], "yoy_max": yoy_max, "out_of_range": []}
+    for table, keys in (("city_year", ["year"]), ("district_year", ["district_code", "year"])):
+        df = _read(candidate_dir, table)
+        bad = df.filter(
+            pl.col("energy_intensity").is_not_null()
+            & ((pl.col("energy_intensity") < lo) | (pl.col("energy_intensity") > hi))
+        ).sort(keys)
+        for row in bad.iter_rows(named=True):
+            details["out_of_range"].append({"table": table, **{k: row[k] for k in keys},
+                                            "energy_intensity": row["energy_intensity"]})
+            problems.append(
+                f"{table} {_key_text(row, keys)}: energy_intensity {row['energy_intensity']:.4g} "
+                f"outside [{lo:g}, {hi:g}] tce per 10k yuan"
+            )
+    kpath = table_path(candidate_dir, "key_energy_users")
+    yoy = city_energy_yoy(_read(candidate_dir, "enterprise_year"), read_table(kpath) if kpath.exists() else None)
+    details["city_energy_yoy"] = yoy
+    for r in yoy:
+        if r["change"] is not None and abs(r["change"]) > yoy_max:
+            problems.append(
+                f"city energy_tce {r['year']}: {r['energy_tce']:.6g} vs {r['energy_tce_prev_year']:.6g} the year "
+                f"before = {r['change']:+.1%}, beyond ±{yoy_max:.0%} ({r['basis']})"
+            )
+    return _result("plausibility", problems, "plausibility: intensities and year-on-year change within bounds", details)
+
+
+# --------------------------------------------------------------------------- disclosure
+
+
+def gate_disclosure(candidate_dir: Path, params: Mapping[str, Any] | None = None) -> GateResult:
+    """No published open cell breaks a primary rule (count, dominance — recomputed from the
+    restricted enterprise_year), no suppressed cell shows a protected value, and no suppressed
+    cell can be recovered from a single relation (``disclosure.recoverable_cells``).
+    Suppressed totals equal to the sum of their published cells are reported as warnings."""
+    params = effective_params(params)
+    tables = {t: _read(candidate_dir, t) for t in OPEN_TABLES}
+    ey = _read(candidate_dir, "enterprise_year")
+    violations = disclosure.primary_violations(tables, ey, params)
+    recoverable = disclosure.recoverable_cells(tables)
+    warnings = disclosure.derivable_totals(tables)
+    problems = []
+    for v in violations:
+        extra = {k: v[k] for k in v if k not in ("table", "key", "rule")}
+        problems.append(f"{disclosure.describe_cell(v)}: published but breaks rule {v['rule']} {extra}")
+    for r in recoverable:
+        problems.append(
+            f"{disclosure.describe_cell(r)}: suppressed but recoverable as {r['total_table']} "
+            f"{'/'.join(str(x) for x in r['total_key'].values())} minus its {r['other_cells']} published cell(s)"
+        )
+    suppressed = {
+        t: int(tables[t]["suppressed"].sum()) for t in OPEN_TABLES if "suppressed" in tables[t].columns
+    }
+    details = {
+        "suppressed_cells": suppressed,
+        "primary_violations": violations[:MAX_DETAILS],
+        "recoverable_cells": recoverable[:MAX_DETAILS],
+        "warnings_derivable_totals": warnings[:MAX_DETAILS],
+    }
+    return _result("disclosure", problems,
+                   f"disclosure: no primary breach, no recoverable cell ({sum(suppressed.values())} suppressed)", details)
+
+
+# --------------------------------------------------------------------------- great expectations
+
+SHARE_COLUMNS = ("matched_energy_share", "coal_share", "electricity_share")
+NON_NEGATIVE = ("energy_intensity", "co2_intensity", "key_energy_user_count", "relative_difference",
+                "months_reported")
+ALLOWED_VALUES = {
+    "suppression_reason": ["count", "dominance", "secondary"],
+    "status": ["on_track", "at_risk", "behind"],
+    "status_basis": ["own_target", "city_target"],
+    "mu_class": ["A", "B", "C", "D"],
+    "mu_scale": ["above", "below"],
+}
+NO_GX_TABLES = ("quarantine", "data_quality")  # keys may be null by design (whole-file rejections)
+
+
+def expectation_plan(table: str, columns: Sequence[str], keys: Sequence[str]) -> list[tuple[str, dict[str, Any]]]:
+    """(GX expectation class name, kwargs) for one table, from its columns and key."""
+    plan: list[tuple[str, dict[str, Any]]] = []
+    keys = [k for k in keys if k in columns]
+    for k in keys:
+        plan.append(("ExpectColumnValuesToNotBeNull", {"column": k}))
+    if len(keys) > 1:
+        plan.append(("ExpectCompoundColumnsToBeUnique", {"column_list": list(keys)}))
+    elif keys:
+        plan.append(("ExpectColumnValuesToBeUnique", {"column": keys[0]}))
+    for c in columns:
+        if c in SHARE_COLUMNS:
+            plan.append(("ExpectColumnValuesToBeBetween", {"column": c, "min_value": 0, "max_value": 1}))
+        elif c in NON_NEGATIVE:
+            kw: dict[str, Any] = {"column": c, "min_value": 0}
+            if c == "months_reported":
+                kw["max_value"] = 12
+            plan.append(("ExpectColumnValuesToBeBetween", kw))
+        elif c == "enterprise_count":
+            plan.append(("ExpectColumnValuesToBeBetween", {"column": c, "min_value": 1}))
+        elif c in ALLOWED_VALUES and not (table == "source_reconciliation"):
+            plan.append(("ExpectColumnValuesToBeInSet", {"column": c, "value_set": ALLOWED_VALUES[c]}))
+    if "suppressed" in columns:
+        plan.append(("ExpectColumnValuesToNotBeNull", {"column": "suppressed"}))
+    return plan
+
+
+def _gx_context():
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    import great_expectations as gx  # lazy: the import takes ~5 s
+
+    ctx = gx.get_context(mode="ephemeral")
+    try:
+        from great_expectations.data_context.types.base import ProgressBarsConfig
+
+        ctx.variables.progress_bars = ProgressBarsConfig(globally=False)
+    except Exception:  # progress bars are cosmetic
+        pass
+    return gx, ctx
+
+
+def gate_great_expectations(
+    candidate_dir: Path,
+    params: Mapping[str, Any] | None = None,
+    tables: Iterable[str] | None = None,
+) -> GateResult:
+    """A GX 1.x suite per published table (ephemeral context, pandas frames): keys not null and
+    unique, shares in [0, 1], intensities and counts ≥ 0, enterprise_count ≥ 1, coded values in
+    their sets. ``details`` holds the GX result summary for the manifest."""
+    gx, ctx = _gx_context()
+    import great_expectations.expectations as gxe
+
+    tables = [t for t in (tables or PUBLISHED_TABLES) if t not in NO_GX_TABLES]
+    source = ctx.data_sources.add_pandas(name="hzcarbon_candidate")
+    problems: list[str] = []
+    summary: dict[str, Any] = {"success": True, "evaluated_expectations": 0,
+                               "successful_expectations": 0, "tables": {}}
+    for table in tables:
+        df = _read(candidate_dir, table)
+        keys = table_keys(table, lookup_contract(table))
+        suite = ctx.suites.add(gx.ExpectationSuite(name=f"hzcarbon_{table}"))
+        for cls, kwargs in expectation_plan(table, df.columns, keys):
+            suite.add_expectation(getattr(gxe, cls)(**kwargs))
+        batch_def = source.add_dataframe_asset(name=table).add_batch_definition_whole_dataframe(f"{table}_all")
+        result = batch_def.get_batch(batch_parameters={"dataframe": df.to_pandas()}).validate(
+            suite, result_format="SUMMARY"
+        )
+        stats = result.statistics
+        failed = []
+        for r in result.results:
+            if r.success:
+                continue
+            cfg = r.expectation_config
+            kw = {k: v for k, v in cfg.kwargs.items() if k != "batch_id"}
+            res = r.result or {}
+            item = {"expectation": cfg.type, "kwargs": kw,
+                    "unexpected_count": res.get("unexpected_count"),
+                    "partial_unexpected_list": res.get("partial_unexpected_list", [])[:10],
+                    "exception": (r.exception_info or {}).get("exception_message")}
+            failed.append(item)
+            rows = res.get("partial_unexpected_index_list") or []
+            examples = ""
+            if rows and keys:
+                sample = df.with_row_index("_i").filter(pl.col("_i").is_in(rows[:3]))
+                examples = " at " + "; ".join(_key_text(x, [k for k in keys if k in df.columns])
+                                              for x in sample.iter_rows(named=True))
+            problems.append(
+                f"{table}: {cfg.type}({', '.join(f'{k}={v}' for k, v in kw.items())}) failed: "
+                f"{item['unexpected_count']} unexpected value(s), e.g. {item['partial_unexpected_list'][:5]}{examples}"
+                + (f" [exception: {item['exception']}]" if item["exception"] else "")
+            )
+        summary["tables"][table] = {
+            "success": bool(result.success),
+            "evaluated_expectations": stats.get("evaluated_expectations"),
+            "successful_expectations": stats.get("successful_expectations"),
+            "failed": failed,
+        }
+        summary["success"] = summary["success"] and bool(result.success)
+        summary["evaluated_expectations"] += stats.get("evaluated_expectations") or 0
+        summary["successful_expectations"] += stats.get("successful_expectations") or 0
+    ok = (f"great_expectations: {summary['successful_expectations']}/{summary['evaluated_expectations']} "
+          f"expectations met on {len(tables)} table(s)")
+    return _result("great_expectations", problems, ok, summary)
+
+
+# --------------------------------------------------------------------------- all
+
+
+GATE_NAMES = ("contracts", "totals_across_levels", "codes_in_reference", "quarantine_share",
+              "plausibility", "disclosure", "great_expectations")
+
+
+def run_all_gates(
+    candidate_dir: Path,
+    params: Mapping[str, Any] | None,
+    ingest_summary: Mapping[str, Mapping[str, int]],
+) -> list[GateResult]:
+    """Every blocking gate, in GATE_NAMES order. A gate that raises is a failed gate."""
+    params = effective_params(params)
+    candidate_dir = Path(candidate_dir)
+    gates: list[tuple[str, Callable[[], GateResult]]] = [
+        ("contracts", lambda: gate_contracts(candidate_dir, params)),
+        ("totals_across_levels", lambda: gate_totals_across_levels(candidate_dir, params)),
+        ("codes_in_reference", lambda: gate_codes_in_reference(candidate_dir, params)),
+        ("quarantine_share", lambda: gate_quarantine_share(candidate_dir, params, ingest_summary)),
+        ("plausibility", lambda: gate_plausibility(candidate_dir, params)),
+        ("disclosure", lambda: gate_disclosure(candidate_dir, params)),
+        ("great_expectations", lambda: gate_great_expectations(candidate_dir, params)),
+    ]
+    results = []
+    for name, run in gates:
+        try:
+            results.append(run())
+        except Exception as exc:  # a crashing gate blocks the release
+            results.append(GateResult(name, False, f"{name}: gate could not run: {type(exc).__name__}: {exc}",
+                                      {"error": f"{type(exc).__name__}: {exc}"}))
+    return results

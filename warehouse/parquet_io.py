@@ -1,0 +1,217 @@
+"""Deterministic Parquet for the published tables.
+
+``write_table`` writes the same bytes for the same rows whatever their input order: columns in
+contract order and cast to the contract's physical types, rows sorted by the table's primary
+key and then by every other column, zstd at a fixed level, one row group layout, no
+timestamps anywhere in the metadata. Each field carries its contract description, Chinese
+label and unit as Arrow field metadata; the file carries the contract id and version.
+
+Contracts (``data_contracts/contracts/table_<name>.yaml``) are looked up lazily through
+``lookup_contract``; a table without a contract file is written as given, sorted by the keys
+of specs/outputs.md (``FALLBACK_KEYS``).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from functools import cache
+from pathlib import Path
+
+import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from data_contracts import Contract
+
+COMPRESSION = "zstd"
+COMPRESSION_LEVEL = 9
+ROW_GROUP_SIZE = 1_000_000
+
+# Grain of every published table (specs/outputs.md), used when no contract file exists yet.
+FALLBACK_KEYS: dict[str, tuple[str, ...]] = {
+    "city_year": ("year",),
+    "district_year": ("district_code", "year"),
+    "district_industry_year": ("district_code", "division_code", "year"),
+    "city_industry_year": ("division_code", "year"),
+    "target_progress": ("scope_code", "indicator", "year"),
+    "carbon_grade_distribution": ("district_code", "division_code", "year", "carbon_grade"),
+    "mu_class_distribution": ("district_code", "year", "mu_class"),
+    "enterprise_year": ("uscc", "year"),
+    "key_energy_users": ("uscc", "year"),
+    "high_consumption_low_efficiency": ("uscc", "year"),
+    "source_reconciliation": ("uscc", "year", "check"),
+    "quarantine": ("source", "file", "sheet", "row_number"),
+    "data_quality": ("source", "file"),
+}
+
+_ARROW_TYPES: dict[str, pa.DataType] = {
+    "VARCHAR": pa.string(), "STRING": pa.string(), "TEXT": pa.string(), "JSON": pa.string(),
+    "UUID": pa.string(),
+    "BOOLEAN": pa.bool_(), "BOOL": pa.bool_(),
+    "TINYINT": pa.int8(), "SMALLINT": pa.int16(), "INTEGER": pa.int32(), "INT": pa.int32(),
+    "INT4": pa.int32(), "BIGINT": pa.int64(), "INT8": pa.int64(), "LONG": pa.int64(),
+    "UTINYINT": pa.uint8(), "USMALLINT": pa.uint16(), "UINTEGER": pa.uint32(), "UBIGINT": pa.uint64(),
+    "DOUBLE": pa.float64(), "FLOAT8": pa.float64(), "FLOAT": pa.float32(), "REAL": pa.float32(),
+    "FLOAT4": pa.float32(),
+    "DATE": pa.date32(), "TIMESTAMP": pa.timestamp("us"), "DATETIME": pa.timestamp("us"),
+    "TIMESTAMP WITH TIME ZONE": pa.timestamp("us", tz="UTC"), "TIMESTAMPTZ": pa.timestamp("us", tz="UTC"),
+}
+
+
+def arrow_type(physical_type: str) -> pa.DataType | None:
+    """The Arrow type of a contract physical type (DuckDB names), or None if unknown."""
+    t = physical_type.strip().upper()
+    m = re.fullmatch(r"(?:DECIMAL|NUMERIC)\s*\(\s*(\d+)\s*,\s*(\d+)\s*\)", t)
+    if m:
+        return pa.decimal128(int(m.group(1)), int(m.group(2)))
+    return _ARROW_TYPES.get(t)
+
+
+def contract_path(table: str) -> Path:
+    from data_contracts.model import CONTRACTS_DIR
+
+    return CONTRACTS_DIR / f"table_{table}.yaml"
+
+
+def lookup_contract(table: str) -> Contract | None:
+    """The table's contract, or None while its YAML file does not exist (an invalid file raises)."""
+    if not contract_path(table).exists():
+        return None
+    from data_contracts import table_contract
+
+    return table_contract(table)
+
+
+@cache
+def contract_version(table: str) -> str | None:
+    """The ``version`` of the table's contract file (the Contract view does not carry it)."""
+    path = contract_path(table)
+    if not path.exists():
+        return None
+    import yaml
+
+    doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    v = doc.get("version")
+    return None if v is None else str(v)
+
+
+def table_keys(table: str, contract: Contract | None = None) -> list[str]:
+    """Primary key columns: the contract's, else the grain of specs/outputs.md."""
+    if contract is not None and contract.primary_key:
+        return list(contract.primary_key)
+    return list(FALLBACK_KEYS.get(table, ()))
+
+
+def _field_metadata(contract: Contract | None, name: str) -> dict[bytes, bytes] | None:
+    if contract is None:
+        return None
+    try:
+        col = contract.column(name)
+    except KeyError:
+        return None
+    meta = {"description": col.description, "label_zh": col.label_zh, "unit": col.unit}
+    return {k.encode(): v.encode("utf-8") for k, v in meta.items() if v}
+
+
+def _normalise_type(t: pa.DataType) -> pa.DataType:
+    if pa.types.is_large_string(t) or pa.types.is_string_view(t):
+        return pa.string()
+    if pa.types.is_large_binary(t) or pa.types.is_binary_view(t):
+        return pa.binary()
+    if pa.types.is_large_list(t) or pa.types.is_list_view(t):
+        return pa.list_(_normalise_type(t.value_type))
+    return t
+
+
+def _target_schema(arrow: pa.Table, table: str, contract: Contract | None, version: str | None) -> pa.Schema:
+    fields = []
+    for f in arrow.schema:
+        target = _normalise_type(f.type)
+        if contract is not None and f.name in contract.column_names:
+            wanted = arrow_type(contract.column(f.name).physical_type)
+            if wanted is not None:
+                target = wanted
+        fields.append(pa.field(f.name, target, nullable=True, metadata=_field_metadata(contract, f.name)))
+    meta = {b"hzcarbon.table": table.encode()}
+    if contract is not None:
+        meta[b"hzcarbon.contract_id"] = contract.id.encode()
+        meta[b"hzcarbon.contract_name"] = contract.name.encode()
+    if version is not None:
+        meta[b"hzcarbon.contract_version"] = version.encode()
+    return pa.schema(fields, metadata=meta)
+
+
+def _cast(arrow: pa.Table, schema: pa.Schema) -> pa.Table:
+    """Cast column by column; a column that does not cast safely keeps its own type (the
+    contracts gate then reports it) but still gets its metadata."""
+    cols, fields = [], []
+    for f, col in zip(schema, arrow.columns):
+        try:
+            col = col.cast(f.type, safe=True)
+            fields.append(f)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+            col = col.cast(_normalise_type(col.type))
+            fields.append(pa.field(f.name, col.type, nullable=True, metadata=f.metadata))
+        cols.append(col)
+    return pa.Table.from_arrays(cols, schema=pa.schema(fields, metadata=schema.metadata))
+
+
+def _sort_columns(df: pl.DataFrame, keys: list[str]) -> list[str]:
+    sortable = [c for c, t in df.schema.items() if not isinstance(t, (pl.List, pl.Array, pl.Struct, pl.Object))]
+    return [k for k in keys if k in df.columns] + [c for c in sortable if c not in keys]
+
+
+def write_table(
+    df: pl.DataFrame,
+    path: Path,
+    table: str,
+    *,
+    contract: Contract | None = None,
+    version: str | None = None,
+) -> Path:
+    """Write ``df`` as the published table ``table`` at ``path``; same rows → same bytes.
+
+    ``contract``/``version`` default to the table's contract file (``lookup_contract``). With a
+    contract, the contract's columns come first in contract order (columns it does not declare
+    follow, for the contracts gate to report), cast to the contract's physical types."""
+    path = Path(path)
+    if contract is None:
+        contract = lookup_contract(table)
+        if version is None and contract is not None:
+            version = contract_version(table)
+    if contract is not None:
+        declared = [c for c in contract.column_names if c in df.columns]
+        df = df.select(declared + [c for c in df.columns if c not in declared])
+    keys = table_keys(table, contract)
+    by = _sort_columns(df, keys)
+    if by and df.height:
+        df = df.sort(by, nulls_last=True, maintain_order=True)
+    arrow = df.to_arrow().combine_chunks()
+    arrow = _cast(arrow, _target_schema(arrow, table, contract, version))
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    pq.write_table(
+        arrow,
+        tmp,
+        compression=COMPRESSION,
+        compression_level=COMPRESSION_LEVEL,
+        row_group_size=ROW_GROUP_SIZE,
+        use_dictionary=True,
+        write_statistics=True,
+        store_schema=True,
+        version="2.6",
+        data_page_version="1.0",
+    )
+    os.replace(tmp, path)
+    return path
+
+
+def read_table(path: Path) -> pl.DataFrame:
+    """A published Parquet file as a polars frame (column types as written)."""
+    return pl.from_arrow(pq.read_table(Path(path)))
+
+
+def read_arrow_schema(path: Path) -> pa.Schema:
+    return pq.read_schema(Path(path))

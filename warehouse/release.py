@@ -1,0 +1,374 @@
+"""Publishing a candidate as an immutable release and switching ``latest`` atomically.
+
+Layout (specs/outputs.md)::
+
+    <warehouse>/releases/<YYYY-MM-DD.N>/
+        open/<t>.parquet  restricted/<t>.parquet           copied byte for byte from the candidate
+        districts/<code>/<t>.parquet  districts/<code>/<code>.xlsx   (warehouse.extracts)
+        hzcarbon.duckdb                                      (warehouse.snapshot; open tables in schema `open`)
+        data_dictionary.md                                   (data_contracts.dictionary)
+        manifest.json                                        written last
+    <warehouse>/latest -> releases/<id>     relative symlink, replaced atomically
+    <warehouse>/LATEST                      the id as text, replaced atomically
+
+The candidate directory must hold ``open/<t>.parquet`` and ``restricted/<t>.parquet`` for every
+published table and ``internal/district_year.parquet`` + ``internal/district_industry_year.parquet``
+(the same tables before disclosure control, for the district extracts).
+
+A release is built in ``releases/.tmp-<id>-<pid>``, verified (every file re-hashed against the
+manifest), renamed into place, and only then does ``latest`` switch. An existing release is never
+written to, so a reader holding an older snapshot open is not disturbed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import pyarrow.parquet as pq
+
+from data_contracts import published_tables, table_contract
+from data_contracts.dictionary import confidence_notes, render_dictionary
+from warehouse import extracts, snapshot
+
+RELEASES_DIR = "releases"
+LATEST_LINK = "latest"
+LATEST_FILE = "LATEST"
+MANIFEST = "manifest.json"
+DICTIONARY = "data_dictionary.md"
+SNAPSHOT = "hzcarbon.duckdb"
+RELEASE_ID_RE = re.compile(r"^(\d{4}-\d{2}-\d{2})\.([1-9]\d*)$")
+_TMP_RE = re.compile(r"^\.(?:tmp|delete)-.*-(\d+)$")
+# Keys publish() writes itself; manifest_extra may not set them.
+RESERVED_MANIFEST_KEYS = ("release_id", "created_at", "files", "tables", "snapshot", "reference_confidence")
+
+
+class ReleaseError(RuntimeError):
+    """The release could not be built or failed verification (nothing was switched)."""
+
+
+# ---------------------------------------------------------------------------------------------
+# ids and listing
+
+def parse_release_id(name: str) -> tuple[date, int] | None:
+    m = RELEASE_ID_RE.match(name)
+    if not m:
+        return None
+    try:
+        return date.fromisoformat(m.group(1)), int(m.group(2))
+    except ValueError:
+        return None
+
+
+def list_releases(warehouse_dir: Path) -> list[str]:
+    """Release ids present under releases/, oldest first."""
+    root = Path(warehouse_dir) / RELEASES_DIR
+    if not root.is_dir():
+        return []
+    ids = [p.name for p in root.iterdir() if p.is_dir() and parse_release_id(p.name)]
+    return sorted(ids, key=parse_release_id)
+
+
+def next_release_id(warehouse_dir: Path, now: datetime | None = None) -> str:
+    """``YYYY-MM-DD.N``: the UTC date of ``now`` and the next sequence number of that day."""
+    now = now or datetime.now(timezone.utc)
+    if now.tzinfo is not None:
+        now = now.astimezone(timezone.utc)
+    day = now.date()
+    seqs = [parse_release_id(r)[1] for r in list_releases(warehouse_dir) if parse_release_id(r)[0] == day]
+    return f"{day.isoformat()}.{max(seqs, default=0) + 1}"
+
+
+def latest_release(warehouse_dir: Path) -> str | None:
+    """The release id ``latest`` points at (None when there is none)."""
+    link = Path(warehouse_dir) / LATEST_LINK
+    if link.is_symlink():
+        return Path(os.readlink(link)).name
+    f = Path(warehouse_dir) / LATEST_FILE
+    if f.exists():
+        return f.read_text(encoding="utf-8").strip() or None
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# hashing and verification
+
+def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(chunk):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _file_entry(root: Path, path: Path) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "path": path.relative_to(root).as_posix(),
+        "sha256": sha256_file(path),
+        "bytes": path.stat().st_size,
+    }
+    if path.suffix == ".parquet":
+        entry["rows"] = pq.ParquetFile(path).metadata.num_rows
+    return entry
+
+
+def _release_files(root: Path) -> list[Path]:
+    return sorted((p for p in root.rglob("*") if p.is_file() and p.name != MANIFEST),
+                  key=lambda p: p.relative_to(root).as_posix())
+
+
+def expected_files(districts: list[str] | None = None) -> list[str]:
+    """Relative paths every release must contain (manifest.json aside)."""
+    codes = districts if districts is not None else [c for c, _ in extracts.current_districts()]
+    paths = [f"{table_contract(t).layer}/{t}.parquet" for t in published_tables()]
+    for code in codes:
+        paths += [f"districts/{code}/{t}.parquet" for t in extracts.extract_tables()]
+        paths.append(f"districts/{code}/{code}.xlsx")
+    return sorted(paths + [SNAPSHOT, DICTIONARY])
+
+
+def verify_release(release_dir: Path) -> list[str]:
+    """Problems of a release directory (empty list = ok): manifest readable, every listed file
+    present with its sha256, size and Parquet row count, no unlisted file, the expected layout,
+    and the release id matching the directory name."""
+    release_dir = Path(release_dir)
+    problems: list[str] = []
+    mpath = release_dir / MANIFEST
+    try:
+        manifest = json.loads(mpath.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        return [f"{MANIFEST}: unreadable ({e})"]
+    rid = manifest.get("release_id")
+    if parse_release_id(str(rid)) is None:
+        problems.append(f"{MANIFEST}: bad release_id {rid!r}")
+    elif parse_release_id(release_dir.name) and release_dir.name != rid:
+        problems.append(f"{MANIFEST}: release_id {rid} but directory {release_dir.name}")
+    listed: dict[str, dict] = {}
+    for entry in manifest.get("files") or []:
+        rel = entry.get("path", "")
+        if rel in listed:
+            problems.append(f"{rel}: listed twice")
+        listed[rel] = entry
+        path = release_dir / rel
+        if ".." in Path(rel).parts or not path.is_file():
+            problems.append(f"{rel}: missing")
+            continue
+        if path.stat().st_size != entry.get("bytes"):
+            problems.append(f"{rel}: {path.stat().st_size} bytes, manifest says {entry.get('bytes')}")
+        if sha256_file(path) != entry.get("sha256"):
+            problems.append(f"{rel}: sha256 differs from the manifest")
+        if rel.endswith(".parquet"):
+            try:
+                rows = pq.ParquetFile(path).metadata.num_rows
+            except Exception as e:  # noqa: BLE001 - any unreadable file is a problem to report
+                problems.append(f"{rel}: unreadable Parquet ({e})")
+            else:
+                if rows != entry.get("rows"):
+                    problems.append(f"{rel}: {rows} rows, manifest says {entry.get('rows')}")
+    on_disk = {p.relative_to(release_dir).as_posix() for p in _release_files(release_dir)}
+    for rel in sorted(on_disk - set(listed)):
+        problems.append(f"{rel}: not in the manifest")
+    districts = sorted({Path(p).parts[1] for p in listed if p.startswith("districts/")}) or None
+    for rel in expected_files(districts if districts else None):
+        if rel not in listed:
+            problems.append(f"{rel}: expected in every release, not in the manifest")
+    return problems
+
+
+# ---------------------------------------------------------------------------------------------
+# building
+
+def _check_candidate(candidate_dir: Path) -> None:
+    problems = []
+    for t in published_tables():
+        c = table_contract(t)
+        p = candidate_dir / c.layer / f"{t}.parquet"
+        if not p.is_file():
+            problems.append(f"{p} missing")
+            continue
+        names = pq.read_schema(p).names
+        if names != c.column_names:
+            problems.append(f"{p}: columns {names} differ from the contract {c.column_names}")
+    for p in extracts.required_candidate_files(candidate_dir):
+        if not p.is_file():
+            problems.append(f"{p} missing (district extracts need the table before disclosure control)")
+    if problems:
+        raise ReleaseError("candidate is not publishable:\n  " + "\n  ".join(problems))
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _clean_stale(warehouse_dir: Path) -> None:
+    """Remove temp dirs/links left by a crashed publish (their process is gone)."""
+    root = warehouse_dir / RELEASES_DIR
+    for p in root.iterdir() if root.is_dir() else ():
+        m = _TMP_RE.match(p.name)
+        if m and p.is_dir() and not p.is_symlink() and not _pid_alive(int(m.group(1))):
+            shutil.rmtree(p, ignore_errors=True)
+    for p in warehouse_dir.glob(f"{LATEST_LINK}.tmp-*"):
+        pid = p.name.rsplit("-", 1)[-1]
+        if pid.isdigit() and not _pid_alive(int(pid)) and p.is_symlink():
+            p.unlink()
+    for p in warehouse_dir.glob(f"{LATEST_FILE}.tmp-*"):
+        pid = p.name.rsplit("-", 1)[-1]
+        if pid.isdigit() and not _pid_alive(int(pid)):
+            p.unlink()
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _write_text_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(f"{path.name}.tmp-{os.getpid()}")
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def _json_default(o: Any) -> Any:
+    if isinstance(o, (datetime, date)):
+        return o.isoformat()
+    if isinstance(o, Path):
+        return o.as_posix()
+    if isinstance(o, (set, frozenset, tuple)):
+        return sorted(o, key=str) if isinstance(o, (set, frozenset)) else list(o)
+    return str(o)
+
+
+def switch_latest(warehouse_dir: Path, release_id: str) -> None:
+    """Point ``latest`` at releases/<id> (temp symlink + os.replace) and rewrite ``LATEST``."""
+    warehouse_dir = Path(warehouse_dir)
+    if not (warehouse_dir / RELEASES_DIR / release_id).is_dir():
+        raise ReleaseError(f"no release {release_id}")
+    tmp_link = warehouse_dir / f"{LATEST_LINK}.tmp-{os.getpid()}"
+    if tmp_link.is_symlink() or tmp_link.exists():
+        tmp_link.unlink()
+    os.symlink(f"{RELEASES_DIR}/{release_id}", tmp_link, target_is_directory=True)
+    os.replace(tmp_link, warehouse_dir / LATEST_LINK)
+    _write_text_atomic(warehouse_dir / LATEST_FILE, release_id + "\n")
+    _fsync_dir(warehouse_dir)
+
+
+def prune_releases(warehouse_dir: Path, keep_releases: int | None) -> list[str]:
+    """Delete all but the ``keep_releases`` newest releases, never the one ``latest`` points
+    at. Each is first renamed out of the way (``releases/.delete-<id>-<pid>``) so no reader
+    sees a half-deleted release under its id. Returns the ids removed."""
+    if keep_releases is None:
+        return []
+    if keep_releases < 0:
+        raise ValueError(f"keep_releases must be >= 0, got {keep_releases}")
+    warehouse_dir = Path(warehouse_dir)
+    ids = list_releases(warehouse_dir)
+    keep = set(ids[len(ids) - keep_releases:]) if keep_releases else set()
+    latest = latest_release(warehouse_dir)
+    if latest:
+        keep.add(latest)
+    removed = []
+    for rid in ids:
+        if rid in keep:
+            continue
+        src = warehouse_dir / RELEASES_DIR / rid
+        doomed = warehouse_dir / RELEASES_DIR / f".delete-{rid}-{os.getpid()}"
+        os.rename(src, doomed)
+        shutil.rmtree(doomed)
+        removed.append(rid)
+    return removed
+
+
+def publish(candidate_dir: Path, warehouse_dir: Path, manifest_extra: dict, keep_releases: int | None = None,
+            now: datetime | None = None, *, duckdb_memory_limit: str = snapshot.DEFAULT_MEMORY_LIMIT,
+            duckdb_threads: int = snapshot.DEFAULT_THREADS) -> str:
+    """Publish ``candidate_dir`` as ``releases/<YYYY-MM-DD.N>`` and switch ``latest`` to it.
+
+    ``manifest_extra`` (as_of, settings, inputs, reference files and set ids, checks, …) is written
+    into the manifest as given. ``keep_releases`` N keeps the N newest releases (and always the
+    one ``latest`` points at); None keeps all. ``now`` (UTC) sets the date of the id and
+    ``created_at``. Returns the release id; raises ReleaseError (nothing switched) on failure."""
+    candidate_dir, warehouse_dir = Path(candidate_dir), Path(warehouse_dir)
+    clash = [k for k in RESERVED_MANIFEST_KEYS if k in (manifest_extra or {})]
+    if clash:
+        raise ValueError(f"manifest_extra may not set {', '.join(clash)}")
+    _check_candidate(candidate_dir)
+    now = (now or datetime.now(timezone.utc))
+    now = now.astimezone(timezone.utc) if now.tzinfo else now.replace(tzinfo=timezone.utc)
+
+    releases = warehouse_dir / RELEASES_DIR
+    releases.mkdir(parents=True, exist_ok=True)
+    _clean_stale(warehouse_dir)
+    release_id = next_release_id(warehouse_dir, now)
+    final = releases / release_id
+    tmp = releases / f".tmp-{release_id}-{os.getpid()}"
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    tmp.mkdir()
+    try:
+        tables: dict[str, dict[str, Any]] = {}
+        for t in published_tables():
+            layer = table_contract(t).layer
+            (tmp / layer).mkdir(exist_ok=True)
+            shutil.copyfile(candidate_dir / layer / f"{t}.parquet", tmp / layer / f"{t}.parquet")
+            tables[t] = {"layer": layer,
+                         "path": f"{layer}/{t}.parquet",
+                         "rows": pq.ParquetFile(tmp / layer / f"{t}.parquet").metadata.num_rows,
+                         "snapshot_table": snapshot.snapshot_table_name(t),
+                         "district_extract": table_contract(t).district_extract}
+        extracts.write_district_extracts(candidate_dir, tmp / "districts")
+        snapshot.build_snapshot(tmp, tmp / SNAPSHOT, memory_limit=duckdb_memory_limit, threads=duckdb_threads)
+        (tmp / DICTIONARY).write_text(render_dictionary(), encoding="utf-8")
+
+        manifest: dict[str, Any] = {
+            "release_id": release_id,
+            "created_at": now.isoformat().replace("+00:00", "Z"),
+            **(manifest_extra or {}),
+            "reference_confidence": confidence_notes(),
+            "snapshot": {"file": SNAPSHOT, "open_schema": snapshot.OPEN_SCHEMA, "restricted_schema": "main"},
+            "tables": tables,
+            "files": [_file_entry(tmp, p) for p in _release_files(tmp)],
+        }
+        text = json.dumps(manifest, ensure_ascii=False, indent=2, default=_json_default) + "\n"
+        with open(tmp / MANIFEST, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+
+        problems = verify_release(tmp)
+        if problems:
+            raise ReleaseError(f"release {release_id} failed verification:\n  " + "\n  ".join(problems))
+        _fsync_dir(tmp)
+        os.rename(tmp, final)  # fails if releases/<id> appeared meanwhile: never overwrite a release
+        _fsync_dir(releases)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+    switch_latest(warehouse_dir, release_id)
+    prune_releases(warehouse_dir, keep_releases)
+    return release_id
