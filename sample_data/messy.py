@@ -181,7 +181,7 @@ def stale_energy(rows: pl.DataFrame, rng: np.random.Generator) -> pl.DataFrame:
     return rows.with_columns(
         consumption=pl.Series(sc("consumption")), feedstock=pl.Series(sc("feedstock")),
         conversion_output=pl.Series(sc("conversion_output")),
-        submitted_at=pl.col("submitted_at") - pl.duration(days=pl.Series(days)),
+        submitted_at=pl.col("submitted_at") - pl.Series(days * 86_400_000_000).cast(pl.Duration("us")),
     )
 
 

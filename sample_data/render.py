@@ -146,7 +146,8 @@ def category(source: str, col: str, messy: bool, v: pl.Expr) -> pl.Expr:
 def unit_variants(df: pl.DataFrame, rng: np.random.Generator, share: float) -> pl.DataFrame:
     """For a share of rows, rewrite the unit to another of its dimension (千瓦时, 立方米, kg, GJ, MWh…)
     with the quantities converted, but only where converting back gives the very same float
-    (multiplying by to_canonical, or dividing by its inverse), so the truth is unchanged."""
+    (multiplying by to_canonical, or dividing by its inverse), so the truth is unchanged, and
+    where the converted number is written without an exponent (no `9e-7` 万吨)."""
     et = rules.energy_types()
     n = df.height
     unit = df["unit"].to_numpy().astype(object)
@@ -169,6 +170,7 @@ def unit_variants(df: pl.DataFrame, rng: np.random.Generator, share: float) -> p
                 places = np.maximum(dec[r] + int(round(np.log10(factor))), 0)
                 raw[c] = np.round(v[r] / factor, places.max() if len(places) else 0)
                 ok &= (raw[c] * factor == v[r]) & (raw[c] / (1 / factor) == v[r])
+                ok &= (raw[c] == 0) | ((raw[c] >= 1e-3) & (raw[c] < 1e12))  # written without an exponent
             r = r[ok]
             unit[r] = name
             for c in qty:

@@ -54,7 +54,7 @@ def write_table(path: Path, fmt: str, table: pl.DataFrame, numeric: set[str], la
 
 def csv_bytes(table: pl.DataFrame, fmt: str) -> bytes:
     buf = io.BytesIO()
-    table.write_csv(buf, null_value="")
+    table.select(pl.all().replace("", None)).write_csv(buf, null_value="")  # empty cells unquoted
     data = buf.getvalue()
     if fmt == "csv_bom":
         return b"\xef\xbb\xbf" + data
