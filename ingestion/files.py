@@ -19,7 +19,7 @@ from data_contracts import source_contract
 from data_contracts.quarantine_reasons import REASON_ZH
 from ingestion import outputs as out
 from ingestion.readers import (
-    CSV_SUFFIXES, EXCEL_SUFFIXES, ROW_NUMBER, FileFacts, RawTable, UnreadableFile, read_csv_table,
+    CSV_SUFFIXES, EXCEL_SUFFIXES, ROW_NUMBER, FileFacts, RawTable, UnreadableFile, first_line, read_csv_table,
     read_excel_tables,
 )
 from ingestion.rules import REASON, AsOf, parse_rows, typed_contract_columns
@@ -78,7 +78,7 @@ def _guarded(batches: Iterator[pl.DataFrame]) -> Iterator[pl.DataFrame]:
         except StopIteration:
             return
         except Exception as exc:
-            raise UnreadableFile(f"reading failed part-way: {exc}") from exc
+            raise UnreadableFile(f"reading failed part-way: {first_line(exc)}") from exc
         yield batch
 
 
@@ -98,6 +98,13 @@ def _ascii_columns(batch: pl.DataFrame, columns: list[str]) -> frozenset[str]:
     return frozenset(c for c, other in zip(columns, has_other) if not other)
 
 
+def _conflict_key(custom: dict) -> list[str]:
+    """Rows conflict when they share the revision key and the revision order (energy: the same
+    上报时间) yet differ in value; a later 上报时间 is a revision, resolved in dbt."""
+    order = [custom["revisionOrder"]] if "revisionOrder" in custom else []
+    return [*custom.get("revisionKey", []), *order]
+
+
 class FileIngest:
     """Ingests one new landing file into the warehouse; `run()` returns its report."""
 
@@ -112,8 +119,7 @@ class FileIngest:
         self.rejected: list[pl.DataFrame] = []
         self.batch_count = 0
         self.raw_headers: dict[int, list[str]] = {}  # table index -> headers as written
-        custom = self.contract.custom
-        self.revision_key = [*custom.get("revisionKey", []), *([custom["revisionOrder"]] if "revisionOrder" in custom else [])]
+        self.revision_key = _conflict_key(self.contract.custom)
 
     # --- reading -------------------------------------------------------------------------
 
@@ -124,6 +130,8 @@ class FileIngest:
         if suffix in EXCEL_SUFFIXES:
             tables, skipped = read_excel_tables(self.entry.path, self.contract)
             self.report.sheets_skipped = skipped
+            if not tables:
+                raise UnreadableFile(f"no sheet has a header row (sheets: {', '.join(skipped) or 'none'})")
             return tables
         raise UnreadableFile(f"not a csv, xlsx or xls file ({suffix or 'no extension'})")
 

@@ -121,13 +121,18 @@ def read_csv_table(path: Path, facts: FileFacts, tmp_dir: Path, contract: Contra
     try:
         headers = [n for n in scan.collect_schema().names() if n != ROW_NUMBER]
     except Exception as exc:  # polars reports malformed text in many ways
-        raise UnreadableFile(f"not a readable CSV: {exc}") from exc
+        raise UnreadableFile(f"not a readable CSV: {first_line(exc)}") from exc
     match = match_headers(contract, headers)
     if not match.looks_like_header:
         raise UnreadableFile(f"no header row found (first row: {', '.join(headers[:6])})")
     batches = (b.with_columns(pl.col(ROW_NUMBER).cast(pl.Int64))
                for b in scan.collect_batches(chunk_size=CSV_BATCH_ROWS))
     return RawTable(None, headers, match, batches)
+
+
+def first_line(exc: Exception) -> str:
+    """The gist of an error message (calamine adds many lines of context)."""
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
 
 
 def _excel_sheets(path: Path) -> Iterator[tuple[str, pl.DataFrame]]:
@@ -137,11 +142,15 @@ def _excel_sheets(path: Path) -> Iterator[tuple[str, pl.DataFrame]]:
         reader = fastexcel.read_excel(path)
         names = reader.sheet_names
     except Exception as exc:
-        raise UnreadableFile(f"not a readable Excel workbook: {exc}") from exc
+        raise UnreadableFile(f"not a readable Excel workbook: {first_line(exc)}") from exc
     for name in names:
-        # header_row=None and skip_rows=0 keep leading blank rows, so frame row i is sheet row i+1.
-        sheet = reader.load_sheet(name, header_row=None, skip_rows=0, dtypes="string")
-        yield name, sheet.to_polars()
+        try:
+            # header_row=None and skip_rows=0 keep leading blank rows: frame row i is sheet row i+1.
+            sheet = reader.load_sheet(name, header_row=None, skip_rows=0, dtypes="string")
+            frame = sheet.to_polars()
+        except Exception as exc:
+            raise UnreadableFile(f"sheet {name!r} cannot be read: {first_line(exc)}") from exc
+        yield name, frame
 
 
 def _header_cells(cells: tuple) -> list[str | None]:
@@ -157,7 +166,8 @@ def _find_header_row(frame: pl.DataFrame, contract: Contract) -> tuple[int, Head
 
 
 def read_excel_tables(path: Path, contract: Contract) -> tuple[list[RawTable], list[str]]:
-    """Every sheet of a workbook that has the export's header, and the names of those skipped."""
+    """Every sheet of a workbook that has the export's header, and the names of those skipped
+    (the caller decides what a workbook without any such sheet is)."""
     tables, skipped = [], []
     for name, frame in _excel_sheets(path):
         found = _find_header_row(frame, contract) if frame.width else None
@@ -171,6 +181,4 @@ def read_excel_tables(path: Path, contract: Contract) -> tuple[list[RawTable], l
         data.columns = headers
         data = data.with_columns(pl.int_range(index + 2, index + 2 + data.height, dtype=pl.Int64).alias(ROW_NUMBER))
         tables.append(RawTable(name, headers, match, iter([data])))
-    if not tables:
-        raise UnreadableFile("no sheet has a header row" + (f" (sheets: {', '.join(skipped)})" if skipped else ""))
     return tables, skipped

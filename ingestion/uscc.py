@@ -33,12 +33,6 @@ import polars as pl  # noqa: E402  (kept below the scalar helpers, which need no
 _USCC_PATTERN = f"^[{USCC_CHARSET}]{{18}}$"
 
 
-def normalise_uscc_expr(raw: pl.Expr) -> pl.Expr:
-    """Upper-case and strip (full-width letters folded first); empty becomes null."""
-    code = raw.str.normalize("NFKC").str.strip_chars().str.to_uppercase()
-    return pl.when(code.str.len_chars() > 0).then(code)
-
-
 def is_valid_uscc_expr(code: pl.Expr) -> pl.Expr:
     """True when `code` (already normalised) has 18 characters of the charset and the right check
     character; False (never null) otherwise."""

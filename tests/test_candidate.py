@@ -363,3 +363,18 @@ def test_write_table_without_contract_keeps_codes_as_text(tmp_path, monkeypatch)
     back = read_table(p)
     assert back["district_code"].to_list() == ["330102", "330105"]
     assert b"hzcarbon.contract_id" not in pq.read_schema(p).metadata
+
+
+def test_write_table_with_the_real_contract_file(tmp_path, monkeypatch):
+    monkeypatch.undo()  # use data_contracts/contracts/table_city_year.yaml itself
+    if parquet_io.lookup_contract("city_year") is None:
+        pytest.skip("table contracts not written yet")
+    parquet_io.contract_version.cache_clear()
+    df = synthetic_marts(seed=1, n=20)["city_year"]
+    p = write_table(df, tmp_path / "city_year.parquet", "city_year")
+    schema = pq.read_schema(p)
+    assert schema.metadata[b"hzcarbon.contract_id"] == b"hzcarbon.table.city_year"
+    assert schema.metadata[b"hzcarbon.contract_version"]
+    assert schema.field("energy_tce").metadata[b"description"]
+    assert str(schema.field("year").type) == "int32"
+    assert write_table(df, tmp_path / "again.parquet", "city_year").read_bytes() == p.read_bytes()

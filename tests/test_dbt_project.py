@@ -178,10 +178,8 @@ def build_staging(wh: Path) -> None:
     energy = pl.DataFrame(_energy_rows(), schema=ENERGY_SCHEMA)
     _write([], ENERGY_SCHEMA, wh / "staging/energy_reports/_empty.parquet")
     for (period, sha), part in energy.group_by(["period", "file_sha256"]):
-        part.write_parquet(wh / f"staging/energy_reports/period={period}" / f"{sha[:16]}.parquet",
-                           mkdir=True) if False else _write(
-            part.to_dicts(), ENERGY_SCHEMA,
-            wh / f"staging/energy_reports/period={period}/{sha[:16]}.parquet")
+        _write(part.to_dicts(), ENERGY_SCHEMA,
+               wh / f"staging/energy_reports/period={period}/{sha[:16]}.parquet")
     for name, rows, schema in (("mu_evaluations", _mu_rows(), MU_SCHEMA),
                                ("carbon_codes", _carbon_rows(), CARBON_SCHEMA)):
         _write([], schema, wh / f"staging/{name}/_empty.parquet")
@@ -216,3 +214,309 @@ def run_dbt(project_dir: Path, wh: Path, *args: str) -> subprocess.CompletedProc
            "--target-path", str(wh / "dbt_target"), "--log-path", str(wh / "dbt_logs"),
            "--vars", json.dumps({"as_of": AS_OF})]
     return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
+
+
+def read_tables(wh: Path, tables: tuple[str, ...]) -> dict[str, pl.DataFrame]:
+    con = duckdb.connect(str(wh / "hzcarbon.duckdb"), read_only=True)
+    try:
+        return {t: con.sql(f"select * from main.{t}").pl() for t in tables}
+    finally:
+        con.close()
+
+
+MARTS = (
+    "enterprise_year", "key_energy_users", "high_consumption_low_efficiency",
+    "source_reconciliation", "quarantine", "data_quality", "city_year", "district_year",
+    "district_industry_year", "city_industry_year", "target_progress",
+    "carbon_grade_distribution", "mu_class_distribution",
+)
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> dict[str, pl.DataFrame]:
+    wh = tmp_path_factory.mktemp("wh")
+    build_staging(wh)
+    result = run_dbt(PROJECT, wh, "build")
+    assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-2000:]
+    return read_tables(wh, MARTS)
+
+
+def row(df: pl.DataFrame, **keys) -> dict:
+    sel = df
+    for k, v in keys.items():
+        sel = sel.filter(pl.col(k) == v)
+    assert sel.height == 1, f"{keys}: {sel.height} rows"
+    return sel.to_dicts()[0]
+
+
+APPROX = dict(rel=1e-9, abs=1e-9)
+
+# Hand computation (specs/indicators.md): tce per unit electricity 1.229, gas 12.143, coal 0.7143;
+# CO2 gas 21.62, coal 1.900, grid 2020 5.568 / 2022 5.366 / 2024 -> 2023's 5.306 (provisional);
+# 等价值 electricity 2020 3.055, 2022 3.007; deflator index 2022 = 1.081 × 1.041.
+E1_2020_ENERGY = 12 * 100 * 1.229 + (11 * 10 + 8) * 12.143   # 2020-05 gas revised to 8
+E1_2020_CO2 = (11 * 10 + 8) * 21.62 + 12 * 100 * 5.568
+E2_2020_ENERGY = 12 * 1000 * 0.7143
+E2_2020_NET = (12 * 1000 - 12 * 200) * 0.7143
+E2_2020_CO2 = (12 * 1000 - 12 * 200) * 1.900
+E3_2020_ENERGY = 12 * 50 * 12.143 + 12 * (20 - 30) * 1.229     # conversion output above use
+E3_2020_CO2 = 12 * 50 * 21.62 + 0.0                              # indirect clipped at 0 per row
+E4_2020_ENERGY = 3 * 100 * 0.7143
+E4_2020_CO2 = 3 * 100 * 1.900
+INDEX_2022 = 1.081 * 1.041
+E1_2022_ENERGY = 12 * 90 * 1.229 + 12 * 9 * 12.143
+E1_2022_CO2 = 12 * 9 * 21.62 + 12 * 90 * 5.366
+E2_2022_ENERGY = 12 * 900 * 0.7143
+E2_2022_NET = (12 * 900 - 12 * 100) * 0.7143
+E2_2022_CO2 = (12 * 900 - 12 * 100) * 1.900
+E3_2022_ENERGY = 6 * 50 * 12.143
+E3_2022_CO2 = 6 * 50 * 21.62
+
+
+def test_enterprise_year_values(built):
+    ey = built["enterprise_year"]
+    assert ey.height == 8
+    e1 = row(ey, uscc=E1, year=2020)
+    assert e1["energy_tce"] == pytest.approx(E1_2020_ENERGY, **APPROX)
+    assert e1["energy_tce_equiv"] == pytest.approx(12 * 100 * 3.055 + 118 * 12.143, **APPROX)
+    assert e1["co2_total_t"] == pytest.approx(E1_2020_CO2, **APPROX)
+    assert e1["electricity_10k_kwh"] == pytest.approx(1200.0)
+    assert e1["va_10k_yuan_2020p"] == pytest.approx(5000.0)
+    assert e1["energy_intensity"] == pytest.approx(E1_2020_ENERGY / 5000.0, **APPROX)
+    assert e1["enterprise_name"] == "西湖纺织有限公司"          # latest record of the enterprise
+    assert (e1["district_code"], e1["division_code"], e1["industry_code"]) == ("330106", "17", "1713")
+    assert e1["is_complete"] and e1["is_key_energy_user"] and not e1["provisional"]
+    assert (e1["mu_class"], e1["mu_class_source"], e1["mu_score"]) == ("C", "official", 80.0)
+    assert e1["factor_set"] == "HZ-EF-2026.1" and e1["mu_rule_set"] == "HZ-MU-2026.1"
+
+    e1_22 = row(ey, uscc=E1, year=2022)
+    assert e1_22["va_10k_yuan_2020p"] == pytest.approx(6000 / INDEX_2022, **APPROX)
+    assert e1_22["co2_intensity"] == pytest.approx(E1_2022_CO2 / (6000 / INDEX_2022), **APPROX)
+    assert e1_22["mu_class_source"] == "recomputed"            # no official class in the export
+    assert e1_22["mu_class"] == e1_22["mu_class_recomputed"]
+
+    e1_24 = row(ey, uscc=E1, year=2024)                         # grid factor carried forward
+    assert e1_24["provisional"] is True
+    assert e1_24["co2_indirect_t"] == pytest.approx(100 * 5.306, **APPROX)
+    assert e1_24["months_reported"] == 1 and not e1_24["is_complete"]
+    assert e1_24["energy_intensity"] is None
+
+    e2 = row(ey, uscc=E2, year=2020)                            # township restatement
+    assert (e2["district_code"], e2["district_imputed"]) == ("330113", False)
+    assert e2["feedstock_tce"] == pytest.approx(12 * 200 * 0.7143, **APPROX)
+    assert e2["energy_tce_net"] == pytest.approx(E2_2020_NET, **APPROX)
+    assert e2["co2_direct_t"] == pytest.approx(E2_2020_CO2, **APPROX)
+    e2_22 = row(ey, uscc=E2, year=2022)
+    assert (e2_22["va_source"], e2_22["va_10k_yuan"]) == ("carbon_code", 25000.0)
+    assert (e2_22["carbon_grade"], e2_22["carbon_grade_source"]) == (5, "official")
+    assert e2_22["carbon_level"] == "中碳"                      # 0.6 < 0.8208 <= 2.0
+
+    e3 = row(ey, uscc=E3, year=2020)                            # retired 江干, later 钱塘
+    assert (e3["district_code"], e3["district_imputed"]) == ("330114", False)
+    assert e3["energy_tce"] == pytest.approx(E3_2020_ENERGY, **APPROX)
+    assert e3["conversion_output_tce"] == pytest.approx(12 * 30 * 1.229, **APPROX)
+    assert e3["co2_indirect_t"] == pytest.approx(0.0)
+    assert row(ey, uscc=E3, year=2022)["is_complete"] is False
+
+    e4 = row(ey, uscc=E4, year=2020)                            # retired 下城, nothing later
+    assert (e4["district_code"], e4["district_imputed"]) == ("330105", True)
+    assert not e4["is_key_energy_user"]
+
+
+def test_city_year_values(built):
+    cy = built["city_year"]
+    assert sorted(cy["year"].to_list()) == [2020, 2022, 2024]
+    c20 = row(cy, year=2020)
+    total_2020 = E1_2020_ENERGY + E2_2020_ENERGY + E3_2020_ENERGY + E4_2020_ENERGY
+    assert c20["enterprise_count"] == 4 and c20["key_energy_user_count"] == 3
+    assert c20["energy_tce"] == pytest.approx(total_2020, **APPROX)
+    assert c20["co2_total_t"] == pytest.approx(E1_2020_CO2 + E2_2020_CO2 + E3_2020_CO2 + E4_2020_CO2, **APPROX)
+    assert c20["co2_direct_division44_t"] == pytest.approx(E3_2020_CO2, **APPROX)
+    va_2020 = 5000.0 + 20000.0                                  # matched: E1, E2
+    ei_2020 = (E1_2020_ENERGY + E2_2020_NET) / va_2020
+    ci_2020 = (E1_2020_CO2 + E2_2020_CO2) / va_2020
+    assert c20["va_10k_yuan_2020p"] == pytest.approx(va_2020)
+    assert c20["energy_intensity"] == pytest.approx(ei_2020, **APPROX)
+    assert c20["co2_intensity"] == pytest.approx(ci_2020, **APPROX)
+    assert c20["energy_intensity_change_vs_2020"] == pytest.approx(0.0, abs=1e-12)
+    assert c20["matched_energy_share"] == pytest.approx((E1_2020_ENERGY + E2_2020_ENERGY) / total_2020, **APPROX)
+    assert c20["coal_share"] == pytest.approx((E2_2020_ENERGY + E4_2020_ENERGY) / total_2020, **APPROX)
+    assert c20["electricity_share"] == pytest.approx((1200 * 1.229 - 120 * 1.229) / total_2020, **APPROX)
+    assert c20["provisional"] is False
+
+    c22 = row(cy, year=2022)
+    va_2022 = (6000.0 + 25000.0) / INDEX_2022                   # E3 is incomplete: not matched
+    ei_2022 = (E1_2022_ENERGY + E2_2022_NET) / va_2022
+    ci_2022 = (E1_2022_CO2 + E2_2022_CO2) / va_2022
+    assert c22["enterprise_count"] == 3
+    assert c22["energy_tce"] == pytest.approx(E1_2022_ENERGY + E2_2022_ENERGY + E3_2022_ENERGY, **APPROX)
+    assert c22["energy_intensity"] == pytest.approx(ei_2022, **APPROX)
+    assert c22["energy_intensity_change_vs_2020"] == pytest.approx(ei_2022 / ei_2020 - 1, **APPROX)
+    assert c22["co2_intensity_change_vs_2020"] == pytest.approx(ci_2022 / ci_2020 - 1, **APPROX)
+
+    c24 = row(cy, year=2024)
+    assert c24["provisional"] is True and c24["energy_intensity"] is None
+    assert c24["matched_energy_share"] == pytest.approx(0.0)
+
+
+def test_district_year_values_and_totals(built):
+    dy, cy = built["district_year"], built["city_year"]
+    d20 = dy.filter(pl.col("year") == 2020).sort("district_code")
+    assert d20["district_code"].to_list() == ["330105", "330106", "330113", "330114"]
+    assert row(dy, district_code="330113", year=2020)["energy_tce"] == pytest.approx(E2_2020_ENERGY, **APPROX)
+    assert row(dy, district_code="330113", year=2020)["district_name"] == "临平区"
+    assert row(dy, district_code="330114", year=2020)["energy_intensity"] is None
+    assert row(dy, district_code="330106", year=2022)["energy_intensity"] == pytest.approx(
+        E1_2022_ENERGY / (6000 / INDEX_2022), **APPROX)
+    for measure in ("energy_tce", "co2_total_t", "enterprise_count"):
+        by_year = dy.group_by("year").agg(pl.col(measure).sum()).sort("year")
+        for y, v in by_year.iter_rows():
+            assert row(cy, year=y)[measure] == pytest.approx(v, **APPROX)
+    diy = built["district_industry_year"]
+    assert diy["energy_tce"].sum() == pytest.approx(dy["energy_tce"].sum(), **APPROX)
+    assert built["city_industry_year"]["co2_total_t"].sum() == pytest.approx(cy["co2_total_t"].sum(), **APPROX)
+
+
+def test_target_progress(built):
+    tp = built["target_progress"]
+    ei_2020 = (E1_2020_ENERGY + E2_2020_NET) / 25000.0
+    ei_2022 = (E1_2022_ENERGY + E2_2022_NET) / ((6000.0 + 25000.0) / INDEX_2022)
+    city = row(tp, scope_code="330100", indicator="energy_intensity", year=2022)
+    path = (1 - 0.18) ** ((2022 - 2020) / (2025 - 2020)) - 1
+    actual = ei_2022 / ei_2020 - 1
+    assert city["path_change"] == pytest.approx(path, **APPROX)
+    assert city["actual_change"] == pytest.approx(actual, **APPROX)
+    expected_status = "on_track" if actual <= path else ("at_risk" if actual <= path + 0.02 else "behind")
+    assert city["status"] == expected_status and city["status_basis"] == "own_target"
+    base = row(tp, scope_code="330100", indicator="energy_intensity", year=2020)
+    assert (base["actual_change"], base["path_change"], base["status"]) == (0.0, 0.0, "on_track")
+    # districts with a base-year intensity only, measured against the city target
+    assert sorted(set(tp.filter(pl.col("scope_code") != "330100")["scope_code"].to_list())) == ["330106", "330113"]
+    assert set(tp.filter(pl.col("scope_code") != "330100")["status_basis"].to_list()) == {"city_target"}
+    d = row(tp, scope_code="330113", indicator="co2_intensity", year=2022)
+    assert d["actual_change"] == pytest.approx(
+        (E2_2022_CO2 / (25000 / INDEX_2022)) / (E2_2020_CO2 / 20000) - 1, **APPROX)
+    assert 2024 not in tp["year"].to_list()                     # no matched enterprise in 2024
+    assert "suppressed" not in tp.columns
+
+
+def test_other_marts(built):
+    keu = built["key_energy_users"]
+    assert sorted(keu.filter(pl.col("year") == 2020)["uscc"].to_list()) == sorted([E1, E2, E3])
+    e3 = row(keu, uscc=E3, year=2022)                           # no report in 2021 (同期 missing)
+    assert e3["energy_tce_prev_year"] is None and e3["energy_change_yoy"] is None
+    assert row(keu, uscc=E1, year=2020)["energy_tce_prev_year"] is None
+    hcle = built["high_consumption_low_efficiency"]
+    assert {(r["uscc"], r["year"], r["reasons"]) for r in hcle.to_dicts()} == {
+        (E2, 2020, "mu_class_D"), (E2, 2022, "carbon_grade_5")}
+    dq = built["data_quality"]
+    a = row(dq, file="energy_reports/a.csv")
+    b = row(dq, file="energy_reports/b.csv")
+    # E1 2020-05 gas in file a lost to file b's later submission; b's E1 2020-06 electricity
+    # (an older submission) lost to file a's.
+    assert (a["superseded"], b["superseded"]) == (1, 1)
+    assert a["accepted"] + a["quarantined"] + a["superseded"] + a["total_rows"] == a["rows_read"]
+    assert built["quarantine"].height == 1
+    assert built["mu_class_distribution"]["enterprise_count"].sum() == 3
+    rec = built["source_reconciliation"]
+    r = row(rec, uscc=E1, year=2020, check="energy_equiv_vs_mu")
+    assert r["relative_difference"] == pytest.approx(abs(12 * 100 * 3.055 + 118 * 12.143 - 5000) / 5000, **APPROX)
+    assert r["flagged"] is False
+    for t in ("city_year", "district_year", "district_industry_year", "city_industry_year"):
+        assert "suppressed" not in built[t].columns and "suppression_reason" not in built[t].columns
+
+
+# --- changing one reference value changes exactly the dependent numbers --------------------
+
+KEYS = {
+    "enterprise_year": ["uscc", "year"], "key_energy_users": ["uscc", "year"],
+    "city_year": ["year"], "district_year": ["district_code", "year"],
+    "district_industry_year": ["district_code", "division_code", "year"],
+    "city_industry_year": ["division_code", "year"],
+    "target_progress": ["scope_code", "indicator", "year"],
+    "source_reconciliation": ["uscc", "year", "check"],
+}
+
+
+def _close(v, w) -> bool:
+    """Equal up to float summation order (numbers, or numbers rendered as text)."""
+    try:
+        return math.isclose(float(v), float(w), rel_tol=1e-12)
+    except (TypeError, ValueError):
+        return False
+
+
+def _changes(before: pl.DataFrame, after: pl.DataFrame, keys: list[str]) -> set[tuple]:
+    assert before.height == after.height
+    b = {tuple(r[k] for k in keys): r for r in before.to_dicts()}
+    out = set()
+    for r in after.to_dicts():
+        key = tuple(r[k] for k in keys)
+        old = b[key]
+        for col, v in r.items():
+            w = old[col]
+            same = (v == w) or _close(v, w)
+            if not same:
+                out.add((key, col))
+    return out
+
+
+@pytest.fixture(scope="module")
+def grid_changed(tmp_path_factory, built):
+    """The project copied with the 2022 grid factor (energy code 33) changed, built on the same fixture."""
+    root = tmp_path_factory.mktemp("grid")
+    project = root / "dbt_project"
+    shutil.copytree(PROJECT, project, symlinks=True,
+                    ignore=shutil.ignore_patterns("target", "logs", "dbt_packages"))
+    path = project / "seeds" / "emission_factors.csv"
+    with path.open(newline="", encoding="utf-8") as f:
+        rows = list(csv.reader(f))
+    hits = [r for r in rows[1:] if r[1] == "2022" and r[2] == "33"]
+    assert len(hits) == 1
+    hits[0][3] = "6.000"
+    with path.open("w", newline="", encoding="utf-8") as f:
+        csv.writer(f, lineterminator="\n").writerows(rows)
+    wh = root / "wh"
+    build_staging(wh)
+    # unit tests pin the shipped reference values (the grid factor among them); data tests run
+    # in the main build: only seeds and models here
+    result = run_dbt(project, wh, "build", "--exclude-resource-type", "unit_test",
+                     "--exclude-resource-type", "test")
+    assert result.returncode == 0, result.stdout[-5000:]
+    return {"tables": read_tables(wh, tuple(KEYS)), "project": project, "wh": wh}
+
+
+def test_grid_factor_change_touches_only_dependent_numbers(built, grid_changed):
+    after = grid_changed["tables"]
+    co2_cols = {"co2_indirect_t", "co2_total_t", "co2_intensity", "co2_intensity_change_vs_2020"}
+    # enterprise level: E1 2022 is the only enterprise-year with electricity in 2022
+    assert _changes(built["enterprise_year"], after["enterprise_year"], KEYS["enterprise_year"]) == {
+        ((E1, 2022), c) for c in ("co2_indirect_t", "co2_total_t", "co2_intensity")}
+    assert row(after["enterprise_year"], uscc=E1, year=2022)["co2_indirect_t"] == pytest.approx(12 * 90 * 6.0, **APPROX)
+    assert _changes(built["key_energy_users"], after["key_energy_users"], KEYS["key_energy_users"]) == {
+        ((E1, 2022), c) for c in ("co2_indirect_t", "co2_total_t", "co2_intensity")}
+    assert _changes(built["city_year"], after["city_year"], KEYS["city_year"]) == {((2022,), c) for c in co2_cols}
+    assert _changes(built["district_year"], after["district_year"], KEYS["district_year"]) == {
+        (("330106", 2022), c) for c in co2_cols}
+    assert _changes(built["district_industry_year"], after["district_industry_year"], KEYS["district_industry_year"]) == {
+        (("330106", "17", 2022), c) for c in co2_cols}
+    assert _changes(built["city_industry_year"], after["city_industry_year"], KEYS["city_industry_year"]) == {
+        (("17", 2022), c) for c in co2_cols}
+    tp = _changes(built["target_progress"], after["target_progress"], KEYS["target_progress"])
+    assert tp and {k[0][1] for k in tp} == {"co2_intensity"} and {k[0][2] for k in tp} == {2022}
+    assert {c for _, c in tp} <= {"actual_value", "actual_change", "status"}
+    # the 碳效码 record of 2022 has no electricity: reconciliation unchanged
+    assert _changes(built["source_reconciliation"], after["source_reconciliation"], KEYS["source_reconciliation"]) == set()
+
+
+def test_fault_injection_fails_the_totals_check(grid_changed):
+    """hzcarbon_fault=district_total (test-only) must make the cross-level totals test fail."""
+    project, wh = grid_changed["project"], grid_changed["wh"]
+    env = {**os.environ, "HZCARBON_WAREHOUSE": str(wh)}
+    cmd = [str(DBT), "build", "--select", "district_year", "--project-dir", str(project),
+           "--profiles-dir", str(project), "--target-path", str(wh / "dbt_target"),
+           "--log-path", str(wh / "dbt_logs"),
+           "--vars", json.dumps({"as_of": AS_OF, "hzcarbon_fault": "district_total"})]
+    result = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
+    assert result.returncode != 0
+    assert "totals_district_year_vs_city_year" in result.stdout

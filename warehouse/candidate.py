@@ -28,6 +28,8 @@ RESTRICTED_TABLES = (
 )
 LAYERS: dict[str, tuple[str, ...]] = {"open": OPEN_TABLES, "restricted": RESTRICTED_TABLES}
 PUBLISHED_TABLES = OPEN_TABLES + RESTRICTED_TABLES
+# Unsuppressed group tables for the district extracts (candidate_dir/internal/, not published as such).
+INTERNAL_TABLES = ("district_year", "district_industry_year")
 
 DEFAULT_MEMORY_LIMIT = "1GB"
 DEFAULT_THREADS = 2
@@ -122,4 +124,8 @@ def write_candidate(db_path: Path, candidate_dir: Path, params: Mapping[str, Any
     for table in PUBLISHED_TABLES:
         df = open_tables[table] if table in OPEN_TABLES else marts[table]
         paths[table] = write_table(df, table_path(candidate_dir, table), table)
+    # A district bureau sees its own district's group rows without suppression (outputs.md):
+    # the release writer takes them from these unsuppressed copies, never from open/.
+    for table in INTERNAL_TABLES:
+        write_table(marts[table], Path(candidate_dir) / "internal" / f"{table}.parquet", table)
     return paths

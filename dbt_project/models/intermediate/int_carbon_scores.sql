@@ -73,22 +73,26 @@ k as (
         on ia.eval_year = i.eval_year and ia.division_code = i.division_code
 ),
 
+band_versions as (
+    select y.eval_year, b.scheme, max(b.valid_from_year) as valid_from_year
+    from (select distinct eval_year from cc) as y
+    inner join bands as b on b.valid_from_year <= y.eval_year
+    group by y.eval_year, b.scheme
+),
+
+-- Grade from the K bands in force (upper bound inclusive).
 graded as (
     select
         k.*,
-        (
-            select cast(b.class as integer) from bands as b
-            where b.scheme = 'carbon_grade'
-              and (b.lower_bound is null or k.carbon_k_recomputed > b.lower_bound)
-              and (b.upper_bound is null or k.carbon_k_recomputed <= b.upper_bound)
-              and b.valid_from_year = (
-                  select max(b2.valid_from_year) from bands as b2
-                  where b2.scheme = 'carbon_grade' and b2.valid_from_year <= k.eval_year
-              )
-            order by b.lower_bound desc nulls last
-            limit 1
-        ) as carbon_grade_recomputed
+        cast(g.class as integer) as carbon_grade_recomputed
     from k
+    left join band_versions as gv on gv.eval_year = k.eval_year and gv.scheme = 'carbon_grade'
+    left join bands as g
+        on g.scheme = 'carbon_grade'
+        and g.valid_from_year = gv.valid_from_year
+        and k.carbon_k_recomputed is not null
+        and (g.lower_bound is null or k.carbon_k_recomputed > g.lower_bound)
+        and (g.upper_bound is null or k.carbon_k_recomputed <= g.upper_bound)
 ),
 
 published as (
@@ -120,19 +124,16 @@ select
     p.carbon_grade,
     p.carbon_grade_source,
     p.carbon_value,
-    (
-        select b.class from bands as b
-        where b.scheme = 'carbon_level'
-          and (b.lower_bound is null or p.carbon_value > b.lower_bound)
-          and (b.upper_bound is null or p.carbon_value <= b.upper_bound)
-          and b.valid_from_year = (
-              select max(b2.valid_from_year) from bands as b2
-              where b2.scheme = 'carbon_level' and b2.valid_from_year <= p.eval_year
-          )
-        order by b.lower_bound desc nulls last
-        limit 1
-    ) as carbon_level,
+    lv.class as carbon_level,
     coalesce(p.provisional, false) as provisional,
     p.factor_set,
     (select rule_set from rule_set) as carbon_rule_set
 from published as p
+left join band_versions as lvv on lvv.eval_year = p.eval_year and lvv.scheme = 'carbon_level'
+-- Level from carbon_value through the L bands in force (upper bound inclusive).
+left join bands as lv
+    on lv.scheme = 'carbon_level'
+    and lv.valid_from_year = lvv.valid_from_year
+    and p.carbon_value is not null
+    and (lv.lower_bound is null or p.carbon_value > lv.lower_bound)
+    and (lv.upper_bound is null or p.carbon_value <= lv.upper_bound)

@@ -34,6 +34,13 @@ records as (
 ),
 
 -- Rule rows in force for the record's year: greatest valid_from_year <= year, per scale.
+rule_versions as (
+    select y.eval_year, r.scale, max(r.valid_from_year) as valid_from_year
+    from (select distinct eval_year from records) as y
+    inner join rules as r on r.valid_from_year <= y.eval_year
+    group by y.eval_year, r.scale
+),
+
 rule_rows as (
     select
         rec.uscc,
@@ -61,12 +68,10 @@ rule_rows as (
             when 'tax_per_electricity' then rec.electricity_10k_kwh
         end as denominator
     from records as rec
+    inner join rule_versions as rv
+        on rv.eval_year = rec.eval_year and rv.scale = rec.mu_scale
     inner join rules as r
-        on r.scale = rec.mu_scale
-        and r.valid_from_year = (
-            select max(r2.valid_from_year) from rules as r2
-            where r2.scale = rec.mu_scale and r2.valid_from_year <= rec.eval_year
-        )
+        on r.scale = rv.scale and r.valid_from_year = rv.valid_from_year
     where rec.evaluable
 ),
 
@@ -93,20 +98,25 @@ recomputed as (
     left join scored as s on s.uscc = rec.uscc and s.eval_year = rec.eval_year
 ),
 
+band_versions as (
+    select y.eval_year, max(b.valid_from_year) as valid_from_year
+    from (select distinct eval_year from records) as y
+    inner join bands as b on b.valid_from_year <= y.eval_year
+    group by y.eval_year
+),
+
+-- Class from the score bands in force (lower bound inclusive, upper exclusive).
 classed as (
     select
         rc.*,
-        (
-            select b.class from bands as b
-            where (b.lower_bound is null or rc.mu_score_recomputed >= b.lower_bound)
-              and (b.upper_bound is null or rc.mu_score_recomputed < b.upper_bound)
-              and b.valid_from_year = (
-                  select max(b2.valid_from_year) from bands as b2 where b2.valid_from_year <= rc.eval_year
-              )
-            order by b.lower_bound desc nulls last
-            limit 1
-        ) as mu_class_recomputed_raw
+        b.class as mu_class_recomputed_raw
     from recomputed as rc
+    left join band_versions as bv on bv.eval_year = rc.eval_year
+    left join bands as b
+        on b.valid_from_year = bv.valid_from_year
+        and rc.mu_score_recomputed is not null
+        and (b.lower_bound is null or rc.mu_score_recomputed >= b.lower_bound)
+        and (b.upper_bound is null or rc.mu_score_recomputed < b.upper_bound)
 )
 
 select

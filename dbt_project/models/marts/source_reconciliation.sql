@@ -1,8 +1,9 @@
 -- restricted/source_reconciliation: one row per enterprise-year and check (specs/indicators.md).
--- value / reference_value are text so that numeric checks and class / grade checks share a
--- column; relative_difference = |value − reference| / |reference| (null when the reference is 0
--- or missing). flagged: relative difference > reconciliation_tolerance, or a class / grade that
--- differs from the official one.
+-- value / reference_value are numbers; 亩均 classes are coded by their rank in the rule set's
+-- bands (A = 1, B = 2, C = 3, D = 4: highest band first), 碳效码 grades are 1–5 as they are.
+-- relative_difference = |value − reference| / |reference| (null when the reference is 0 or
+-- missing; null for the class / grade checks). flagged: relative difference >
+-- reconciliation_tolerance, or a class / grade that differs from the official one.
 with ey as (
     select * from {{ ref('int_enterprise_year') }}
 ),
@@ -43,13 +44,30 @@ numeric_checks as (
     from carbon
 ),
 
+class_codes as (
+    select
+        class,
+        row_number() over (order by lower_bound desc nulls last, class) as class_code
+    from {{ ref('classification_rules') }}
+    where scheme = 'mu_class'
+      and rule_set = {{ mu_rule_set() }}
+      and valid_from_year = (
+          select max(valid_from_year) from {{ ref('classification_rules') }}
+          where scheme = 'mu_class' and rule_set = {{ mu_rule_set() }}
+      )
+),
+
 category_checks as (
-    select uscc, eval_year as year, 'mu_class_recomputed' as "check", 4 as check_order,
-           mu_class_recomputed as value, class_official as reference_value
+    select mu.uscc, mu.eval_year as year, 'mu_class_recomputed' as "check", 4 as check_order,
+           rc.class_code as value, oc.class_code as reference_value,
+           mu.mu_class_recomputed as value_raw, mu.class_official as reference_raw
     from mu
+    left join class_codes as rc on rc.class = mu.mu_class_recomputed
+    left join class_codes as oc on oc.class = mu.class_official
 
     union all
     select uscc, eval_year, 'carbon_grade_recomputed', 7,
+           carbon_grade_recomputed, carbon_grade_official,
            cast(carbon_grade_recomputed as varchar), cast(carbon_grade_official as varchar)
     from carbon
 ),
@@ -62,8 +80,8 @@ select
     uscc,
     year,
     "check",
-    cast(value as varchar) as value,
-    cast(reference_value as varchar) as reference_value,
+    cast(value as double) as value,
+    cast(reference_value as double) as reference_value,
     {{ relative_difference('value', 'reference_value') }} as relative_difference,
     coalesce({{ relative_difference('value', 'reference_value') }} > (select tol from tolerance), false) as flagged
 from numeric_checks
@@ -74,8 +92,8 @@ select
     uscc,
     year,
     "check",
-    value,
-    reference_value,
+    cast(value as double) as value,
+    cast(reference_value as double) as reference_value,
     cast(null as double) as relative_difference,
-    reference_value is not null and value is distinct from reference_value as flagged
+    reference_raw is not null and value_raw is distinct from reference_raw as flagged
 from category_checks

@@ -1,0 +1,504 @@
+"""Province scale: the full pipeline against a hand-written DuckDB floor, a scaling curve and
+incremental monthly runs (issue 7).
+
+    .venv/bin/python bench/run_bench.py [--enterprises 50000] [--scales 5000,20000,50000]
+                                        [--work DIR] [--skip-curve] [--smoke]
+
+For each scale it generates a clean landing (`formats="csv-utf8"`, 2020–2025, monthly, all
+three sources), runs `hzcarbon run --landing L --warehouse W --as-of 2026-11` as a subprocess
+on a new warehouse, and runs the floor (`bench/floor.sql` through the duckdb module, in a child
+process, with the dbt profile's memory_limit / threads) on the same files. At the main scale
+(`--enterprises`) it then adds one month of energy reports (2026-01, copied from 2025-12) to the
+landing and runs the pipeline again on the same warehouse (the incremental run), and the floor
+again (it has no state: it recomputes everything).
+
+Measured per run: wall seconds of the whole command; per pipeline stage from
+`<W>/run_state/last_run_timings.json`; peak RSS of the process tree (psutil, every 0.2 s, sum
+of the RSS of the process and all its descendants; dbt runs as a child process). Generation is
+not timed. Results: printed, and written to `bench/results/<UTC timestamp>_<scale>.json` and
+`bench/results/latest.json` (with --smoke: `<work>/results/`, unless --results is given).
+Exit code 0 when every pipeline run published and the floor agrees with it, else 1.
+See bench/README.md for what each figure means.
+"""
+
+import argparse
+import json
+import math
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import psutil
+
+REPO = Path(__file__).resolve().parents[1]
+BENCH = REPO / "bench"
+FLOOR_SQL = BENCH / "floor.sql"
+SEEDS = REPO / "dbt_project" / "seeds"
+PROFILES = REPO / "dbt_project" / "profiles.yml"
+sys.path.insert(0, str(REPO))
+
+AS_OF = "2026-11"
+YEARS = (2020, 2025)
+SEED = 0
+POLL_SECONDS = 0.2
+SMOKE_ENTERPRISES, SMOKE_YEARS = 60, (2024, 2025)
+INCREMENT_FROM, INCREMENT_TO = "2025-12", "2026-01"  # the new month is a copy of the last one
+INCREMENT_FILE = "2026_01_新增月份_能源消费月报.csv"
+
+# Dagster step keys → stages (orchestration/assets.py): gates are asset checks on candidate_release.
+STAGES = ("ingest", "dbt", "checks", "publish")
+
+
+def stage_of(step_key: str) -> str:
+    if step_key == "landing_ingest":
+        return "ingest"
+    if step_key == "hzcarbon_dbt":
+        return "dbt"
+    if step_key == "candidate_release" or step_key.startswith("candidate_release_"):
+        return "checks"
+    if step_key == "release":
+        return "publish"
+    return "other"
+
+
+def duckdb_settings() -> dict:
+    """memory_limit / threads of the pipeline's DuckDB connection for dbt (profiles.yml)."""
+    settings = {"memory_limit": "3GB", "threads": 2}
+    try:
+        import yaml
+
+        profile = yaml.safe_load(PROFILES.read_text(encoding="utf-8"))
+        out = profile["hzcarbon"]["outputs"][profile["hzcarbon"].get("target", "dev")]
+        settings.update({k: out["settings"][k] for k in ("memory_limit", "threads") if k in out.get("settings", {})})
+    except Exception as exc:  # noqa: BLE001 - fall back to the documented defaults
+        print(f"note: could not read {PROFILES} ({exc}); floor uses {settings}", file=sys.stderr)
+    settings["threads"] = int(settings["threads"])
+    return settings
+
+
+# --------------------------------------------------------------------------- measuring a command
+
+def measure(cmd: list[str], log_path: Path, cwd: Path, env: dict | None = None) -> dict:
+    """Run `cmd`, poll the RSS of its process tree every POLL_SECONDS, return wall seconds,
+    peak RSS (sum over the tree at one instant) and the exit code."""
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    peak, peak_procs, samples = 0, 0, 0
+    with open(log_path, "wb") as log:
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, cwd=cwd, env=env)
+        try:
+            root = psutil.Process(proc.pid)
+            while True:
+                total, procs = 0, 0
+                try:
+                    tree = [root] + root.children(recursive=True)
+                except psutil.NoSuchProcess:
+                    tree = []
+                for p in tree:
+                    try:
+                        total += p.memory_info().rss
+                        procs += 1
+                    except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+                        pass
+                samples += 1
+                if total > peak:
+                    peak, peak_procs = total, procs
+                try:
+                    proc.wait(timeout=POLL_SECONDS)
+                    break
+                except subprocess.TimeoutExpired:
+                    continue
+        except BaseException:
+            proc.kill()
+            proc.wait()
+            raise
+        wall = time.perf_counter() - start
+    return {"exit_code": proc.returncode, "wall_s": round(wall, 3), "peak_rss_mb": round(peak / 2**20, 1),
+            "processes_at_peak": peak_procs, "rss_samples": samples, "log": str(log_path)}
+
+
+def _tail(path: Path, lines: int = 25) -> str:
+    try:
+        return "\n".join(path.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:])
+    except OSError:
+        return ""
+
+
+def child_env() -> dict:
+    """The user's environment without HZCARBON_* settings or DAGSTER_HOME, so the run uses
+    only its command-line options and an ephemeral Dagster instance (what `hzcarbon run` does
+    on a fresh shell)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HZCARBON_") and k != "DAGSTER_HOME"}
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+# --------------------------------------------------------------------------- pipeline and floor
+
+def hzcarbon_exe() -> str:
+    exe = Path(sys.executable).with_name("hzcarbon")
+    return str(exe if exe.exists() else REPO / ".venv" / "bin" / "hzcarbon")
+
+
+def run_pipeline(landing: Path, warehouse: Path, log: Path, cwd: Path) -> dict:
+    timings_file = warehouse / "run_state" / "last_run_timings.json"
+    timings_file.unlink(missing_ok=True)  # never report a previous run's steps
+    m = measure([hzcarbon_exe(), "run", "--landing", str(landing), "--warehouse", str(warehouse),
+                 "--as-of", AS_OF], log, cwd, child_env())
+    steps: dict[str, float] = {}
+    if timings_file.exists():
+        steps = json.loads(timings_file.read_text(encoding="utf-8")).get("steps", {})
+    stages: dict[str, float | None] = {s: None for s in STAGES}
+    other = 0.0
+    for key, seconds in steps.items():
+        stage = stage_of(key)
+        if stage == "other":
+            other += seconds
+        else:
+            stages[stage] = round((stages[stage] or 0.0) + seconds, 3)
+    result = {
+        "exit_code": m["exit_code"], "published": m["exit_code"] == 0,
+        "total_s": m["wall_s"], "peak_rss_mb": m["peak_rss_mb"],
+        "processes_at_peak": m["processes_at_peak"], "rss_samples": m["rss_samples"],
+        "stages_s": stages, "other_steps_s": round(other, 3),
+        # process start-up, Dagster and dbt imports, manifest loading, the run summary: wall
+        # time outside every step.
+        "outside_steps_s": round(m["wall_s"] - sum(steps.values()), 3) if steps else None,
+        "steps_s": dict(sorted(steps.items(), key=lambda kv: -kv[1])),
+        "log": m["log"],
+    }
+    if m["exit_code"] != 0:
+        result["log_tail"] = _tail(log)
+    return result
+
+
+def run_floor(landing: Path, out: Path, log: Path, cwd: Path) -> dict:
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    m = measure([sys.executable, str(Path(__file__).resolve()), "--floor-child",
+                 "--landing", str(landing), "--floor-out", str(out)], log, cwd, child_env())
+    inner = {}
+    if (out / "floor_timing.json").exists():
+        inner = json.loads((out / "floor_timing.json").read_text(encoding="utf-8"))
+    result = {"exit_code": m["exit_code"], "total_s": m["wall_s"], "sql_s": inner.get("sql_s"),
+              "peak_rss_mb": m["peak_rss_mb"], "duckdb": inner.get("settings"), "out": str(out), "log": m["log"]}
+    if m["exit_code"] != 0:
+        result["log_tail"] = _tail(log)
+    return result
+
+
+def floor_child(landing: Path, out: Path) -> None:
+    """Executed in the child process: the floor script through the duckdb module."""
+    import duckdb
+
+    settings = duckdb_settings()
+    sql = (FLOOR_SQL.read_text(encoding="utf-8")
+           .replace("${LANDING}", landing.resolve().as_posix())
+           .replace("${SEEDS}", SEEDS.as_posix())
+           .replace("${OUT}", out.resolve().as_posix()))
+    con = duckdb.connect(config={"memory_limit": settings["memory_limit"], "threads": settings["threads"]})
+    con.execute("SET enable_progress_bar = false")
+    start = time.perf_counter()
+    con.execute(sql)
+    sql_s = time.perf_counter() - start
+    con.close()
+    (out / "floor_timing.json").write_text(json.dumps({"sql_s": round(sql_s, 3), "settings": settings}),
+                                           encoding="utf-8")
+
+
+# --------------------------------------------------------------------------- agreement
+
+def compare(floor_out: Path, warehouse: Path) -> dict:
+    """The floor against the published release: energy and CO2 totals of enterprise_year, and
+    the enterprise-years regrouped by district × division × year against the floor's
+    district_industry_year (the published open table is after disclosure control)."""
+    import duckdb
+
+    published = warehouse / "latest" / "restricted" / "enterprise_year.parquet"
+    floor_ey = floor_out / "enterprise_year.parquet"
+    floor_diy = floor_out / "district_industry_year.parquet"
+    if not published.exists() or not floor_ey.exists():
+        return {"comparable": False, "reason": f"missing {published if not published.exists() else floor_ey}"}
+    con = duckdb.connect(config={"memory_limit": "1GB", "threads": 2})
+    cols = ("energy_tce", "energy_tce_net", "co2_direct_t", "co2_indirect_t", "co2_total_t")
+    sums = ", ".join(f"sum({c})" for c in cols)
+    p = con.execute(f"select count(*), {sums} from read_parquet(?) where months_reported > 0",
+                    [str(published)]).fetchone()
+    f = con.execute(f"select count(*), {sums} from read_parquet(?)", [str(floor_ey)]).fetchone()
+    totals = {}
+    for i, c in enumerate(cols, start=1):
+        pv, fv = p[i] or 0.0, f[i] or 0.0
+        totals[c] = {"pipeline": pv, "floor": fv,
+                     "relative_difference": abs(pv - fv) / abs(pv) if pv else (0.0 if fv == 0 else math.inf)}
+    cells = con.execute("""
+        with pipe as (
+            select district_code, division_code, year, count(*) as n, sum(energy_tce) as e, sum(co2_total_t) as c
+            from read_parquet(?) where months_reported > 0 group by all
+        ), fl as (
+            select district_code, division_code, year, enterprise_count as n, energy_tce as e, co2_total_t as c
+            from read_parquet(?)
+        )
+        select count(*) as cells,
+               count(*) filter (where pipe.n is distinct from fl.n
+                                   or abs(pipe.e - fl.e) > 1e-6 * greatest(abs(pipe.e), 1)
+                                   or abs(pipe.c - fl.c) > 1e-6 * greatest(abs(pipe.c), 1)
+                                   or pipe.e is null or fl.e is null) as mismatched
+        from pipe full join fl using (district_code, division_code, year)
+    """, [str(published), str(floor_diy)]).fetchone()
+    con.close()
+    ok = (p[0] == f[0] and all(t["relative_difference"] <= 1e-6 for t in totals.values()) and cells[1] == 0)
+    return {"comparable": True, "agrees": ok, "enterprise_years": {"pipeline": p[0], "floor": f[0]},
+            "totals": totals, "district_industry_year_cells": cells[0],
+            "district_industry_year_cells_mismatched": cells[1]}
+
+
+# --------------------------------------------------------------------------- landing
+
+def landing_for(work: Path, enterprises: int, years: tuple[int, int]) -> tuple[Path, dict]:
+    """A clean csv-utf8 landing, generated once per scale and reused (without the added month)."""
+    landing = work / f"landing_{enterprises}_{years[0]}-{years[1]}"
+    summary_path = landing.with_name(landing.name + ".summary.json")
+    if landing.exists() and summary_path.exists():
+        (landing / "energy_reports" / INCREMENT_FILE).unlink(missing_ok=True)
+        summary = json.loads(summary_path.read_text(encoding="utf-8"))
+        summary["reused"] = True
+        return landing, summary
+    if landing.exists():
+        shutil.rmtree(landing)
+    from sample_data import generate_landing
+
+    start = time.perf_counter()
+    full = generate_landing(landing, enterprises=enterprises, years=years, seed=SEED, messy=False,
+                            formats="csv-utf8")
+    summary = {"enterprises": enterprises, "years": list(years), "seed": SEED, "formats": "csv-utf8",
+               "rows": full["rows_written"], "files": {s: len(v) for s, v in full["files"].items()},
+               "bytes": sum(p.stat().st_size for p in landing.rglob("*") if p.is_file()),
+               "generate_s": round(time.perf_counter() - start, 1)}
+    summary_path.write_text(json.dumps(summary, ensure_ascii=False, indent=1), encoding="utf-8")
+    summary["reused"] = False
+    return landing, summary
+
+
+def _next_month(ts: str | None) -> str | None:
+    """'YYYY-MM-DD HH:MM:SS' one month later (day clipped to 28)."""
+    if not ts:
+        return ts
+    y, m, rest = int(ts[:4]), int(ts[5:7]), ts[10:]
+    d = min(int(ts[8:10]), 28)
+    y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    return f"{y:04d}-{m:02d}-{d:02d}{rest}"
+
+
+def add_month(landing: Path) -> int:
+    """Write one new month of energy reports: the 2025-12 rows with period 2026-01 and the
+    submission a month later, as a new file in energy_reports/. Returns its data rows."""
+    import polars as pl
+
+    src = sorted((landing / "energy_reports").glob(f"{INCREMENT_FROM[:4]}_*.csv"))
+    frames = [pl.read_csv(p, infer_schema_length=0) for p in src]
+    rows = pl.concat(frames).filter(pl.col("报告期") == INCREMENT_FROM)
+    rows = rows.with_columns(pl.lit(INCREMENT_TO).alias("报告期"),
+                             pl.col("上报时间").map_elements(_next_month, return_dtype=pl.String))
+    rows.write_csv(landing / "energy_reports" / INCREMENT_FILE, null_value="")
+    return rows.height
+
+
+# --------------------------------------------------------------------------- one scale
+
+def bench_scale(work: Path, enterprises: int, years: tuple[int, int], incremental: bool) -> dict:
+    print(f"\n== {enterprises:,} enterprises × {years[0]}–{years[1]} ==", flush=True)
+    landing, summary = landing_for(work, enterprises, years)
+    energy_rows = summary["rows"]["energy_reports"]
+    print(f"landing {landing} ({energy_rows:,} energy rows, {summary['bytes'] / 2**20:,.0f} MB"
+          f"{', reused' if summary['reused'] else ', generated in %.0f s' % summary['generate_s']})", flush=True)
+    warehouse = work / f"warehouse_{enterprises}"
+    if warehouse.exists():
+        shutil.rmtree(warehouse)
+    logs = work / "logs"
+    pipe = run_pipeline(landing, warehouse, logs / f"pipeline_{enterprises}_full.log", work)
+    print(f"pipeline full: exit {pipe['exit_code']}, {pipe['total_s']:.1f} s, peak RSS {pipe['peak_rss_mb']:,.0f} MB, "
+          f"stages {pipe['stages_s']}", flush=True)
+    floor = run_floor(landing, work / f"floor_{enterprises}", logs / f"floor_{enterprises}_full.log", work)
+    print(f"floor: exit {floor['exit_code']}, {floor['total_s']:.2f} s (SQL {floor['sql_s']} s), "
+          f"peak RSS {floor['peak_rss_mb']:,.0f} MB", flush=True)
+    check = compare(Path(floor["out"]), warehouse) if pipe["published"] else {"comparable": False,
+                                                                           "reason": "pipeline did not publish"}
+    full = {
+        "energy_rows": energy_rows, "pipeline": pipe, "floor": floor,
+        "ratio": round(pipe["total_s"] / floor["total_s"], 2) if floor["exit_code"] == 0 and pipe["published"] else None,
+        "rows_per_second": round(energy_rows / pipe["total_s"]) if pipe["published"] else None,
+        "floor_rows_per_second": round(energy_rows / floor["total_s"]) if floor["exit_code"] == 0 else None,
+        "check": check,
+    }
+    if full["ratio"] is not None:
+        print(f"ratio pipeline/floor {full['ratio']}, {full['rows_per_second']:,} energy rows/s; floor agrees: "
+              f"{check.get('agrees')}", flush=True)
+    result = {"enterprises": enterprises, "years": list(years), "landing": summary, "full": full, "incremental": None}
+    if incremental and pipe["published"]:
+        new_rows = add_month(landing)
+        inc = run_pipeline(landing, warehouse, logs / f"pipeline_{enterprises}_incremental.log", work)
+        floor2 = run_floor(landing, work / f"floor_{enterprises}_incremental",
+                           logs / f"floor_{enterprises}_incremental.log", work)
+        check2 = compare(Path(floor2["out"]), warehouse) if inc["published"] else {
+            "comparable": False, "reason": "pipeline did not publish"}
+        result["incremental"] = {
+            "new_month": INCREMENT_TO, "new_energy_rows": new_rows, "pipeline": inc, "floor": floor2,
+            "incremental_over_full": round(inc["total_s"] / pipe["total_s"], 3),
+            "stage_incremental_over_full": {
+                s: (round(inc["stages_s"][s] / pipe["stages_s"][s], 3)
+                    if inc["stages_s"][s] is not None and pipe["stages_s"][s] else None) for s in STAGES},
+            "ratio_to_floor": round(inc["total_s"] / floor2["total_s"], 2) if floor2["exit_code"] == 0 else None,
+            "check": check2,
+        }
+        print(f"incremental (+{new_rows:,} rows of {INCREMENT_TO}): exit {inc['exit_code']}, {inc['total_s']:.1f} s = "
+              f"{result['incremental']['incremental_over_full']:.2f} × full; stages {inc['stages_s']}; "
+              f"floor (recomputes all) {floor2['total_s']:.2f} s; agrees: {check2.get('agrees')}", flush=True)
+        (landing / "energy_reports" / INCREMENT_FILE).unlink(missing_ok=True)  # the landing stays reusable
+    return result
+
+
+def growth(curve: list[dict]) -> list[dict]:
+    """Exponent k in t ∝ n^k between consecutive scales: log(t2/t1) / log(n2/n1)."""
+    out = []
+    ok = [c for c in curve if c["pipeline_s"] and c["floor_s"]]
+    for a, b in zip(ok, ok[1:]):
+        ln = math.log(b["enterprises"] / a["enterprises"])
+        out.append({
+            "from": a["enterprises"], "to": b["enterprises"],
+            "pipeline_time_exponent": round(math.log(b["pipeline_s"] / a["pipeline_s"]) / ln, 3),
+            "floor_time_exponent": round(math.log(b["floor_s"] / a["floor_s"]) / ln, 3),
+            "pipeline_rss_exponent": round(math.log(b["pipeline_peak_rss_mb"] / a["pipeline_peak_rss_mb"]) / ln, 3),
+            "floor_rss_exponent": round(math.log(b["floor_peak_rss_mb"] / a["floor_peak_rss_mb"]) / ln, 3),
+        })
+    return out
+
+
+def curve_point(r: dict) -> dict:
+    full = r["full"]
+    p, f = full["pipeline"], full["floor"]
+    pub = p["published"]
+    return {
+        "enterprises": r["enterprises"], "energy_rows": full["energy_rows"],
+        "pipeline_s": p["total_s"] if pub else None, "floor_s": f["total_s"] if f["exit_code"] == 0 else None,
+        "ratio": full["ratio"], "pipeline_peak_rss_mb": p["peak_rss_mb"], "floor_peak_rss_mb": f["peak_rss_mb"],
+        "pipeline_ms_per_enterprise": round(1000 * p["total_s"] / r["enterprises"], 3) if pub else None,
+        "floor_ms_per_enterprise": round(1000 * f["total_s"] / r["enterprises"], 3),
+        "stages_s": p["stages_s"],
+    }
+
+
+# --------------------------------------------------------------------------- main
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--enterprises", type=int, default=50_000, help="main scale (full + incremental run)")
+    ap.add_argument("--scales", default="5000,20000,50000", help="scaling curve, comma-separated")
+    ap.add_argument("--work", type=Path, default=BENCH / "work", help="landings, warehouses, logs")
+    ap.add_argument("--results", type=Path, default=None, help="results directory (default bench/results)")
+    ap.add_argument("--skip-curve", action="store_true", help="only the main scale")
+    ap.add_argument("--smoke", action="store_true",
+                    help=f"correctness only: {SMOKE_ENTERPRISES} enterprises × {SMOKE_YEARS[0]}–{SMOKE_YEARS[1]}, "
+                         "no curve, no incremental run unless --incremental")
+    ap.add_argument("--incremental", action=argparse.BooleanOptionalAction, default=None,
+                    help="add a month and run again at the main scale (default: on, off with --smoke)")
+    ap.add_argument("--floor-child", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--landing", type=Path, help=argparse.SUPPRESS)
+    ap.add_argument("--floor-out", type=Path, help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+
+    if args.floor_child:
+        floor_child(args.landing, args.floor_out)
+        return 0
+
+    years = SMOKE_YEARS if args.smoke else YEARS
+    main_scale = SMOKE_ENTERPRISES if args.smoke else args.enterprises
+    if args.smoke or args.skip_curve:
+        scales = [main_scale]
+    else:
+        scales = sorted({int(s) for s in args.scales.split(",") if s.strip()} | {main_scale})
+    incremental = (not args.smoke) if args.incremental is None else args.incremental
+    work = args.work.resolve()
+    work.mkdir(parents=True, exist_ok=True)
+    results_dir = args.results or (work / "results" if args.smoke else BENCH / "results")
+    results_dir.mkdir(parents=True, exist_ok=True)
+
+    import duckdb
+    import polars
+
+    started = datetime.now(timezone.utc)
+    runs = {}
+    for n in scales:
+        runs[str(n)] = bench_scale(work, n, years, incremental and n == main_scale)
+    main_run = runs[str(main_scale)]
+    curve = [curve_point(runs[str(n)]) for n in scales]
+    full = main_run["full"]
+    report = {
+        "benchmark": "hzcarbon issue 7: pipeline vs floor, scaling, incremental",
+        "started_at": started.isoformat(timespec="seconds"),
+        "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "smoke": args.smoke,
+        "machine": {"cpus": psutil.cpu_count(), "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
+                    "python": platform.python_version(), "duckdb": duckdb.__version__,
+                    "polars": polars.__version__, "load_avg_at_end": [round(x, 2) for x in os.getloadavg()]},
+        "as_of": AS_OF, "years": list(years), "seed": SEED, "rss_poll_seconds": POLL_SECONDS,
+        "floor_duckdb": duckdb_settings(),
+        "scale": main_scale,
+        # Headline figures at the main scale (details under runs[<scale>]).
+        "stages_s": full["pipeline"]["stages_s"],
+        "steps_s": full["pipeline"]["steps_s"],
+        "pipeline_total_s": full["pipeline"]["total_s"],
+        "floor_total_s": full["floor"]["total_s"],
+        "ratio": full["ratio"],
+        "peak_rss_mb": full["pipeline"]["peak_rss_mb"],
+        "floor_peak_rss_mb": full["floor"]["peak_rss_mb"],
+        "rows_per_second": full["rows_per_second"],
+        "floor_agrees": full["check"].get("agrees"),
+        "incremental_over_full": (main_run["incremental"] or {}).get("incremental_over_full"),
+        "curve": curve,
+        "growth": growth(curve),
+        "runs": runs,
+    }
+    stamp = started.strftime("%Y%m%dT%H%M%SZ")
+    out = results_dir / f"{'smoke_' if args.smoke else ''}{stamp}_{main_scale}.json"
+    text = json.dumps(report, ensure_ascii=False, indent=1)
+    out.write_text(text, encoding="utf-8")
+    (results_dir / "latest.json").write_text(text, encoding="utf-8")
+    print_summary(report)
+    print(f"\nresults: {out} (and {results_dir / 'latest.json'})")
+    published = all(r["full"]["pipeline"]["published"] and (r["incremental"] is None or r["incremental"]["pipeline"]["published"])
+                    for r in runs.values())
+    agrees = all(r["full"]["check"].get("agrees") and (r["incremental"] is None or r["incremental"]["check"].get("agrees"))
+                 for r in runs.values())
+    return 0 if published and agrees else 1
+
+
+def print_summary(r: dict) -> None:
+    print("\n== summary ==")
+    print(f"{'enterprises':>11} {'energy rows':>12} {'pipeline s':>10} {'floor s':>8} {'ratio':>6} "
+          f"{'pipe RSS MB':>11} {'floor RSS MB':>12} {'ms/ent pipe':>11} {'ms/ent floor':>12}")
+    for c in r["curve"]:
+        def f(v, fmt):
+            width = int(fmt.split(".")[0]) if fmt[0].isdigit() else 0
+            return format(v, fmt) if v is not None else "—".rjust(width)
+        print(f"{c['enterprises']:>11,} {c['energy_rows']:>12,} {f(c['pipeline_s'], '10.1f')} {f(c['floor_s'], '8.2f')} "
+              f"{f(c['ratio'], '6.1f')} {c['pipeline_peak_rss_mb']:>11,.0f} {c['floor_peak_rss_mb']:>12,.0f} "
+              f"{f(c['pipeline_ms_per_enterprise'], '11.2f')} {f(c['floor_ms_per_enterprise'], '12.3f')}")
+    for g in r["growth"]:
+        print(f"growth {g['from']:,}→{g['to']:,}: time n^{g['pipeline_time_exponent']} (floor n^{g['floor_time_exponent']}), "
+              f"RSS n^{g['pipeline_rss_exponent']} (floor n^{g['floor_rss_exponent']})")
+    print(f"at {r['scale']:,}: stages {r['stages_s']}, total {r['pipeline_total_s']} s, floor {r['floor_total_s']} s, "
+          f"ratio {r['ratio']}, peak RSS {r['peak_rss_mb']} MB, {r['rows_per_second']} rows/s, floor agrees {r['floor_agrees']}")
+    inc = r["runs"][str(r["scale"])]["incremental"]
+    if inc:
+        print(f"incremental +{inc['new_energy_rows']:,} rows: {inc['pipeline']['total_s']} s = {inc['incremental_over_full']} × full "
+              f"(stages {inc['stage_incremental_over_full']})")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
