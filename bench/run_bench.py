@@ -428,47 +428,17 @@ def main(argv: list[str] | None = None) -> int:
     results_dir = args.results or (work / "results" if args.smoke else BENCH / "results")
     results_dir.mkdir(parents=True, exist_ok=True)
 
-    import duckdb
-    import polars
-
     started = datetime.now(timezone.utc)
-    runs = {}
-    for n in scales:
-        runs[str(n)] = bench_scale(work, n, years, incremental and n == main_scale)
-    main_run = runs[str(main_scale)]
-    curve = [curve_point(runs[str(n)]) for n in scales]
-    full = main_run["full"]
-    report = {
-        "benchmark": "hzcarbon issue 7: pipeline vs floor, scaling, incremental",
-        "started_at": started.isoformat(timespec="seconds"),
-        "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "smoke": args.smoke,
-        "machine": {"cpus": psutil.cpu_count(), "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
-                    "python": platform.python_version(), "duckdb": duckdb.__version__,
-                    "polars": polars.__version__, "load_avg_at_end": [round(x, 2) for x in os.getloadavg()]},
-        "as_of": AS_OF, "years": list(years), "seed": SEED, "rss_poll_seconds": POLL_SECONDS,
-        "floor_duckdb": duckdb_settings(),
-        "scale": main_scale,
-        # Headline figures at the main scale (details under runs[<scale>]).
-        "stages_s": full["pipeline"]["stages_s"],
-        "steps_s": full["pipeline"]["steps_s"],
-        "pipeline_total_s": full["pipeline"]["total_s"],
-        "floor_total_s": full["floor"]["total_s"],
-        "ratio": full["ratio"],
-        "peak_rss_mb": full["pipeline"]["peak_rss_mb"],
-        "floor_peak_rss_mb": full["floor"]["peak_rss_mb"],
-        "rows_per_second": full["rows_per_second"],
-        "floor_agrees": full["check"].get("agrees"),
-        "incremental_over_full": (main_run["incremental"] or {}).get("incremental_over_full"),
-        "curve": curve,
-        "growth": growth(curve),
-        "runs": runs,
-    }
     stamp = started.strftime("%Y%m%dT%H%M%SZ")
     out = results_dir / f"{'smoke_' if args.smoke else ''}{stamp}_{main_scale}.json"
-    text = json.dumps(report, ensure_ascii=False, indent=1)
-    out.write_text(text, encoding="utf-8")
-    (results_dir / "latest.json").write_text(text, encoding="utf-8")
+    runs: dict[str, dict] = {}
+    for n in scales:
+        runs[str(n)] = bench_scale(work, n, years, incremental and n == main_scale)
+        report = build_report(args, started, scales, main_scale, runs)
+        # written after every scale, so a long run that dies keeps what it measured
+        text = json.dumps(report, ensure_ascii=False, indent=1)
+        out.write_text(text, encoding="utf-8")
+        (results_dir / "latest.json").write_text(text, encoding="utf-8")
     print_summary(report)
     print(f"\nresults: {out} (and {results_dir / 'latest.json'})")
     published = all(r["full"]["pipeline"]["published"] and (r["incremental"] is None or r["incremental"]["pipeline"]["published"])
@@ -476,6 +446,48 @@ def main(argv: list[str] | None = None) -> int:
     agrees = all(r["full"]["check"].get("agrees") and (r["incremental"] is None or r["incremental"]["check"].get("agrees"))
                  for r in runs.values())
     return 0 if published and agrees else 1
+
+
+def build_report(args, started: datetime, scales: list[int], main_scale: int, runs: dict) -> dict:
+    import duckdb
+    import polars
+
+    done = [n for n in scales if str(n) in runs]
+    curve = [curve_point(runs[str(n)]) for n in done]
+    main_run = runs.get(str(main_scale))
+    full = main_run["full"] if main_run else None
+    head = {}
+    if full:
+        head = {
+            "stages_s": full["pipeline"]["stages_s"],
+            "steps_s": full["pipeline"]["steps_s"],
+            "pipeline_total_s": full["pipeline"]["total_s"],
+            "floor_total_s": full["floor"]["total_s"],
+            "ratio": full["ratio"],
+            "peak_rss_mb": full["pipeline"]["peak_rss_mb"],
+            "floor_peak_rss_mb": full["floor"]["peak_rss_mb"],
+            "rows_per_second": full["rows_per_second"],
+            "floor_agrees": full["check"].get("agrees"),
+            "incremental_over_full": (main_run["incremental"] or {}).get("incremental_over_full"),
+        }
+    return {
+        "benchmark": "hzcarbon issue 7: pipeline vs floor, scaling, incremental",
+        "complete": len(done) == len(scales),
+        "started_at": started.isoformat(timespec="seconds"),
+        "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "smoke": args.smoke,
+        "machine": {"cpus": psutil.cpu_count(), "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
+                    "python": platform.python_version(), "duckdb": duckdb.__version__,
+                    "polars": polars.__version__, "load_avg_at_end": [round(x, 2) for x in os.getloadavg()]},
+        "as_of": AS_OF, "years": list(runs[str(done[0])]["years"]), "seed": SEED, "rss_poll_seconds": POLL_SECONDS,
+        "floor_duckdb": duckdb_settings(),
+        "scale": main_scale,
+        # Headline figures at the main scale (details under runs[<scale>]).
+        **head,
+        "curve": curve,
+        "growth": growth(curve),
+        "runs": runs,
+    }
 
 
 def print_summary(r: dict) -> None:
@@ -494,6 +506,8 @@ def print_summary(r: dict) -> None:
               f"RSS n^{g['pipeline_rss_exponent']} (floor n^{g['floor_rss_exponent']})")
     print(f"at {r['scale']:,}: stages {r['stages_s']}, total {r['pipeline_total_s']} s, floor {r['floor_total_s']} s, "
           f"ratio {r['ratio']}, peak RSS {r['peak_rss_mb']} MB, {r['rows_per_second']} rows/s, floor agrees {r['floor_agrees']}")
+    if str(r["scale"]) not in r["runs"]:
+        return
     inc = r["runs"][str(r["scale"])]["incremental"]
     if inc:
         print(f"incremental +{inc['new_energy_rows']:,} rows: {inc['pipeline']['total_s']} s = {inc['incremental_over_full']} × full "

@@ -17,8 +17,9 @@ from orchestration.settings import SettingsError, export_to_env, load_settings
 EXIT_PUBLISHED, EXIT_ERROR, EXIT_USAGE, EXIT_BLOCKED = 0, 1, 2, 3
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
-out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
+# Wide enough for the summary table when output goes to a file or a CI log.
+out = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
+err = Console(stderr=True, highlight=False, width=None if sys.stderr.isatty() else 160)
 
 
 def _year_range(text: str) -> tuple[int, int]:

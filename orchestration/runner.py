@@ -1,5 +1,6 @@
 """Run the Dagster job in process for the CLI, and turn its outcome into an exit code."""
 
+import contextlib
 import os
 
 import dagster as dg
@@ -40,11 +41,16 @@ def run_job(settings: Settings, out: Console, err: Console) -> int:
 
     from orchestration.definitions import defs
 
-    job = defs.get_job_def("hzcarbon_job")
+    job = defs.resolve_job_def("hzcarbon_job")
     out.print(f"hzcarbon run: landing {settings.landing_dir} → warehouse {settings.warehouse_dir} (as of {settings.as_of})")
     instance = _instance()
-    result = job.execute_in_process(run_config={"loggers": {"progress": {}}}, instance=instance,
-                                    raise_on_error=False)
+    log_path = settings.warehouse_dir / "run_state" / "last_run.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    # dagster-dbt echoes every dbt log line to stdout: keep it in a log file, progress on stderr.
+    with log_path.open("w", encoding="utf-8") as log, contextlib.redirect_stdout(log):
+        result = job.execute_in_process(run_config={"loggers": {"progress": {}}}, instance=instance,
+                                        raise_on_error=False)
+    err.print(f"    full log: {log_path}", highlight=False)
     _write_step_timings(instance, result.run_id, settings)
     if result.success:
         _print_release_summary(settings, out)

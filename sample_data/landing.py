@@ -90,8 +90,13 @@ class Landing:
         style = "messy" if self.messy else ("canonical" if self.formats == "csv-utf8" else "clean")
         cols = [c for c in contract.source_columns if c.name not in drop]
         if self.messy:
+            # A missing column reads as "nothing reported": 0 for energy quantities, null otherwise,
+            # so only a column that already means that throughout may be left out.
+            def means_nothing(c) -> list[str]:
+                return ["", "-", "—", "－", *(["0"] if c.parse == "energy_quantity" else [])]
+
             optional_empty = [c.name for c in cols if not c.required and c.name in text.columns
-                              and text[c.name].fill_null("").is_in(["", "0", "-", "—", "－"]).all()]
+                              and text[c.name].fill_null("").is_in(means_nothing(c)).all()]
             cols = [c for c in cols if c.name not in optional_empty or rng.random() < 0.5]
         heads = {c.name: mz.header(c, style, rng) for c in cols}
         numeric = {heads[c.name] for c in cols if c.logical_type == "number"}

@@ -1,5 +1,7 @@
+{{ config(meta={'dagster': {'ref': {'name': 'stg_energy_reports'}}}) }}
 -- No accepted energy report is dated after the as-of month, and no evaluation after its year
 -- (ingestion quarantines them; this guards a run whose --as-of differs from the ingestion's).
+-- meta.dagster.ref attaches this multi-source test to one asset as a Dagster asset check.
 select 'energy_reports' as source, period as dated
 from {{ ref('stg_energy_reports') }}
 where year * 100 + month > {{ as_of_key() }}
