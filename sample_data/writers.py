@@ -79,10 +79,13 @@ def _cells(table: pl.DataFrame, numeric: set[str]) -> list[list]:
 
 def _total_row(table: pl.DataFrame, layout: Layout) -> list:
     row: list = [""] * table.width
-    row[0] = layout.total_label
     for i, name in enumerate(table.columns):
         if name in layout.total_columns:
             row[i] = round(float(table[name].cast(pl.Float64, strict=False).fill_null(0).sum()), 4)
+    # The label goes in the first column that is not summed (a shuffled header may start with a
+    # numeric column): a total row without its 合计 label would be read as a data row.
+    label_at = next((i for i, n in enumerate(table.columns) if n not in layout.total_columns), 0)
+    row[label_at] = layout.total_label
     return row
 
 
