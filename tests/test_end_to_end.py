@@ -119,10 +119,21 @@ def test_failing_gate_blocks_and_keeps_latest(tmp_path, cli):
     assert "totals" in blocked.stderr  # the blocking dbt test totals_district_year_vs_city_year
     assert (warehouse / "LATEST").read_text() == latest_before
     assert sorted(p.name for p in (warehouse / "releases").iterdir()) == releases_before
+    # A statistician holds the current snapshot open while the next run publishes.
+    reader = duckdb.connect(str(warehouse / "latest" / "hzcarbon.duckdb"), read_only=True)
+    energy_before = reader.sql("select sum(energy_tce) from enterprise_year").fetchall()[0][0]
     # The same data without the fault publishes the next release of the day.
     fixed = cli("run", "--landing", str(landing), "--warehouse", str(warehouse), "--as-of", AS_OF)
     assert fixed.returncode == 0, fixed.stderr
     assert (warehouse / "LATEST").read_text().strip().endswith(".2")
+    assert reader.sql("select sum(energy_tce) from enterprise_year").fetchall()[0][0] == energy_before
+    reader.close()
+    # What changed between the two releases, and why: the new input file.
+    first, second = sorted((warehouse / "releases").iterdir())
+    diff = cli("diff", str(first), str(second), "--json")
+    assert diff.returncode == 0, diff.stderr
+    report = json.loads(diff.stdout)
+    assert "energy_reports/energy_2022_01.csv" in json.dumps(report["why"], ensure_ascii=False)
 
 
 def test_threshold_from_config_file_blocks(tmp_path, cli):
