@@ -27,6 +27,8 @@ from pathlib import Path
 
 import duckdb
 import polars as pl
+
+from ingestion.outputs import LEDGER_SCHEMA, QUARANTINE_SCHEMA, staging_schema
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -39,50 +41,11 @@ E2 = "91330110MA2E00002B"
 E3 = "91330104MA2E00003C"
 E4 = "91330103MA2E00004D"
 
-LINEAGE = {
-    "source_file": pl.String,
-    "sheet": pl.String,
-    "row_number": pl.Int32,
-    "delivery_seq": pl.Int32,
-    "file_sha256": pl.String,
-}
-ENERGY_SCHEMA = {
-    "uscc": pl.String, "enterprise_name": pl.String, "district_code": pl.String,
-    "township": pl.String, "industry_code": pl.String, "division_code": pl.String,
-    "period": pl.String, "year": pl.Int32, "month": pl.Int32, "energy_name": pl.String,
-    "energy_code": pl.String, "unit": pl.String, "consumption": pl.Float64,
-    "feedstock": pl.Float64, "conversion_output": pl.Float64, "submitted_at": pl.Datetime("us"),
-    **LINEAGE,
-}
-MU_SCHEMA = {
-    "eval_year": pl.Int32, "uscc": pl.String, "enterprise_name": pl.String,
-    "district_code": pl.String, "township": pl.String, "industry_code": pl.String,
-    "division_code": pl.String, "is_above_scale": pl.Boolean, "land_mu": pl.Float64,
-    "tax_10k_yuan": pl.Float64, "va_10k_yuan": pl.Float64, "revenue_10k_yuan": pl.Float64,
-    "rd_10k_yuan": pl.Float64, "employees": pl.Float64, "energy_tce_equiv": pl.Float64,
-    "electricity_10k_kwh": pl.Float64, "pollutant_eq_t": pl.Float64,
-    "score_official": pl.Float64, "class_official": pl.String, **LINEAGE,
-}
-CARBON_SCHEMA = {
-    "eval_year": pl.Int32, "uscc": pl.String, "enterprise_name": pl.String,
-    "district_code": pl.String, "township": pl.String, "industry_code": pl.String,
-    "division_code": pl.String, "electricity_10k_kwh": pl.Float64,
-    "zero_carbon_10k_kwh": pl.Float64, "natural_gas_10k_m3": pl.Float64, "coal_t": pl.Float64,
-    "oil_t": pl.Float64, "heat_gj": pl.Float64, "co2_official_t": pl.Float64,
-    "va_10k_yuan": pl.Float64, "carbon_value_official": pl.Float64,
-    "carbon_grade_official": pl.Int32, **LINEAGE,
-}
-QUARANTINE_SCHEMA = {
-    "source": pl.String, "file": pl.String, "sheet": pl.String, "row_number": pl.Int32,
-    "district_code": pl.String, "reason": pl.String, "reason_zh": pl.String, "raw": pl.String,
-    "delivery_seq": pl.Int32, "file_sha256": pl.String,
-}
-LEDGER_SCHEMA = {
-    "source": pl.String, "file": pl.String, "sha256": pl.String, "delivery_seq": pl.Int32,
-    "first_seen_run": pl.String, "rows_read": pl.Int64, "staged": pl.Int64,
-    "quarantined": pl.Int64, "total_rows": pl.Int64, "quarantined_by_reason": pl.String,
-    "sheets_skipped": pl.String, "unknown_columns": pl.String, "duplicate_of": pl.String,
-}
+# The staging layout is the ingestion's own (derived from the source contracts), so this fixture
+# cannot drift from what dbt reads in production.
+ENERGY_SCHEMA = staging_schema("energy_reports")
+MU_SCHEMA = staging_schema("mu_evaluations")
+CARBON_SCHEMA = staging_schema("carbon_codes")
 
 SHA_A = "a" * 64  # energy file 1 (2020)
 SHA_B = "b" * 64  # energy file 2 (2022 + 2024, with one revision of an E1 2020 row)
