@@ -1,6 +1,7 @@
 """The dbt project as Dagster assets (dagster-dbt): every model a materialisation, every
 error-severity test a blocking asset check."""
 
+import fcntl
 import json
 import os
 import subprocess
@@ -34,7 +35,15 @@ def ensure_manifest() -> Path:
     """dagster-dbt reads target/manifest.json at import time: parse when it is missing or older
     than any project file (a stale manifest makes dagster-dbt reject tests it does not know)."""
     manifest = dbt_project.manifest_path
-    if not manifest.exists() or manifest.stat().st_mtime < _project_files_mtime():
+    if manifest.exists() and manifest.stat().st_mtime >= _project_files_mtime():
+        return manifest
+    manifest.parent.mkdir(parents=True, exist_ok=True)
+    # Parallel processes (test workers, CLI runs) importing this at once must not parse into the
+    # same target directory together: one parses, the others wait and then find it fresh.
+    with open(manifest.parent / ".parse.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if manifest.exists() and manifest.stat().st_mtime >= _project_files_mtime():
+            return manifest
         env = {**os.environ}
         env.setdefault("HZCARBON_WAREHOUSE", str(Path(DEFAULT_WAREHOUSE).resolve()))
         subprocess.run(
