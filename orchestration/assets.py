@@ -4,21 +4,16 @@ then publication. Each asset is a thin call into ingestion/ or warehouse/."""
 import json
 
 import dagster as dg
-import polars as pl
 
-from data_contracts import SOURCES
+from data_contracts import SOURCES, published_tables
 from ingestion import ingest_landing
 from orchestration.resources import WarehouseResource
 
 RAW_KEYS = [dg.AssetKey(["raw", s]) for s in SOURCES] + [
     dg.AssetKey(["raw", "quarantine"]), dg.AssetKey(["raw", "ingest_ledger"])]
 
-# dbt marts that make up a release (named as the published tables).
-RELEASE_MARTS = (
-    "enterprise_year", "key_energy_users", "high_consumption_low_efficiency", "source_reconciliation",
-    "quarantine", "data_quality", "city_year", "district_year", "district_industry_year",
-    "city_industry_year", "target_progress", "carbon_grade_distribution", "mu_class_distribution",
-)
+# dbt marts that make up a release: named as the published tables of the contracts.
+RELEASE_MARTS = tuple(published_tables())
 CANDIDATE = dg.AssetKey("candidate_release")
 
 

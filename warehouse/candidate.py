@@ -15,17 +15,14 @@ from typing import Any
 import duckdb
 import polars as pl
 
+from data_contracts import published_tables, table_contract
 from warehouse.disclosure import apply_disclosure_control
 from warehouse.parquet_io import write_table
 
-OPEN_TABLES = (
-    "city_year", "district_year", "district_industry_year", "city_industry_year",
-    "target_progress", "carbon_grade_distribution", "mu_class_distribution",
-)
-RESTRICTED_TABLES = (
-    "enterprise_year", "key_energy_users", "high_consumption_low_efficiency",
-    "source_reconciliation", "quarantine", "data_quality",
-)
+# Which tables are open (aggregates, disclosure-controlled) or restricted is declared once, in
+# each table's contract (`layer`).
+OPEN_TABLES = tuple(t for t in published_tables() if table_contract(t).layer == "open")
+RESTRICTED_TABLES = tuple(t for t in published_tables() if table_contract(t).layer == "restricted")
 LAYERS: dict[str, tuple[str, ...]] = {"open": OPEN_TABLES, "restricted": RESTRICTED_TABLES}
 PUBLISHED_TABLES = OPEN_TABLES + RESTRICTED_TABLES
 # Unsuppressed group tables for the district extracts (candidate_dir/internal/, not published as such).
