@@ -369,3 +369,19 @@ def test_snapshot_layout_and_comments(published):
         assert con.execute("select typeof(uscc) from enterprise_year limit 1").fetchall()[0][0] == "VARCHAR"
     finally:
         con.close()
+
+
+def test_district_workbooks_same_bytes_in_parallel(tmp_path, candidate, monkeypatch):
+    """Workbooks written by the process pool are the files written in-process, byte for byte."""
+    from warehouse import extracts
+    monkeypatch.setattr(extracts, "PARALLEL_MIN_CELLS", 10**12)
+    serial = extracts.write_district_extracts(candidate, tmp_path / "serial")
+    monkeypatch.setattr(extracts, "PARALLEL_MIN_CELLS", 0)
+    monkeypatch.setattr(extracts, "WORKBOOK_WORKERS", 2)
+    parallel = extracts.write_district_extracts(candidate, tmp_path / "parallel")
+    assert sorted(serial) == sorted(parallel) == sorted(c for c, _ in current_districts())
+    for code in serial:
+        names = [p.name for p in serial[code]]
+        assert names == [p.name for p in parallel[code]] and f"{code}.xlsx" in names
+        for a, b in zip(serial[code], parallel[code]):
+            assert _sha(a) == _sha(b), (code, a.name)

@@ -17,12 +17,22 @@ Parquet is written with ``warehouse.parquet_io.write_table`` (contract column or
 rows sorted by key, same rows → same bytes). The workbook has one sheet per table (sheet name =
 table name), a header row of Chinese labels from the contracts, every string (codes included)
 written as text, and fixed document properties, so the same data gives the same bytes.
+
+Workbooks are the slow part (xlsxwriter builds every cell's XML in Python), so they are written
+by a small process pool (``WORKBOOK_WORKERS``, spawn start method: the parent may hold Polars or
+DuckDB threads, which fork would copy mid-state), each worker re-reading its district's Parquet
+files; small extracts (under ``PARALLEL_MIN_CELLS`` cells in all) are written in-process, where
+starting workers would cost more than it saves. Each workbook depends only on its own files, so
+the bytes are the same however many workers write them.
 """
 
 from __future__ import annotations
 
 import math
+import multiprocessing
+import os
 from collections.abc import Iterable
+from concurrent.futures import ProcessPoolExecutor
 from datetime import date, datetime, timezone
 from pathlib import Path
 
@@ -38,6 +48,9 @@ SUPPRESSION_COLUMNS = ("suppressed", "suppression_reason")
 # xlsx document dates are fixed so that identical data gives identical bytes.
 WORKBOOK_CREATED = datetime(2020, 1, 1, tzinfo=timezone.utc)
 EXCEL_MAX_ROWS = 1_048_576  # header included
+# Workbook writers (processes) and the extract size (cells, all districts) from which they are used.
+WORKBOOK_WORKERS = min(2, os.cpu_count() or 1)
+PARALLEL_MIN_CELLS = 2_000_000
 
 
 def current_districts() -> list[tuple[str, str]]:
@@ -90,21 +103,42 @@ def write_district_extracts(candidate_dir: Path, districts_dir: Path,
     Returns {code: [files written]}."""
     districts = list(districts if districts is not None else current_districts())
     sources = {t: _load_source(candidate_dir, t) for t in extract_tables()}
+    cells = sum(df.height * df.width for df in sources.values())
+    workers = WORKBOOK_WORKERS if cells >= PARALLEL_MIN_CELLS and len(districts) > 1 else 1
+    pool = (ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+            if workers > 1 else None)
     written: dict[str, list[Path]] = {}
-    for code, name in districts:
-        out = Path(districts_dir) / code
-        out.mkdir(parents=True, exist_ok=True)
-        files, sheets = [], []
-        for table, df in sources.items():
-            part = df.filter(pl.col("district_code") == code)
-            files.append(write_table(part, out / f"{table}.parquet", table))
-            # Re-read what was written: the workbook shows exactly the Parquet rows and order.
-            sheets.append((table, pl.read_parquet(files[-1])))
-        xlsx = out / f"{code}.xlsx"
-        write_workbook(xlsx, sheets, title=f"{code} {name}")
-        files.append(xlsx)
-        written[code] = files
+    pending = []
+    try:
+        for code, name in districts:
+            out = Path(districts_dir) / code
+            out.mkdir(parents=True, exist_ok=True)
+            files = []
+            for table, df in sources.items():
+                part = df.filter(pl.col("district_code") == code)
+                files.append(write_table(part, out / f"{table}.parquet", table))
+            xlsx = out / f"{code}.xlsx"
+            # The workbook re-reads what was written: it shows exactly the Parquet rows and order.
+            job = (str(xlsx), [(t, str(f)) for t, f in zip(sources, files)], f"{code} {name}")
+            if pool is None:
+                _workbook_from_parquet(*job)
+            else:
+                pending.append(pool.submit(_workbook_from_parquet, *job))
+            files.append(xlsx)
+            written[code] = files
+        for fut in pending:
+            fut.result()
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
     return written
+
+
+def _workbook_from_parquet(xlsx: str, sheets: list[tuple[str, str]], title: str) -> str:
+    """Worker entry point: the workbook of one district from its Parquet files (paths, so that
+    no large frame is pickled between processes)."""
+    write_workbook(Path(xlsx), [(t, pl.read_parquet(p)) for t, p in sheets], title=title)
+    return xlsx
 
 
 def _sheet_chunks(table: str, df: pl.DataFrame) -> list[tuple[str, pl.DataFrame]]:
@@ -124,6 +158,42 @@ def _writer_for(dtype: pl.DataType):
     if dtype.is_numeric():
         return "number"
     return "string"
+
+
+def _cell_values(s: pl.Series, kind: str) -> list:
+    """The Python value of every cell of a column as the workbook stores it, None = empty cell:
+    numbers as they are (NaN/inf empty), booleans as bool, dates as ISO text, anything else as str."""
+    values = s.to_list()
+    if kind == "number":
+        if s.dtype.is_float():
+            return [None if v is None or not math.isfinite(v) else v for v in values]
+        return values
+    if kind == "bool":
+        return values
+    if s.dtype == pl.String:
+        return values
+    return [None if v is None else v.isoformat() if isinstance(v, (datetime, date)) else str(v)
+            for v in values]
+
+
+def _write_cells(ws, chunk: pl.DataFrame) -> None:
+    """Data rows (from row 1), row by row as constant_memory requires, each column with the
+    writer of its type decided once. The underscored xlsxwriter methods are what the public
+    write_number/write_string/write_boolean call after their A1-notation check (xlsxwriter is
+    pinned); the cells, their order and so the bytes are the same."""
+    writers = {"number": getattr(ws, "_write_number", ws.write_number),
+               "bool": getattr(ws, "_write_boolean", ws.write_boolean),
+               "string": getattr(ws, "_write_string", ws.write_string)}
+    columns = []
+    for j, c in enumerate(chunk.columns):
+        kind = _writer_for(chunk.schema[c])
+        columns.append((j, writers[kind], _cell_values(chunk[c], kind)))
+    for i in range(chunk.height):
+        r = i + 1
+        for j, write, values in columns:
+            v = values[i]
+            if v is not None:
+                write(r, j, v, None)
 
 
 def write_workbook(path: Path, sheets: list[tuple[str, pl.DataFrame]], title: str = "") -> Path:
@@ -152,21 +222,7 @@ def write_workbook(path: Path, sheets: list[tuple[str, pl.DataFrame]], title: st
                 ws.write_string(0, j, labels.get(col, col), header_fmt)
                 ws.set_column(j, j, max(10, min(40, len(labels.get(col, col)) * 2 + 2)))
             ws.freeze_panes(1, 0)
-            kinds = [_writer_for(chunk.schema[c]) for c in cols]
-            for i, row in enumerate(chunk.iter_rows(), start=1):
-                for j, (v, kind) in enumerate(zip(row, kinds)):
-                    if v is None:
-                        continue
-                    if kind == "number":
-                        if isinstance(v, float) and not math.isfinite(v):
-                            continue
-                        ws.write_number(i, j, v)
-                    elif kind == "bool":
-                        ws.write_boolean(i, j, bool(v))
-                    elif isinstance(v, (datetime, date)):
-                        ws.write_string(i, j, v.isoformat())
-                    else:
-                        ws.write_string(i, j, str(v))
+            _write_cells(ws, chunk)
     wb.close()
     tmp.replace(path)
     return path

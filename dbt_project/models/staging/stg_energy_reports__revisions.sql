@@ -28,14 +28,30 @@ with src as (
     from {{ source('raw', 'energy_reports') }}
 ),
 
+-- Most keys have a single row: only the rows of keys with several go through the window (a
+-- window over every row carries all lineage columns through a partitioned sort, ~1/3 of the
+-- model's time at 10 M rows); the others are rank 1 as they stream by. Same rows and ranks as
+-- one window over everything; the table's physical row order differs.
+revised_keys as (
+    select uscc, period, energy_code
+    from src
+    group by uscc, period, energy_code
+    having count(*) > 1
+),
+
 ranked as (
+    select s.*, cast(1 as bigint) as revision_rank
+    from src as s
+    anti join revised_keys as k using (uscc, period, energy_code)
+    union all
     select
-        *,
+        s.*,
         row_number() over (
             partition by uscc, period, energy_code
             order by submitted_at desc nulls last, delivery_seq desc, "row_number" desc
         ) as revision_rank
-    from src
+    from src as s
+    semi join revised_keys as k using (uscc, period, energy_code)
 )
 
 select *, revision_rank > 1 as superseded
