@@ -33,9 +33,13 @@ demo: env
 test: env
 	$(BIN)/python -m pytest -n 2 -q
 
+# dagster dev ignores SIGTERM when started with SIGINT ignored (as background jobs are); restore
+# the default handler before exec so that `kill -TERM` stops it (bash cannot reset an ignored signal).
 dev: env
+	mkdir -p .dagster_home
 	DAGSTER_HOME=$(CURDIR)/.dagster_home HZCARBON_LANDING=$(CURDIR)/$(DEMO_LANDING) HZCARBON_WAREHOUSE=$(CURDIR)/$(DEMO_WAREHOUSE) \
-	  bash -c 'mkdir -p $$DAGSTER_HOME && trap - INT && exec $(BIN)/dagster dev -m orchestration.definitions -h 127.0.0.1 -p 3000'
+	  $(BIN)/python -c 'import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execv(sys.argv[1], sys.argv[1:])' \
+	  $(BIN)/dagster dev -m orchestration.definitions -h 127.0.0.1 -p 3000
 
 bench: env
 	$(BIN)/python bench/run_bench.py
