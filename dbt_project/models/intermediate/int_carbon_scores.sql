@@ -91,8 +91,7 @@ graded as (
         on g.scheme = 'carbon_grade'
         and g.valid_from_year = gv.valid_from_year
         and k.carbon_k_recomputed is not null
-        and (g.lower_bound is null or k.carbon_k_recomputed > g.lower_bound)
-        and (g.upper_bound is null or k.carbon_k_recomputed <= g.upper_bound)
+        and {{ in_band('k.carbon_k_recomputed', 'g', closed='upper') }}
 ),
 
 published as (
@@ -135,5 +134,4 @@ left join bands as lv
     on lv.scheme = 'carbon_level'
     and lv.valid_from_year = lvv.valid_from_year
     and p.carbon_value is not null
-    and (lv.lower_bound is null or p.carbon_value > lv.lower_bound)
-    and (lv.upper_bound is null or p.carbon_value <= lv.upper_bound)
+    and {{ in_band('p.carbon_value', 'lv', closed='upper') }}

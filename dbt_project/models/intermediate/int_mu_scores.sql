@@ -115,8 +115,7 @@ classed as (
     left join bands as b
         on b.valid_from_year = bv.valid_from_year
         and rc.mu_score_recomputed is not null
-        and (b.lower_bound is null or rc.mu_score_recomputed >= b.lower_bound)
-        and (b.upper_bound is null or rc.mu_score_recomputed < b.upper_bound)
+        and {{ in_band('rc.mu_score_recomputed', 'b', closed='lower') }}
 )
 
 select
