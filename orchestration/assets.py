@@ -8,6 +8,7 @@ import dagster as dg
 from data_contracts import SOURCES, published_tables
 from ingestion import ingest_landing
 from orchestration.resources import WarehouseResource
+from warehouse.gates import GATES
 
 RAW_KEYS = [dg.AssetKey(["raw", s]) for s in SOURCES] + [
     dg.AssetKey(["raw", "quarantine"]), dg.AssetKey(["raw", "ingest_ledger"])]
@@ -61,39 +62,19 @@ def _gate_check(gate_name: str):
     @dg.asset_check(asset=CANDIDATE, name=gate_name, blocking=True,
                     description=f"Quality gate {gate_name} (warehouse.gates); a failure blocks publication.")
     def _check(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> dg.AssetCheckResult:
-        from warehouse.gates import GATES
-
         s = warehouse.settings
         summary_path = warehouse.run_state_dir(context.run.run_id) / "ingest_summary.json"
         ingest_summary = json.loads(summary_path.read_text(encoding="utf-8")) if summary_path.exists() else {}
         result = GATES[gate_name](s.candidate_dir, _gate_params(warehouse), ingest_summary)
-        warehouse.record_check(context.run.run_id, gate_name, {
-            "name": result.name, "passed": result.passed, "message": result.message, "details": result.details})
+        warehouse.record_check(context.run.run_id, gate_name, result.to_dict())
         return dg.AssetCheckResult(
             passed=result.passed, severity=dg.AssetCheckSeverity.ERROR,
             description=result.message, metadata={"details": dg.MetadataValue.json(result.details or {})})
     return _check
 
 
-GATE_NAMES = ("contracts", "totals_across_levels", "codes_in_reference", "quarantine_share",
-              "plausibility", "disclosure", "great_expectations")
-gate_checks = [_gate_check(name) for name in GATE_NAMES]
-
-
-@dg.asset_check(asset=CANDIDATE, name="reference_sets", blocking=True,
-                description="A factor or rule set id released before must keep its values (a change needs a new id).")
-def reference_sets_check(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> dg.AssetCheckResult:
-    from warehouse.reference_sets import changed_released_sets
-
-    changed = changed_released_sets(warehouse.settings.warehouse_dir)
-    message = ("every reference set id keeps its released values" if not changed else
-               f"reference set ids released before with other values: {', '.join(changed)}; give the new values a new set id")
-    warehouse.record_check(context.run.run_id, "reference_sets",
-                           {"name": "reference_sets", "passed": not changed, "message": message, "details": {"changed": changed}})
-    return dg.AssetCheckResult(passed=not changed, severity=dg.AssetCheckSeverity.ERROR, description=message)
-
-
-gate_checks.append(reference_sets_check)
+# One blocking check per gate of warehouse.gates, in the order they are declared there.
+gate_checks = [_gate_check(name) for name in GATES]
 
 
 @dg.asset(deps=[CANDIDATE], group_name="publication")

@@ -12,9 +12,8 @@ from typing import Annotated, Optional
 import typer
 from rich.console import Console
 
+from orchestration.exit_codes import EXIT_ERROR, EXIT_USAGE
 from orchestration.settings import SettingsError, export_to_env, load_settings
-
-EXIT_PUBLISHED, EXIT_ERROR, EXIT_USAGE, EXIT_BLOCKED = 0, 1, 2, 3
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 # Wide enough for the summary table when output goes to a file or a CI log.

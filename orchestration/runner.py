@@ -8,10 +8,9 @@ import polars as pl
 from rich.console import Console
 from rich.table import Table
 
+from orchestration.exit_codes import EXIT_BLOCKED, EXIT_ERROR, EXIT_PUBLISHED
 from orchestration.lock import WarehouseBusy, WarehouseLock
 from orchestration.settings import Settings
-
-EXIT_PUBLISHED, EXIT_ERROR, EXIT_BLOCKED = 0, 1, 3
 
 
 def _instance() -> dg.DagsterInstance:

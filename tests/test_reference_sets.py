@@ -2,6 +2,7 @@
 
 import json
 
+from warehouse.gates import GATES
 from warehouse.reference_sets import REGISTRY_FILE, changed_released_sets, register_released_sets, set_fingerprints
 
 
@@ -15,6 +16,9 @@ def test_unchanged_sets_pass_and_changed_values_under_a_released_id_are_caught(t
     registry[factor_set] = "0" * 64
     (tmp_path / REGISTRY_FILE).write_text(json.dumps(registry))
     assert changed_released_sets(tmp_path) == [factor_set]
+    # The blocking gate reads the registry of the warehouse its candidate lives in.
+    gate = GATES["reference_sets"](tmp_path / "candidate", {}, {})
+    assert not gate.passed and factor_set in gate.message
 
 
 def test_every_set_id_is_fingerprinted():

@@ -602,6 +602,19 @@ def gate_great_expectations(
 GateFn = Callable[[Path, Mapping[str, Any] | None, Mapping[str, Mapping[str, int]]], GateResult]
 
 
+def gate_reference_sets(candidate_dir: Path, params: Mapping[str, Any] | None = None) -> GateResult:
+    """A factor or rule set id released before must keep its values (a change needs a new id).
+    The candidate lives in its warehouse (``<wh>/candidate``), whose registry of released sets
+    (``warehouse.reference_sets``) this reads."""
+    from warehouse.reference_sets import changed_released_sets
+
+    changed = changed_released_sets(Path(candidate_dir).parent)
+    message = ("every reference set id keeps its released values" if not changed else
+               f"reference set ids released before with other values: {', '.join(changed)}; "
+               "give the new values a new set id")
+    return GateResult("reference_sets", not changed, message, {"changed": changed})
+
+
 def _safe(name: str, gate: Callable[..., GateResult], needs_ingest: bool = False) -> GateFn:
     """The uniform ``(candidate_dir, params, ingest_summary)`` form of a gate; a gate that raises
     returns a failed GateResult naming the error (a crashing gate blocks the release)."""
@@ -631,6 +644,7 @@ GATES: dict[str, GateFn] = {
     "plausibility": _safe("plausibility", gate_plausibility),
     "disclosure": _safe("disclosure", gate_disclosure),
     "great_expectations": _safe("great_expectations", gate_great_expectations),
+    "reference_sets": _safe("reference_sets", gate_reference_sets),
 }
 GATE_NAMES = tuple(GATES)
 
