@@ -2,6 +2,7 @@
 error-severity test a blocking asset check."""
 
 import fcntl
+import hashlib
 import json
 import os
 import subprocess
@@ -56,6 +57,33 @@ def ensure_manifest() -> Path:
 
 ensure_manifest()
 
+BUILD_INPUTS_FILE = "dbt_build_inputs.json"
+
+
+def build_inputs_fingerprint(dbt_vars: dict) -> str:
+    """sha256 of everything besides new deliveries that decides what the incremental models hold:
+    the project's SQL, macros, seeds and settings, and the vars of the run."""
+    h = hashlib.sha256(json.dumps(dbt_vars, sort_keys=True).encode())
+    files = [p for d in ("models", "macros", "seeds") for p in (DBT_PROJECT_DIR / d).rglob("*") if p.is_file()]
+    files += [DBT_PROJECT_DIR / "dbt_project.yml", DBT_PROJECT_DIR / "profiles.yml"]
+    for path in sorted(files):
+        h.update(path.relative_to(DBT_PROJECT_DIR).as_posix().encode())
+        h.update(hashlib.sha256(path.read_bytes()).digest())
+    return h.hexdigest()
+
+
+def needs_full_refresh(state_dir: Path, fingerprint: str) -> bool:
+    """True unless the last successful build of this warehouse had the same inputs; the record is
+    removed until this build succeeds, so a failed build is never taken as a base."""
+    record = state_dir / BUILD_INPUTS_FILE
+    previous = json.loads(record.read_text(encoding="utf-8")).get("fingerprint") if record.exists() else None
+    record.unlink(missing_ok=True)
+    return previous != fingerprint
+
+
+def record_build_inputs(state_dir: Path, fingerprint: str) -> None:
+    (state_dir / BUILD_INPUTS_FILE).write_text(json.dumps({"fingerprint": fingerprint}) + "\n", encoding="utf-8")
+
 
 @dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project)
 def hzcarbon_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
@@ -65,9 +93,17 @@ def hzcarbon_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehou
     dbt_vars = {"as_of": settings.as_of, "hzcarbon_fault": settings.fault_injection}
     # Per-warehouse target dir: partial parsing survives between runs of one warehouse, and the
     # project folder does not fill with a target directory per invocation.
-    target = settings.warehouse_dir / "run_state" / "dbt_target"
-    invocation = dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context, raise_on_error=False,
-                         target_path=target)
+    state_dir = settings.warehouse_dir / "run_state"
+    state_dir.mkdir(parents=True, exist_ok=True)
+    target = state_dir / "dbt_target"
+    # Incremental models (macros/incremental.sql) add only what new deliveries change; when
+    # anything else changed since the last good build, everything is rebuilt.
+    fingerprint = build_inputs_fingerprint(dbt_vars)
+    args = ["build", "--vars", json.dumps(dbt_vars)]
+    if needs_full_refresh(state_dir, fingerprint):
+        args.append("--full-refresh")
+        context.log.info("dbt: full refresh (first build, or project, seeds or settings changed)")
+    invocation = dbt.cli(args, context=context, raise_on_error=False, target_path=target)
     yield from invocation.stream()
     results = invocation.get_artifact("run_results.json")
     tests = [r for r in results.get("results", []) if r.get("unique_id", "").startswith(("test.", "unit_test."))]
@@ -79,6 +115,7 @@ def hzcarbon_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehou
     })
     if not invocation.is_successful():
         raise dg.Failure(f"dbt build failed: {', '.join(failed) or 'see the dbt log'}")
+    record_build_inputs(state_dir, fingerprint)
 
 
 def dbt_resource() -> DbtCliResource:

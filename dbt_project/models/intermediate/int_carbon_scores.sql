@@ -57,7 +57,7 @@ industry_average as (
     select
         eval_year,
         division_code,
-        sum(co2_recomputed_t) / nullif(sum(va_10k_yuan), 0) as industry_average
+        {{ exact_sum('co2_recomputed_t') }} / nullif({{ exact_sum('va_10k_yuan') }}, 0) as industry_average
     from co2
     where va_10k_yuan > 0
     group by eval_year, division_code

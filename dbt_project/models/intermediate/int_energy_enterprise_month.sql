@@ -1,23 +1,26 @@
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='date_key',
+          on_schema_change='fail') }}
 -- Energy per enterprise-month: the per-row formulas summed early (one row per uscc × month).
 -- The month's identity attributes (name, district, township, industry) are those of its latest
 -- revision (submitted_at, then delivery, then row).
+-- Incremental (macros/incremental.sql): a run rebuilds only the months that new deliveries touch.
 with agg as (
 select
     uscc,
     year,
     month,
     year * 100 + month as date_key,
-    sum(energy_tce) as energy_tce,
-    sum(feedstock_tce) as feedstock_tce,
-    sum(energy_tce_net) as energy_tce_net,
-    sum(energy_tce_equiv) as energy_tce_equiv,
-    sum(co2_direct_t) as co2_direct_t,
-    sum(co2_indirect_t) as co2_indirect_t,
-    sum(co2_direct_t) + sum(co2_indirect_t) as co2_total_t,
-    sum(conversion_output_tce) as conversion_output_tce,
-    sum(electricity_10k_kwh) as electricity_10k_kwh,
-    coalesce(sum(energy_tce) filter (where category = 'coal'), 0) as coal_tce,
-    coalesce(sum(energy_tce) filter (where category = 'electricity'), 0) as electricity_tce,
+    {{ exact_sum('energy_tce') }} as energy_tce,
+    {{ exact_sum('feedstock_tce') }} as feedstock_tce,
+    {{ exact_sum('energy_tce_net') }} as energy_tce_net,
+    {{ exact_sum('energy_tce_equiv') }} as energy_tce_equiv,
+    {{ exact_sum('co2_direct_t') }} as co2_direct_t,
+    {{ exact_sum('co2_indirect_t') }} as co2_indirect_t,
+    {{ exact_sum('co2_direct_t') }} + {{ exact_sum('co2_indirect_t') }} as co2_total_t,
+    {{ exact_sum('conversion_output_tce') }} as conversion_output_tce,
+    {{ exact_sum('electricity_10k_kwh') }} as electricity_10k_kwh,
+    coalesce({{ exact_sum('energy_tce', "category = 'coal'") }}, 0) as coal_tce,
+    coalesce({{ exact_sum('energy_tce', "category = 'electricity'") }}, 0) as electricity_tce,
     bool_or(provisional and category = 'electricity') as provisional,
     arg_max(
         {'district_code': district_code, 'township': township, 'industry_code': industry_code, 'division_code': division_code},
@@ -28,6 +31,7 @@ select
         {'t': coalesce(submitted_at, timestamp '0001-01-01'), 'd': delivery_seq, 'r': "row_number"}
     ) filter (where enterprise_name is not null) as enterprise_name
 from {{ ref('int_energy_rows') }}
+{{ only_periods_delivered_since_build('period', ref('stg_energy_reports__staged')) }}
 group by uscc, year, month
 )
 
@@ -36,5 +40,6 @@ select
     attrs.district_code as district_code,
     attrs.township as township,
     attrs.industry_code as industry_code,
-    attrs.division_code as division_code
+    attrs.division_code as division_code,
+    {{ latest_staged_delivery(ref('stg_energy_reports__staged')) }} as built_through_delivery_seq
 from agg

@@ -4,6 +4,7 @@
 with rows_ as (
     select
         r.uscc,
+        r.period,
         r.year,
         r.month,
         r.energy_code,
@@ -23,6 +24,7 @@ with rows_ as (
 
 select
     r.uscc,
+    r.period,
     r.year,
     r.month,
     r.energy_code,

@@ -79,14 +79,18 @@ scored as (
     select
         uscc,
         eval_year,
-        sum(
+        {{ exact_sum('weighted_score') }} as score_raw
+    from (
+        select
+            uscc,
+            eval_year,
             weight * case
                 when numerator is null or numerator < 0 then 0
                 when denominator is null or denominator = 0 then cap
                 else least(numerator / denominator / benchmark, cap)
-            end
-        ) as score_raw
-    from rule_rows
+            end as weighted_score
+        from rule_rows
+    )
     group by uscc, eval_year
 ),
 

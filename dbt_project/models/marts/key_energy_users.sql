@@ -13,7 +13,7 @@ previous as (
     select
         k.uscc,
         k.year,
-        sum(p.energy_tce) as energy_tce_prev_year
+        {{ exact_sum('p.energy_tce') }} as energy_tce_prev_year
     from key_users as k
     inner join months as cur on cur.uscc = k.uscc and cur.year = k.year
     inner join months as p on p.uscc = k.uscc and p.year = k.year - 1 and p.month = cur.month

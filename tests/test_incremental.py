@@ -1,0 +1,99 @@
+"""Incremental monthly runs (issue 7): a new delivery rebuilds only the months it carries, and the
+release is the same as a full build of the same landing."""
+
+import hashlib
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pytest
+
+from sample_data import generate_landing
+from tests.conftest import run_cli
+
+AS_OF = "2026-11"
+NEW_MONTH, COPIED_MONTH, REVISED_MONTH = "2022-01", "2021-12", "2021-06"
+DATA_QUALITY = "restricted/data_quality.parquet"
+
+
+def _later(ts: pl.Expr) -> pl.Expr:
+    """A submission time 40 days later (same text format)."""
+    return (ts.str.to_datetime("%Y-%m-%d %H:%M:%S") + pl.duration(days=40)).dt.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _deliver_month_and_revision(landing: Path) -> None:
+    """One new delivery: the December rows again as next January, and every 2021-06 electricity
+    row revised upwards with a later submission time (it must replace the one delivered first)."""
+    rows = pl.concat([pl.read_csv(p, infer_schema_length=0)
+                      for p in sorted((landing / "energy_reports").glob("2021_*.csv"))])
+    new_month = rows.filter(pl.col("报告期") == COPIED_MONTH).with_columns(
+        pl.lit(NEW_MONTH).alias("报告期"), _later(pl.col("上报时间")).alias("上报时间"))
+    revised = rows.filter((pl.col("报告期") == REVISED_MONTH) & (pl.col("能源代码") == "33")).with_columns(
+        (pl.col("工业生产消费量").cast(pl.Float64) * 1.5).cast(pl.String).alias("工业生产消费量"),
+        _later(pl.col("上报时间")).alias("上报时间"))
+    assert new_month.height > 0 and revised.height > 0
+    pl.concat([new_month, revised]).write_csv(landing / "energy_reports" / "2022_01_新增月份与更正.csv", null_value="")
+
+
+def _published(warehouse: Path) -> dict[str, str]:
+    release = (warehouse / "latest").resolve()
+    return {p.relative_to(release).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(release.rglob("*.parquet"))}
+
+
+def _run(landing: Path, warehouse: Path):
+    result = run_cli("run", "--landing", str(landing), "--warehouse", str(warehouse), "--as-of", AS_OF)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return result
+
+
+def _month_watermarks(warehouse: Path) -> dict[str, int]:
+    """built_through_delivery_seq of int_energy_enterprise_month per period."""
+    with duckdb.connect(str(warehouse / "hzcarbon.duckdb"), read_only=True) as con:
+        rows = con.sql("select year * 100 + month, max(built_through_delivery_seq) "
+                       "from intermediate.int_energy_enterprise_month group by all").fetchall()
+    return {f"{k // 100:04d}-{k % 100:02d}": seq for k, seq in rows}
+
+
+@pytest.fixture(scope="module")
+def incremental_and_full(tmp_path_factory):
+    root = tmp_path_factory.mktemp("incremental")
+    landing = root / "landing"
+    generate_landing(landing, enterprises=12, years=(2020, 2021), seed=11, formats="csv-utf8")
+    _run(landing, root / "incremental")
+    before = _month_watermarks(root / "incremental")
+    _deliver_month_and_revision(landing)
+    _run(landing, root / "incremental")
+    _run(landing, root / "full")
+    return root, before
+
+
+def test_only_the_delivered_months_are_rebuilt(incremental_and_full):
+    root, before = incremental_and_full
+    after = _month_watermarks(root / "incremental")
+    rebuilt = {p for p in after if after[p] != before.get(p)}
+    assert rebuilt == {NEW_MONTH, REVISED_MONTH}
+    assert len(after) == len(before) + 1  # 24 months, then one more
+
+
+def test_incremental_release_equals_a_full_build(incremental_and_full):
+    """Byte for byte, but for the delivery order in data_quality: in the full build the new file
+    was delivered with the others, in the incremental one after them."""
+    root, _ = incremental_and_full
+    incremental, full = _published(root / "incremental"), _published(root / "full")
+    assert incremental.keys() == full.keys() and len(full) == 7 + 6 + 13 * 6
+    assert [p for p in full if incremental[p] != full[p]] == [DATA_QUALITY]
+    inc, ful = (pl.read_parquet((root / w / "latest" / DATA_QUALITY).resolve()) for w in ("incremental", "full"))
+    assert inc.drop("delivery_seq").equals(ful.drop("delivery_seq"))
+    assert not inc["delivery_seq"].equals(ful["delivery_seq"])
+
+
+def test_the_revision_replaced_the_first_delivery(incremental_and_full):
+    """Electricity of 2021-06 was revised ×1.5: the enterprise-year totals moved by half of it."""
+    root, _ = incremental_and_full
+    with duckdb.connect(str(root / "incremental" / "hzcarbon.duckdb"), read_only=True) as con:
+        superseded = con.execute("select count(*) from staging.stg_energy_reports_superseded "
+                             f"where period = '{REVISED_MONTH}' and energy_code = '33'").fetchone()[0]
+        accepted = con.execute("select count(*), count(distinct uscc) from staging.stg_energy_reports "
+                           f"where period = '{REVISED_MONTH}' and energy_code = '33'").fetchone()
+    assert superseded == accepted[0] == accepted[1] > 0
