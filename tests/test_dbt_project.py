@@ -483,3 +483,29 @@ def test_fault_injection_fails_the_totals_check(grid_changed):
     result = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
     assert result.returncode != 0
     assert "totals_district_year_vs_city_year" in result.stdout
+
+
+def test_bad_accepted_energy_rows_fail_the_row_rules(grid_changed):
+    """Rows that ingestion should have quarantined, slipped into staging: the one-scan row test
+    (tests/assert_accepted_energy_rows_valid.sql) names each with its problems."""
+    project, wh = grid_changed["project"], grid_changed["wh"]
+    good = pl.DataFrame(_energy_rows(), schema=ENERGY_SCHEMA).head(1)
+    bad = pl.concat([
+        good.with_columns(pl.lit("99").alias("energy_code"), pl.lit(1).alias("row_number")),
+        good.with_columns(pl.lit(13).cast(ENERGY_SCHEMA["month"]).alias("month"), pl.lit(2).alias("row_number"),
+                          pl.lit("49").alias("energy_code")),
+        good.with_columns(pl.lit("2025-01").alias("period"), pl.lit(2025).cast(ENERGY_SCHEMA["year"]).alias("year"),
+                          pl.lit(None, dtype=pl.String).alias("district_code"), pl.lit(3).alias("row_number")),
+    ])
+    bad.write_parquet(wh / "staging/energy_reports/period=2020-01/badbadbadbadbad0.parquet")  # bad_file
+    bad_file = wh / "staging/energy_reports/period=2020-01/badbadbadbadbad0.parquet"
+    try:
+        result = run_dbt(project, wh, "test", "--select", "assert_accepted_energy_rows_valid")
+        compiled = next((wh / "dbt_target" / "compiled").rglob("assert_accepted_energy_rows_valid.sql"))
+        with duckdb.connect(str(wh / "hzcarbon.duckdb"), read_only=True) as con:
+            failures = dict(con.execute(f'select "row_number", problems from ({compiled.read_text()})').fetchall())
+    finally:
+        bad_file.unlink()
+    assert result.returncode != 0 and "assert_accepted_energy_rows_valid" in result.stdout
+    assert failures == {1: "energy_code not in energy_types", 2: "month not 1–12; energy_code not in energy_types",
+                        3: "dated after as_of; district_code missing"}

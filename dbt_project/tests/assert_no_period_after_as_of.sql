@@ -1,12 +1,8 @@
-{{ config(meta={'dagster': {'ref': {'name': 'stg_energy_reports'}}}) }}
--- No accepted energy report is dated after the as-of month, and no evaluation after its year
--- (ingestion quarantines them; this guards a run whose --as-of differs from the ingestion's).
+{{ config(meta={'dagster': {'ref': {'name': 'stg_mu_evaluations'}}}) }}
+-- No accepted evaluation is dated after the as-of year (ingestion quarantines them; this guards
+-- a run whose --as-of differs from the ingestion's). Energy reports: assert_accepted_energy_rows_valid.
 -- meta.dagster.ref attaches this multi-source test to one asset as a Dagster asset check.
-select 'energy_reports' as source, period as dated
-from {{ ref('stg_energy_reports') }}
-where year * 100 + month > {{ as_of_key() }}
-union all
-select 'mu_evaluations', cast(eval_year as varchar)
+select 'mu_evaluations' as source, cast(eval_year as varchar) as dated
 from {{ ref('stg_mu_evaluations') }}
 where eval_year > {{ as_of_year() }}
 union all
