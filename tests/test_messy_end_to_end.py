@@ -27,8 +27,8 @@ def messy_run(tmp_path_factory):
 
 
 def test_same_landing_gives_byte_identical_parquet(messy_run, tmp_path):
-    """Determinism on realistic data: with parallel DuckDB aggregation this once differed in the
-    last bits of float sums (enterprise_year), which is why dbt's DuckDB runs one thread a query."""
+    """Determinism on realistic data: with plain float sums under parallel DuckDB aggregation this
+    once differed in the last bits (enterprise_year); every sum is now exact (macros/exact_sum.sql)."""
     import hashlib
 
     again = run_cli("run", "--landing", str(messy_run.parent / "landing"), "--warehouse", str(tmp_path / "wh"),

@@ -1,6 +1,8 @@
+{{ config(materialized='view') }}
 -- Every dated record of an enterprise across the three sources, before district restatement:
 -- one per energy enterprise-month, one per 亩均 record, one per 碳效码 record. An evaluation year
 -- is dated December. source_priority breaks ties between records of the same date.
+-- A view: a plain union, read once by int_enterprise_records_restated (not worth a copy).
 select
     uscc,
     'energy_reports' as source,
