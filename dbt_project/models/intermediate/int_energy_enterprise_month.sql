@@ -1,5 +1,6 @@
 {{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='date_key',
-          on_schema_change='fail') }}
+          on_schema_change='fail',
+          post_hook="{{ record_build_watermark(ref('stg_energy_reports__staged')) }}") }}
 -- Energy per enterprise-month: the per-row formulas summed early (one row per uscc × month).
 -- The month's identity attributes (name, district, township, industry) are those of its latest
 -- revision (submitted_at, then delivery, then row).
@@ -31,7 +32,7 @@ select
         {'t': coalesce(submitted_at, timestamp '0001-01-01'), 'd': delivery_seq, 'r': "row_number"}
     ) filter (where enterprise_name is not null) as enterprise_name
 from {{ ref('int_energy_rows') }}
-{{ only_periods_delivered_since_build('period', ref('stg_energy_reports__staged')) }}
+{{ only_delivered_since_build('period', ref('stg_energy_reports__staged')) }}
 group by uscc, year, month
 )
 
@@ -41,5 +42,6 @@ select
     attrs.township as township,
     attrs.industry_code as industry_code,
     attrs.division_code as division_code,
+    -- lineage: the latest delivery staged when this month was built
     {{ latest_staged_delivery(ref('stg_energy_reports__staged')) }} as built_through_delivery_seq
 from agg

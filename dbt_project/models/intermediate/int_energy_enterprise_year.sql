@@ -1,3 +1,6 @@
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='year',
+          on_schema_change='fail',
+          post_hook="{{ record_build_watermark(ref('stg_energy_reports__staged')) }}") }}
 -- Annual energy per enterprise: sums over the months reported; completeness and the key energy
 -- user flag (annual energy_tce >= key_energy_user_tce; for a year in progress, the months so far).
 select
@@ -19,4 +22,6 @@ select
     coalesce(bool_or(provisional), false) as provisional,
     {{ exact_sum('energy_tce') }} >= {{ threshold('key_energy_user_tce') }} as is_key_energy_user
 from {{ ref('int_energy_enterprise_month') }}
+-- incremental: only the years that new deliveries touch (macros/incremental.sql)
+{{ only_delivered_since_build('year', ref('stg_energy_reports__staged'), grain='year') }}
 group by uscc, year
