@@ -16,28 +16,41 @@ own ``district_code``:
 Parquet is written with ``warehouse.parquet_io.write_table`` (contract column order and types,
 rows sorted by key, same rows → same bytes). The workbook has one sheet per table (sheet name =
 table name), a header row of Chinese labels from the contracts, every string (codes included)
-written as text, and fixed document properties, so the same data gives the same bytes.
+written as text, and fixed document properties and zip dates, so the same data gives the same
+bytes. xlsxwriter writes each workbook's structure and header rows; the data rows are built a
+column at a time with Polars in the XML xlsxwriter writes for them (see "workbooks" below).
 
-Workbooks are the slow part (xlsxwriter builds every cell's XML in Python), so they are written
-by a small process pool (``WORKBOOK_WORKERS``, spawn start method: the parent may hold Polars or
-DuckDB threads, which fork would copy mid-state), each worker re-reading its district's Parquet
-files; small extracts (under ``PARALLEL_MIN_CELLS`` cells in all) are written in-process, where
-starting workers would cost more than it saves. Each workbook depends only on its own files, so
-the bytes are the same however many workers write them.
+Workbooks are still the slow part, so ``WORKBOOK_WORKERS`` threads write them while the main
+thread writes the next district's Parquet files, each re-reading its district's Parquet files.
+Threads, not processes: most of a workbook's time is spent in Polars, zlib and file writes,
+which release the GIL, while a spawned process first spends ~1.5 s CPU importing what the CLI
+imports. Small extracts (under ``PARALLEL_MIN_CELLS`` cells in all) are written one after the
+other. Each workbook depends only on its own files, so the bytes are the same however many
+workers write them. Each workbook records the sha256 of its inputs (Parquet bytes,
+title, writer version): given the previous release's districts directory, a workbook made from
+the same inputs is copied from there instead of being written again.
 """
 
 from __future__ import annotations
 
+import hashlib
+import io
+import json
 import math
-import multiprocessing
 import os
+import re
+import shutil
+import sys
+import zipfile
 from collections.abc import Iterable
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timezone
+from functools import cache
 from pathlib import Path
 
 import polars as pl
 import xlsxwriter
+from xlsxwriter.utility import xl_col_to_name, xl_range
 
 from data_contracts import published_tables, table_contract
 from data_contracts.reference import load_reference
@@ -48,9 +61,19 @@ SUPPRESSION_COLUMNS = ("suppressed", "suppression_reason")
 # xlsx document dates are fixed so that identical data gives identical bytes.
 WORKBOOK_CREATED = datetime(2020, 1, 1, tzinfo=timezone.utc)
 EXCEL_MAX_ROWS = 1_048_576  # header included
-# Workbook writers (processes) and the extract size (cells, all districts) from which they are used.
+# Workbook writers (threads) and the extract size (cells, all districts) from which they are used.
 WORKBOOK_WORKERS = min(2, os.cpu_count() or 1)
-PARALLEL_MIN_CELLS = 2_000_000
+PARALLEL_MIN_CELLS = 200_000
+# Deflate level of the workbook parts. Level 1 compresses ~3x faster than zlib's default 6, for
+# files ~17% larger; with the rows no longer written by xlsxwriter, compression was half the time.
+ZIP_LEVEL = 1
+# Bump when this module changes what it writes for the same data: workbooks of the previous
+# release are reused only when made by the same writer (workbook_inputs_id).
+WORKBOOK_FORMAT = 2
+INPUTS_PROPERTY = "hzcarbon_inputs_sha256"
+ROWS_PER_BATCH = 20_000  # data rows turned into XML at a time (bounds memory on large sheets)
+# A sheet part from this many cells may pass zip's 2 GiB limit, so it is written as ZIP64.
+ZIP64_FROM_CELLS = 20_000_000
 
 
 def current_districts() -> list[tuple[str, str]]:
@@ -98,48 +121,97 @@ def _load_source(candidate_dir: Path, table: str) -> pl.DataFrame:
 
 
 def write_district_extracts(candidate_dir: Path, districts_dir: Path,
-                            districts: Iterable[tuple[str, str]] | None = None) -> dict[str, list[Path]]:
+                            districts: Iterable[tuple[str, str]] | None = None,
+                            previous_dir: Path | None = None) -> dict[str, list[Path]]:
     """Write ``districts_dir/<code>/<table>.parquet`` and ``<code>.xlsx`` for every district.
-    Returns {code: [files written]}."""
+    ``previous_dir`` is the districts directory of the previous release: a workbook there made
+    from the same inputs (same Parquet bytes, title and writer, see ``workbook_inputs_id``) is
+    copied instead of written again. Returns {code: [files written]}."""
     districts = list(districts if districts is not None else current_districts())
     sources = {t: _load_source(candidate_dir, t) for t in extract_tables()}
     cells = sum(df.height * df.width for df in sources.values())
     workers = WORKBOOK_WORKERS if cells >= PARALLEL_MIN_CELLS and len(districts) > 1 else 1
-    pool = (ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
-            if workers > 1 else None)
     written: dict[str, list[Path]] = {}
     pending = []
-    try:
-        for code, name in districts:
-            out = Path(districts_dir) / code
-            out.mkdir(parents=True, exist_ok=True)
-            files = []
-            for table, df in sources.items():
-                part = df.filter(pl.col("district_code") == code)
-                files.append(write_table(part, out / f"{table}.parquet", table))
-            xlsx = out / f"{code}.xlsx"
-            # The workbook re-reads what was written: it shows exactly the Parquet rows and order.
-            job = (str(xlsx), [(t, str(f)) for t, f in zip(sources, files)], f"{code} {name}")
-            if pool is None:
-                _workbook_from_parquet(*job)
-            else:
-                pending.append(pool.submit(_workbook_from_parquet, *job))
-            files.append(xlsx)
-            written[code] = files
-        for fut in pending:
-            fut.result()
-    finally:
-        if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="workbook") as pool:
+        try:
+            for code, name in districts:
+                files, job = _district_files(sources, Path(districts_dir) / code, f"{code} {name}", previous_dir)
+                if job is not None and workers == 1:
+                    _workbook_from_parquet(*job)
+                elif job is not None:
+                    pending.append(pool.submit(_workbook_from_parquet, *job))
+                written[code] = files
+            for fut in pending:
+                fut.result()
+        finally:
+            for fut in pending:
+                fut.cancel()  # after a failure, start no other workbook
     return written
 
 
-def _workbook_from_parquet(xlsx: str, sheets: list[tuple[str, str]], title: str) -> str:
-    """Worker entry point: the workbook of one district from its Parquet files (paths, so that
-    no large frame is pickled between processes)."""
-    write_workbook(Path(xlsx), [(t, pl.read_parquet(p)) for t, p in sheets], title=title)
+def _district_files(sources: dict[str, pl.DataFrame], out: Path, title: str,
+                    previous_dir: Path | None) -> tuple[list[Path], tuple | None]:
+    """Write one district's Parquet files (and copy its workbook when the previous release has
+    it from the same inputs). Returns all its file paths and the workbook job still to run."""
+    code = out.name
+    out.mkdir(parents=True, exist_ok=True)
+    files = [write_table(df.filter(pl.col("district_code") == code), out / f"{table}.parquet", table)
+             for table, df in sources.items()]
+    xlsx = out / f"{code}.xlsx"
+    # The workbook re-reads what was written: it shows exactly the Parquet rows and order.
+    sheets = [(t, str(f)) for t, f in zip(sources, files)]
+    inputs_id = workbook_inputs_id(sheets, title)
+    previous = Path(previous_dir) / code / xlsx.name if previous_dir is not None else None
+    job = None
+    if previous is not None and _made_from(previous, inputs_id):
+        if previous.resolve() != xlsx.resolve():
+            shutil.copyfile(previous, xlsx)  # a copy: releases share no file a reader could change
+    else:
+        job = (str(xlsx), sheets, title, inputs_id)
+    return files + [xlsx], job
+
+
+def workbook_inputs_id(sheets: list[tuple[str, str]], title: str) -> str:
+    """sha256 of everything a district workbook is made from: its Parquet files (bytes), title
+    and the writer (WORKBOOK_FORMAT, xlsxwriter version, deflate level). Stored in the workbook
+    as the custom property INPUTS_PROPERTY."""
+    h = hashlib.sha256(json.dumps({
+        "format": WORKBOOK_FORMAT, "xlsxwriter": xlsxwriter.__version__, "zip_level": ZIP_LEVEL,
+        "title": title, "sheets": [t for t, _ in sheets]}, ensure_ascii=False).encode())
+    for _, path in sheets:
+        with open(path, "rb") as f:
+            h.update(hashlib.file_digest(f, "sha256").digest())
+    return h.hexdigest()
+
+
+def _made_from(xlsx: Path, inputs_id: str) -> bool:
+    """Whether ``xlsx`` is a workbook this writer made from the inputs ``inputs_id``."""
+    try:
+        with zipfile.ZipFile(xlsx) as z:
+            custom = z.read("docProps/custom.xml").decode("utf-8")
+    except (OSError, KeyError, zipfile.BadZipFile):
+        return False
+    return f'name="{INPUTS_PROPERTY}"><vt:lpwstr>{inputs_id}</vt:lpwstr>' in custom
+
+
+def _workbook_from_parquet(xlsx: str, sheets: list[tuple[str, str]], title: str, inputs_id: str = "") -> str:
+    """The workbook of one district from its Parquet files: it shows exactly their rows, in
+    their order."""
+    write_workbook(Path(xlsx), [(t, pl.read_parquet(p)) for t, p in sheets], title=title, inputs_id=inputs_id)
     return xlsx
 
+
+# ---------------------------------------------------------------------------------------------
+# workbooks
+#
+# xlsxwriter writes the parts that are small: package structure, styles, document properties,
+# column widths, the frozen header and the header row of every sheet. Calling it once per data
+# cell was nearly all the time of the extracts (~4 µs a cell, ~16 M cells at 50,000
+# enterprises), so the data rows are built a column at a time with Polars, in exactly the XML
+# xlsxwriter's constant_memory mode writes for them (inline strings, numbers as '%.16G', t="b"
+# booleans), and spliced into its sheets while the zip is written. The cell XML is therefore
+# the same as xlsxwriter's, which tests/test_extracts.py checks against xlsxwriter itself.
 
 def _sheet_chunks(table: str, df: pl.DataFrame) -> list[tuple[str, pl.DataFrame]]:
     per_sheet = EXCEL_MAX_ROWS - 1
@@ -152,57 +224,26 @@ def _sheet_chunks(table: str, df: pl.DataFrame) -> list[tuple[str, pl.DataFrame]
     return chunks
 
 
-def _writer_for(dtype: pl.DataType):
-    if dtype == pl.Boolean:
-        return "bool"
-    if dtype.is_numeric():
-        return "number"
-    return "string"
-
-
-def _cell_values(s: pl.Series, kind: str) -> list:
-    """The Python value of every cell of a column as the workbook stores it, None = empty cell:
-    numbers as they are (NaN/inf empty), booleans as bool, dates as ISO text, anything else as str."""
-    values = s.to_list()
-    if kind == "number":
-        if s.dtype.is_float():
-            return [None if v is None or not math.isfinite(v) else v for v in values]
-        return values
-    if kind == "bool":
-        return values
-    if s.dtype == pl.String:
-        return values
-    return [None if v is None else v.isoformat() if isinstance(v, (datetime, date)) else str(v)
-            for v in values]
-
-
-def _write_cells(ws, chunk: pl.DataFrame) -> None:
-    """Data rows (from row 1), row by row as constant_memory requires, each column with the
-    writer of its type decided once. The underscored xlsxwriter methods are what the public
-    write_number/write_string/write_boolean call after their A1-notation check (xlsxwriter is
-    pinned); the cells, their order and so the bytes are the same."""
-    writers = {"number": getattr(ws, "_write_number", ws.write_number),
-               "bool": getattr(ws, "_write_boolean", ws.write_boolean),
-               "string": getattr(ws, "_write_string", ws.write_string)}
-    columns = []
-    for j, c in enumerate(chunk.columns):
-        kind = _writer_for(chunk.schema[c])
-        columns.append((j, writers[kind], _cell_values(chunk[c], kind)))
-    for i in range(chunk.height):
-        r = i + 1
-        for j, write, values in columns:
-            v = values[i]
-            if v is not None:
-                write(r, j, v, None)
-
-
-def write_workbook(path: Path, sheets: list[tuple[str, pl.DataFrame]], title: str = "") -> Path:
+def write_workbook(path: Path, sheets: list[tuple[str, pl.DataFrame]], title: str = "",
+                   inputs_id: str = "") -> Path:
     """One sheet per table: Chinese header row (contract labels), codes and all strings as text,
-    numbers as numbers, booleans as booleans, nulls (and NaN/inf) as empty cells."""
+    numbers as numbers, booleans as booleans, nulls (and NaN/inf) as empty cells. ``inputs_id``
+    (see workbook_inputs_id) is stored as a custom document property when given."""
     path = Path(path)
+    parts = [(name, chunk, table_contract(table).labels_zh)
+             for table, df in sheets for name, chunk in _sheet_chunks(table, df)]
     tmp = path.with_name(path.name + ".tmp")
-    wb = xlsxwriter.Workbook(str(tmp), {"constant_memory": True, "strings_to_numbers": False,
-                                        "strings_to_formulas": False, "strings_to_urls": False})
+    _write_package(tmp, _header_workbook(parts, title, inputs_id), [chunk for _, chunk, _ in parts])
+    tmp.replace(path)
+    return path
+
+
+def _header_workbook(parts: list[tuple[str, pl.DataFrame, dict[str, str]]], title: str,
+                     inputs_id: str) -> bytes:
+    """The workbook with each sheet's layout and header row and no data rows (xlsxwriter)."""
+    buf = io.BytesIO()
+    wb = xlsxwriter.Workbook(buf, {"constant_memory": True, "strings_to_numbers": False,
+                                   "strings_to_formulas": False, "strings_to_urls": False})
     wb.set_properties({
         "title": f"hzcarbon 分区县数据 {title}".strip(),
         "subject": "hzcarbon district extract",
@@ -212,17 +253,173 @@ def write_workbook(path: Path, sheets: list[tuple[str, pl.DataFrame]], title: st
                     "See data_dictionary.md of the release.",
         "created": WORKBOOK_CREATED,
     })
+    if inputs_id:
+        wb.set_custom_property(INPUTS_PROPERTY, inputs_id)
     header_fmt = wb.add_format({"bold": True, "text_wrap": True, "valign": "top"})
-    for table, df in sheets:
-        labels = table_contract(table).labels_zh
-        for sheet_name, chunk in _sheet_chunks(table, df):
-            ws = wb.add_worksheet(sheet_name)
-            cols = chunk.columns
-            for j, col in enumerate(cols):
-                ws.write_string(0, j, labels.get(col, col), header_fmt)
-                ws.set_column(j, j, max(10, min(40, len(labels.get(col, col)) * 2 + 2)))
-            ws.freeze_panes(1, 0)
-            _write_cells(ws, chunk)
+    for sheet_name, chunk, labels in parts:
+        ws = wb.add_worksheet(sheet_name)
+        for j, col in enumerate(chunk.columns):
+            label = labels.get(col, col)
+            ws.write_string(0, j, label, header_fmt)
+            ws.set_column(j, j, max(10, min(40, len(label) * 2 + 2)))
+        ws.freeze_panes(1, 0)
     wb.close()
-    tmp.replace(path)
-    return path
+    return buf.getvalue()
+
+
+def _write_package(path: Path, shell: bytes, chunks: list[pl.DataFrame]) -> None:
+    """Copy every part of the ``shell`` workbook into a new zip, in its order, adding the data
+    rows of chunk i to sheet i. Parts written by name get zipfile's fixed 1980-01-01 date, so
+    the same data gives the same bytes."""
+    data_of = {f"xl/worksheets/sheet{i}.xml": chunk for i, chunk in enumerate(chunks, 1)}
+    with zipfile.ZipFile(io.BytesIO(shell)) as src, \
+            zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=ZIP_LEVEL) as dst:
+        if not set(data_of) <= set(src.namelist()):
+            raise RuntimeError(f"xlsxwriter wrote {src.namelist()}, expected sheets {sorted(data_of)}")
+        for name in src.namelist():
+            chunk = data_of.get(name)
+            large = chunk is not None and chunk.height * chunk.width > ZIP64_FROM_CELLS
+            with dst.open(name, "w", force_zip64=large) as out:
+                if chunk is None:
+                    out.write(src.read(name))
+                else:
+                    _write_sheet(out, src.read(name), chunk)
+
+
+def _write_sheet(out, header_sheet: bytes, chunk: pl.DataFrame) -> None:
+    """The sheet XML: xlsxwriter's header-only sheet with the data rows put before
+    ``</sheetData>`` and its <dimension> widened to them, written a batch of rows at a time."""
+    head, sep, tail = header_sheet.partition(b"</sheetData>")
+    header_only, with_data = _dimension(0, chunk.width), _dimension(_last_data_row(chunk), chunk.width)
+    if not sep or header_only not in head:
+        raise RuntimeError("xlsxwriter's sheet XML is not laid out as expected (pinned version changed?)")
+    out.write(head.replace(header_only, with_data, 1))
+    for start in range(0, chunk.height, ROWS_PER_BATCH):
+        out.write(_rows_xml(chunk.slice(start, ROWS_PER_BATCH), first_row=start + 1))
+    out.write(sep + tail)
+
+
+def _dimension(last_row: int, width: int) -> bytes:
+    return f'<dimension ref="{xl_range(0, 0, last_row, width - 1)}"/>'.encode()
+
+
+def _last_data_row(chunk: pl.DataFrame) -> int:
+    """Sheet row (0 = header) of the last row with at least one cell: xlsxwriter writes no row
+    and no dimension for a row whose values are all empty."""
+    if chunk.height == 0:
+        return 0
+    has_cell = chunk.select(pl.any_horizontal(
+        [pl.col(c).is_finite().fill_null(False) if dt.is_float() else pl.col(c).is_not_null()
+         for c, dt in chunk.schema.items()])).to_series()
+    rows = has_cell.arg_true()
+    return int(rows[-1]) + 1 if rows.len() else 0
+
+
+# The XML of a data cell is '<c r="' + column letter + row number + opener + value + closer;
+# the value of a string cell starts with the end of its <t ...> tag (see _inline_text).
+_CELL_FORMS = {"number": ('"><v>', "</v></c>"),
+               "bool": ('" t="b"><v>', "</v></c>"),
+               "string": ('" t="inlineStr"><is><t', "</t></is></c>")}
+
+
+def _rows_xml(batch: pl.DataFrame, first_row: int) -> bytes:
+    """<row> elements of ``batch`` (UTF-8), its first row being sheet row ``first_row`` (0 = header)."""
+    kinds = [_kind_of(dt) for dt in batch.dtypes]
+    values = pl.DataFrame([_cell_value_text(batch[c], k) for c, k in zip(batch.columns, kinds)])
+    row_number = (pl.int_range(pl.len()) + first_row + 1).cast(pl.String)  # Excel counts from 1
+    cells = [pl.concat_str([pl.lit(f'<c r="{xl_col_to_name(j)}'), row_number,
+                            pl.lit(_CELL_FORMS[k][0]), pl.col(c), pl.lit(_CELL_FORMS[k][1])])
+             for j, (c, k) in enumerate(zip(values.columns, kinds))]
+    rows = values.select(
+        pl.concat_str([pl.lit('<row r="'), row_number, pl.lit('">'), *cells, pl.lit("</row>")],
+                      ignore_nulls=True).alias("xml"),
+        pl.any_horizontal(pl.all().is_not_null()).alias("has_cell"))
+    # as Binary: the UTF-8 bytes come out of Polars without a round trip through a Python str
+    return rows.filter("has_cell")["xml"].str.join("").cast(pl.Binary).item()
+
+
+def _kind_of(dtype: pl.DataType) -> str:
+    if dtype == pl.Boolean:
+        return "bool"
+    if dtype.is_numeric():
+        return "number"
+    return "string"
+
+
+def _cell_value_text(s: pl.Series, kind: str) -> pl.Series:
+    """The text that goes into the cell's XML for every value of ``s``; null = no cell."""
+    if kind == "bool":
+        return s.cast(pl.UInt8).cast(pl.String)
+    if kind == "number":
+        return _number_text(s)
+    return _inline_text(_as_text(s))
+
+
+def _number_text(s: pl.Series) -> pl.Series:
+    """Numbers as xlsxwriter writes them ('%.16G', which rounds to 16 significant digits, so
+    Python formats the floats); NaN and inf are no cell."""
+    if s.dtype.is_integer() and (s.null_count() == s.len() or -10**16 < s.min() and s.max() < 10**16):
+        return s.cast(pl.String)  # integers below 10^16 print the same either way
+    values = s.to_list()
+    if s.dtype.is_float():
+        return pl.Series(s.name, [None if v is None or not math.isfinite(v) else format(v, ".16G")
+                                  for v in values], dtype=pl.String)
+    return pl.Series(s.name, [None if v is None else format(v, ".16G") for v in values], dtype=pl.String)
+
+
+def _as_text(s: pl.Series) -> pl.Series:
+    """Strings as they are; dates as ISO text; anything else as str()."""
+    if s.dtype == pl.String:
+        return s
+    return pl.Series(s.name, [None if v is None else v.isoformat() if isinstance(v, (datetime, date)) else str(v)
+                              for v in s.to_list()], dtype=pl.String)
+
+
+XLS_STRMAX = 32767  # Excel's longest string, in UTF-16 units; xlsxwriter truncates longer ones
+PRESERVE_SPACE = ' xml:space="preserve">'
+# Strings xlsxwriter changes before writing: control characters become _xHHHH_ (and literal
+# _xHHHH_ text is escaped), over-long ones are truncated. Rare, so done in Python.
+_NEEDS_PYTHON = r"[\x00-\x08\x0b-\x1f]|_x[0-9a-fA-F]{4}_"
+_ESCAPE_LIKE = re.compile(r"(_x[0-9a-fA-F]{4}_)")
+_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f]")
+
+
+def _inline_text(s: pl.Series) -> pl.Series:
+    """The end of the <t> tag (with xml:space="preserve" when the text starts or ends with
+    whitespace, as xlsxwriter's r'^\\s|\\s$' decides) followed by the XML-escaped text."""
+    if s.str.contains(_NEEDS_PYTHON).any() or (s.str.len_chars().max() or 0) > XLS_STRMAX // 2:
+        return pl.Series(s.name, [None if v is None else _inline_text_python(v) for v in s.to_list()],
+                         dtype=pl.String)
+    v = pl.col(s.name)
+    edge_space = v.str.head(1).is_in(_whitespace()) | v.str.tail(1).is_in(_whitespace())
+    escaped = v.str.replace_all("&", "&amp;", literal=True).str.replace_all(
+        "<", "&lt;", literal=True).str.replace_all(">", "&gt;", literal=True)
+    opener = pl.when(edge_space).then(pl.lit(PRESERVE_SPACE)).otherwise(pl.lit(">"))
+    return s.to_frame().select(pl.concat_str([opener, escaped]).alias(s.name)).to_series()
+
+
+def _inline_text_python(v: str) -> str:
+    """_inline_text for one string, step by step as xlsxwriter does it. Unlike xlsxwriter, text
+    that looks like rich-string XML ('<r>…</r>') is escaped like any other text."""
+    if len(v) > XLS_STRMAX // 2 and len(v.encode("utf-16-le", "surrogatepass")) // 2 > XLS_STRMAX:
+        v = _utf16_truncate(v, XLS_STRMAX)
+    v = _ESCAPE_LIKE.sub(r"_x005F\1", v)
+    v = _CONTROL_CHARS.sub(lambda m: f"_x{ord(m.group()):04X}_", v)
+    opener = PRESERVE_SPACE if v[:1].isspace() or v[-1:].isspace() else ">"
+    return opener + v.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _utf16_truncate(v: str, limit: int) -> str:
+    """The longest prefix of ``v`` within ``limit`` UTF-16 units, not splitting a character."""
+    units = 0
+    for i, ch in enumerate(v):
+        units += 2 if ord(ch) > 0xFFFF else 1
+        if units > limit:
+            return v[:i]
+    return v
+
+
+@cache
+def _whitespace() -> list[str]:
+    """The characters Python's re matches with \\s (= str.isspace)."""
+    return [c for c in map(chr, range(sys.maxunicode + 1)) if c.isspace()]

@@ -340,7 +340,10 @@ def publish(candidate_dir: Path, warehouse_dir: Path, manifest_extra: dict, keep
                          "rows": pq.ParquetFile(tmp / layer / f"{t}.parquet").metadata.num_rows,
                          "snapshot_table": snapshot.snapshot_table_name(t),
                          "district_extract": table_contract(t).district_extract}
-        extracts.write_district_extracts(candidate_dir, tmp / "districts")
+        # Workbooks of the release `latest` points at are reused when made from the same inputs.
+        previous = warehouse_dir / LATEST_LINK / "districts"
+        extracts.write_district_extracts(candidate_dir, tmp / "districts",
+                                         previous_dir=previous if previous.is_dir() else None)
         snapshot.build_snapshot(tmp, tmp / SNAPSHOT, memory_limit=duckdb_memory_limit, threads=duckdb_threads)
         (tmp / DICTIONARY).write_text(render_dictionary(), encoding="utf-8")
 
