@@ -5,12 +5,26 @@ validated with the ``open-data-contract-standard`` pydantic model. Readers, chec
 column metadata and the data dictionary are generated from the small view defined here.
 """
 
-from data_contracts.model import (
-    Column, Contract, load_contract, source_contract, table_contract, all_contracts, SOURCES,
-    PUBLISHED_TABLES, published_tables, load_odcs,
-)
+from typing import TYPE_CHECKING
 
 __all__ = [
     "Column", "Contract", "load_contract", "source_contract", "table_contract", "all_contracts",
     "SOURCES", "PUBLISHED_TABLES", "published_tables", "load_odcs",
 ]
+
+if TYPE_CHECKING:
+    from data_contracts.model import (
+        PUBLISHED_TABLES, SOURCES, Column, Contract, all_contracts, load_contract, load_odcs,
+        published_tables, source_contract, table_contract,
+    )
+
+
+def __getattr__(name: str):
+    # The view (data_contracts.model) is loaded on first use, not with the package: the ODCS
+    # pydantic model costs ~0.4 s, and the CLI imports data_contracts.reference (thresholds
+    # for its settings) before any command needs a contract.
+    if name in __all__:
+        from data_contracts import model
+
+        return getattr(model, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

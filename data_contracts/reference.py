@@ -1,10 +1,14 @@
 """Reference data (the dbt seeds) for Python code: the CSVs under dbt_project/seeds are the one copy."""
 
+from __future__ import annotations
+
 import hashlib
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import polars as pl
+if TYPE_CHECKING:
+    import polars as pl
 
 SEEDS_DIR = Path(__file__).resolve().parents[1] / "dbt_project" / "seeds"
 
@@ -18,6 +22,8 @@ REFERENCE_FILES = (
 @cache
 def load_reference(name: str) -> pl.DataFrame:
     """A reference table with every column as a string (codes keep their leading zeros)."""
+    import polars as pl  # lazy: the CLI imports this module (settings) before it needs polars
+
     return pl.read_csv(SEEDS_DIR / f"{name}.csv", infer_schema_length=0)
 
 

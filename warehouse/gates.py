@@ -8,6 +8,7 @@ values that failed; ``details`` holds the same findings as JSON-ready data for t
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -16,11 +17,14 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pyarrow.types as pa_types
 
 from data_contracts import Contract
 from warehouse import disclosure
 from warehouse.candidate import OPEN_TABLES, PUBLISHED_TABLES, effective_params, table_path
-from warehouse.parquet_io import arrow_type, lookup_contract, read_arrow_schema, read_table, table_keys
+from warehouse.parquet_io import arrow_type, lookup_contract, read_arrow_schema, table_keys
 
 MAX_LISTED = 10  # findings spelled out in a message; details carry up to MAX_DETAILS
 MAX_DETAILS = 200
@@ -43,11 +47,63 @@ class GateResult:
 # --------------------------------------------------------------------------- helpers
 
 
-def _read(candidate_dir: Path, table: str) -> pl.DataFrame:
+def _existing_path(candidate_dir: Path, table: str) -> Path:
     path = table_path(candidate_dir, table)
     if not path.exists():
         raise FileNotFoundError(f"candidate table {table} is missing ({path})")
-    return read_table(path)
+    return path
+
+
+def _read_parquet(path: Path, columns: Sequence[str] | None = None) -> pl.DataFrame:
+    """The frame ``parquet_io.read_table`` gives (the same values and column types), restricted
+    to ``columns``. Polars' own reader is 3–30× faster on the big restricted tables; wherever
+    its column types would differ from pyarrow's conversion, or it cannot read the file,
+    pyarrow's path is taken, so a gate sees exactly what it always saw."""
+    if columns is not None and not columns:  # no column: pyarrow keeps the row count
+        return _read_parquet_with_pyarrow(path, columns)
+    try:
+        # read into memory, not mapped: nothing then depends on the file after the read
+        df = pl.read_parquet(path, columns=columns, glob=False, hive_partitioning=False, memory_map=False)
+        if df.schema == _pyarrow_read_schema(path, columns):
+            return df
+    except Exception:  # noqa: BLE001 - pyarrow's reader below raises its own error, as before
+        pass
+    return _read_parquet_with_pyarrow(path, columns)
+
+
+def _pyarrow_read_schema(path: Path, columns: Sequence[str] | None) -> pl.Schema:
+    """The polars schema of ``pl.from_arrow`` on the file's Arrow schema (no data is read)."""
+    schema = pq.read_schema(path)
+    if columns is not None:
+        schema = pa.schema([schema.field(c) for c in columns])
+    # from_batches, unlike schema.empty_table() or pa.table(), does not import pandas (~1 s)
+    return pl.from_arrow(pa.Table.from_batches([], schema=schema)).schema
+
+
+def _read_parquet_with_pyarrow(path: Path, columns: Sequence[str] | None) -> pl.DataFrame:
+    # the file itself rather than pq.read_table, whose dataset layer imports pandas (~1 s)
+    return pl.from_arrow(pq.ParquetFile(path).read(columns=columns))
+
+
+def _read(
+    candidate_dir: Path,
+    table: str,
+    columns: Iterable[str] | None = None,
+    optional: Iterable[str] = (),
+) -> pl.DataFrame:
+    """A candidate table; with ``columns``, only those and whichever of ``optional`` it has, in
+    file order (the big restricted tables have ~40 columns, a gate needs a handful).
+    Without one of ``columns`` the whole table is read, so the gate fails on the missing column
+    exactly as it would on the whole table (same error, same message)."""
+    path = _existing_path(candidate_dir, table)
+    if columns is None:
+        return _read_parquet(path)
+    names = read_arrow_schema(path).names
+    needed = set(columns)
+    if not needed <= set(names):
+        return _read_parquet(path)
+    wanted = needed | set(optional)
+    return _read_parquet(path, [c for c in names if c in wanted])
 
 
 def _listing(lines: Sequence[str]) -> str:
@@ -99,11 +155,13 @@ def gate_contracts(
 ) -> GateResult:
     """Every published table has exactly its contract's columns (names, order) and physical
     types, no null in a required column, and a unique, non-null primary key.
-    ``contracts`` defaults to ``data_contracts.table_contract`` per table."""
+    ``contracts`` defaults to ``data_contracts.table_contract`` per table.
+
+    Only the Parquet footer (schema, row count, null counts) and the key columns are read: the
+    values of the other columns never decide this gate."""
     problems: list[str] = []
     details: dict[str, Any] = {}
     for table in tables:
-        found: dict[str, Any] = {}
         contract = contracts.get(table) if contracts is not None else lookup_contract(table)
         path = table_path(candidate_dir, table)
         if contract is None:
@@ -114,65 +172,129 @@ def gate_contracts(
             problems.append(f"{table}: file missing from the candidate ({path})")
             details[table] = {"file": None}
             continue
-        schema = read_arrow_schema(path)
-        names = schema.names
-        expected = contract.column_names
-        missing = [c for c in expected if c not in names]
-        extra = [c for c in names if c not in expected]
-        if missing:
-            problems.append(f"{table}: missing column(s) {', '.join(missing)}")
-            found["missing_columns"] = missing
-        if extra:
-            problems.append(f"{table}: column(s) not in the contract {', '.join(extra)}")
-            found["extra_columns"] = extra
-        if not missing and not extra and names != expected:
-            problems.append(f"{table}: columns out of contract order: {names}")
-            found["column_order"] = names
-        wrong_types = {}
-        for col in contract.columns:
-            if col.name not in names:
-                continue
-            want = arrow_type(col.physical_type)
-            got = schema.field(col.name).type
-            if want is None:
-                wrong_types[col.name] = {"expected": col.physical_type, "actual": str(got)}
-                problems.append(f"{table}.{col.name}: contract type {col.physical_type!r} is not a known physical type")
-            elif got != want:
-                wrong_types[col.name] = {"expected": col.physical_type, "actual": str(got)}
-                problems.append(f"{table}.{col.name}: type {got}, contract says {col.physical_type} ({want})")
-        if wrong_types:
-            found["wrong_types"] = wrong_types
-
-        df = read_table(path)
-        keys = [k for k in table_keys(table, contract) if k in df.columns]
-        required = [c.name for c in contract.columns if c.required and c.name in df.columns]
-        nulls = {}
-        for c in required:
-            n = df[c].null_count()
-            if n:
-                sample = df.filter(pl.col(c).is_null()).head(3)
-                where = "; ".join(_key_text(r, keys) for r in sample.iter_rows(named=True)) if keys else ""
-                problems.append(f"{table}.{c}: {n} null value(s) in a required column (e.g. {where})")
-                nulls[c] = n
-        if nulls:
-            found["nulls_in_required"] = nulls
-        pk = contract.primary_key
-        if pk and all(k in df.columns for k in pk):
-            # nulls in key columns the contract marks required are reported above; optional key
-            # columns (quarantine's sheet, row_number) may be null and count as equal values here
-            dups = df.group_by(pk).len().filter(pl.col("len") > 1).sort(pk, nulls_last=True)
-            if dups.height:
-                examples = [_key_text(r, pk) + f" ×{r['len']}" for r in dups.head(3).iter_rows(named=True)]
-                problems.append(
-                    f"{table}: primary key ({', '.join(pk)}) not unique: {dups.height} duplicated key(s), "
-                    f"e.g. {'; '.join(examples)}"
-                )
-                found["duplicate_keys"] = dups.head(MAX_DETAILS).to_dicts()
-        elif pk:
-            found["primary_key_not_checked"] = pk
-        found["rows"] = df.height
-        details[table] = found
+        details[table] = _table_against_contract(table, contract, path, problems)
     return _result("contracts", problems, f"contracts: {len(details)} table(s) match their contracts", details)
+
+
+def _table_against_contract(table: str, contract: Contract, path: Path, problems: list[str]) -> dict[str, Any]:
+    """The findings on one existing table file; its problems are appended to ``problems``."""
+    found: dict[str, Any] = {}
+    footer = pq.ParquetFile(path)
+    schema = footer.schema_arrow
+    _check_columns(table, contract, schema.names, problems, found)
+    _check_types(table, contract, schema, problems, found)
+    _check_required(table, contract, footer, path, problems, found)
+    _check_primary_key(table, contract, schema.names, path, problems, found)
+    found["rows"] = footer.metadata.num_rows
+    return found
+
+
+def _check_columns(table: str, contract: Contract, names: list[str], problems: list[str],
+                   found: dict[str, Any]) -> None:
+    expected = contract.column_names
+    missing = [c for c in expected if c not in names]
+    extra = [c for c in names if c not in expected]
+    if missing:
+        problems.append(f"{table}: missing column(s) {', '.join(missing)}")
+        found["missing_columns"] = missing
+    if extra:
+        problems.append(f"{table}: column(s) not in the contract {', '.join(extra)}")
+        found["extra_columns"] = extra
+    if not missing and not extra and names != expected:
+        problems.append(f"{table}: columns out of contract order: {names}")
+        found["column_order"] = names
+
+
+def _check_types(table: str, contract: Contract, schema: pa.Schema, problems: list[str],
+                 found: dict[str, Any]) -> None:
+    wrong_types = {}
+    for col in contract.columns:
+        if col.name not in schema.names:
+            continue
+        want = arrow_type(col.physical_type)
+        got = schema.field(col.name).type
+        if want is None:
+            wrong_types[col.name] = {"expected": col.physical_type, "actual": str(got)}
+            problems.append(f"{table}.{col.name}: contract type {col.physical_type!r} is not a known physical type")
+        elif got != want:
+            wrong_types[col.name] = {"expected": col.physical_type, "actual": str(got)}
+            problems.append(f"{table}.{col.name}: type {got}, contract says {col.physical_type} ({want})")
+    if wrong_types:
+        found["wrong_types"] = wrong_types
+
+
+def _check_required(table: str, contract: Contract, footer: pq.ParquetFile, path: Path,
+                    problems: list[str], found: dict[str, Any]) -> None:
+    names = footer.schema_arrow.names
+    keys = [k for k in table_keys(table, contract) if k in names]
+    required = [c.name for c in contract.columns if c.required and c.name in names]
+    known = _footer_null_counts(footer, required)
+    nulls = {}
+    for c in required:
+        # without a null count in the footer, the values themselves are counted
+        n = known[c] if c in known else _read_parquet(path, [c])[c].null_count()
+        if n:
+            # a failing candidate only: read the keys to name a few of the rows
+            rows = _read_parquet(path, list(dict.fromkeys([*keys, c])))
+            sample = rows.filter(pl.col(c).is_null()).head(3)
+            where = "; ".join(_key_text(r, keys) for r in sample.iter_rows(named=True)) if keys else ""
+            problems.append(f"{table}.{c}: {n} null value(s) in a required column (e.g. {where})")
+            nulls[c] = n
+    if nulls:
+        found["nulls_in_required"] = nulls
+
+
+def _footer_null_counts(footer: pq.ParquetFile, columns: Iterable[str]) -> dict[str, int]:
+    """Null count per column from the row-group statistics of the Parquet footer (exact when
+    present; write_table always writes them). A column missing from the result (nested, or a
+    row group without a null count) has to be counted from its values."""
+    meta = footer.metadata
+    leaf = {meta.schema.column(i).path: i for i in range(meta.num_columns)}
+    counts: dict[str, int] = {}
+    for name in columns:
+        i = leaf.get(name)
+        if i is None or pa_types.is_nested(footer.schema_arrow.field(name).type):
+            continue
+        stats = [meta.row_group(g).column(i).statistics for g in range(meta.num_row_groups)]
+        if all(st is not None and st.has_null_count for st in stats):
+            counts[name] = sum(st.null_count for st in stats)
+    return counts
+
+
+def _check_primary_key(table: str, contract: Contract, names: list[str], path: Path,
+                       problems: list[str], found: dict[str, Any]) -> None:
+    pk = contract.primary_key
+    if pk and all(k in names for k in pk):
+        # nulls in key columns the contract marks required are reported above; optional key
+        # columns (quarantine's sheet, row_number) may be null and count as equal values here
+        dups = _duplicate_keys(_read_parquet(path, list(dict.fromkeys(pk))), pk)
+        if dups.height:
+            examples = [_key_text(r, pk) + f" ×{r['len']}" for r in dups.head(3).iter_rows(named=True)]
+            problems.append(
+                f"{table}: primary key ({', '.join(pk)}) not unique: {dups.height} duplicated key(s), "
+                f"e.g. {'; '.join(examples)}"
+            )
+            found["duplicate_keys"] = dups.head(MAX_DETAILS).to_dicts()
+    elif pk:
+        found["primary_key_not_checked"] = pk
+
+
+def _duplicate_keys(keys: pl.DataFrame, pk: list[str]) -> pl.DataFrame:
+    """Each key value held by more than one row, with its row count (``len``), in key order."""
+    if _hash_proves_unique(keys, pk):
+        return keys.clear()
+    return keys.group_by(pk).len().filter(pl.col("len") > 1).sort(pk, nulls_last=True)
+
+
+def _hash_proves_unique(keys: pl.DataFrame, pk: list[str]) -> bool:
+    """True when the key rows have as many distinct hashes as rows: equal keys hash alike, so
+    none repeats. Hashing is ~7× cheaper than grouping 2 M source_reconciliation keys; a
+    collision or a real duplicate falls back to the grouping. Floats are left to the grouping
+    (its equality of -0.0/0.0 and NaN need not match the hash's)."""
+    hash_safe = all(
+        keys.schema[k].is_integer() or keys.schema[k] in (pl.String, pl.Boolean, pl.Date) for k in pk
+    )
+    return hash_safe and keys.select(pl.struct(pk).hash().n_unique()).item() == keys.height
 
 
 # --------------------------------------------------------------------------- totals
@@ -199,7 +321,7 @@ def gate_totals_across_levels(candidate_dir: Path, params: Mapping[str, Any] | N
     Tolerance: ``totals_rel_tolerance`` (relative, default 1e-6)."""
     params = params or {}
     rel_tol = float(params.get("totals_rel_tolerance", DEFAULT_REL_TOLERANCE))
-    ey = _read(candidate_dir, "enterprise_year")
+    ey = _read(candidate_dir, "enterprise_year", ["district_code", "division_code", "year", *TOTAL_MEASURES])
     levels = {
         "district_industry_year": ["district_code", "division_code", "year"],
         "district_year": ["district_code", "year"],
@@ -302,7 +424,7 @@ def gate_codes_in_reference(candidate_dir: Path, params: Mapping[str, Any] | Non
     for table in PUBLISHED_TABLES:
         if table in CODES_SKIPPED:
             continue
-        df = _read(candidate_dir, table)
+        df = _read(candidate_dir, table, columns=(), optional=checks)
         for col, allowed in checks.items():
             if col not in df.columns:
                 continue
@@ -423,9 +545,12 @@ def gate_plausibility(candidate_dir: Path, params: Mapping[str, Any] | None = No
                 f"{table} {_key_text(row, keys)}: energy_intensity {row['energy_intensity']:.4g} "
                 f"outside [{lo:g}, {hi:g}] tce per 10k yuan"
             )
-    kpath = table_path(candidate_dir, "key_energy_users")
-    yoy = city_energy_yoy(_read(candidate_dir, "enterprise_year"), read_table(kpath) if kpath.exists() else None,
-                          _as_of(params))
+    enterprise_year = _read(candidate_dir, "enterprise_year", ["year", "energy_tce", "months_reported"])
+    key_energy_users = None
+    if table_path(candidate_dir, "key_energy_users").exists():
+        key_energy_users = _read(candidate_dir, "key_energy_users", ["year", "energy_tce"],
+                                 optional=["energy_tce_prev_year"])
+    yoy = city_energy_yoy(enterprise_year, key_energy_users, _as_of(params))
     details["city_energy_yoy"] = yoy
     for r in yoy:
         if r["change"] is not None and abs(r["change"]) > yoy_max:
@@ -439,6 +564,15 @@ def gate_plausibility(candidate_dir: Path, params: Mapping[str, Any] | None = No
 # --------------------------------------------------------------------------- disclosure
 
 
+def _read_contributions(candidate_dir: Path) -> pl.DataFrame:
+    """The enterprise_year columns the primary rules recompute from
+    (``disclosure.enterprise_contributions``: ``matched`` when present, else ``is_complete``)."""
+    names = read_arrow_schema(_existing_path(candidate_dir, "enterprise_year")).names
+    matched = "matched" if "matched" in names else "is_complete"
+    return _read(candidate_dir, "enterprise_year",
+                 ["uscc", "year", "district_code", "division_code", "energy_tce", "va_10k_yuan_2020p", matched])
+
+
 def gate_disclosure(candidate_dir: Path, params: Mapping[str, Any] | None = None) -> GateResult:
     """No published open cell breaks a primary rule (count, dominance — recomputed from the
     restricted enterprise_year), no suppressed cell shows a protected value, and no suppressed
@@ -446,7 +580,7 @@ def gate_disclosure(candidate_dir: Path, params: Mapping[str, Any] | None = None
     Suppressed totals equal to the sum of their published cells are reported as warnings."""
     params = effective_params(params)
     tables = {t: _read(candidate_dir, t) for t in OPEN_TABLES}
-    ey = _read(candidate_dir, "enterprise_year")
+    ey = _read_contributions(candidate_dir)
     violations = disclosure.primary_violations(tables, ey, params)
     recoverable = disclosure.recoverable_cells(tables)
     warnings = disclosure.derivable_totals(tables)
@@ -518,18 +652,56 @@ def expectation_plan(table: str, columns: Sequence[str], keys: Sequence[str]) ->
     return plan
 
 
-def _gx_context():
+def _gx_modules():
+    """great_expectations and its expectations module. Imported here, not at the top: the
+    import costs several seconds (pandas, scipy.stats, every expectation class) and only this
+    gate needs it. (Overlapping it with the candidate's writing in a thread was measured and
+    is slower: the importing thread keeps the GIL from the writer between its native calls.)"""
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
-    import great_expectations as gx  # lazy: the import takes ~5 s
+    import great_expectations as gx
+    import great_expectations.expectations as gxe
 
+    return gx, gxe
+
+
+@functools.cache
+def _gx_data_source():
+    """The pandas data source of one ephemeral GX context, made once per process."""
+    gx, _ = _gx_modules()
     ctx = gx.get_context(mode="ephemeral")
     try:
         from great_expectations.data_context.types.base import ProgressBarsConfig
 
         ctx.variables.progress_bars = ProgressBarsConfig(globally=False)
-    except Exception:  # progress bars are cosmetic
+    except Exception:  # noqa: BLE001 - progress bars are cosmetic
         pass
-    return gx, ctx
+    return ctx.data_sources.add_pandas(name="hzcarbon_candidate")
+
+
+@functools.cache
+def _gx_batch_definition(table: str):
+    """The whole-dataframe batch definition of ``table``'s asset; each validation passes its
+    own dataframe, so one per table and process is enough."""
+    asset = _gx_data_source().add_dataframe_asset(name=table)
+    return asset.add_batch_definition_whole_dataframe(f"{table}_all")
+
+
+def _gx_suite(gx, gxe, table: str, plan: list[tuple[str, dict[str, Any]]]):
+    """The table's suite, kept out of the context's suite store: validating needs only its
+    expectations, and storing one copies every expectation through the store."""
+    suite = gx.ExpectationSuite(name=f"hzcarbon_{table}")
+    for cls, kwargs in plan:
+        suite.add_expectation(getattr(gxe, cls)(**kwargs))
+    return suite
+
+
+def _plan_columns(plan: list[tuple[str, dict[str, Any]]]) -> list[str]:
+    """Every column an expectation of ``plan`` looks at (the keys are among them)."""
+    columns: dict[str, None] = {}
+    for _, kwargs in plan:
+        for c in [kwargs["column"]] if "column" in kwargs else kwargs.get("column_list", []):
+            columns[c] = None
+    return list(columns)
 
 
 def gate_great_expectations(
@@ -539,54 +711,29 @@ def gate_great_expectations(
 ) -> GateResult:
     """A GX 1.x suite per published table (ephemeral context, pandas frames): keys not null and
     unique, shares in [0, 1], intensities and counts ≥ 0, enterprise_count ≥ 1, coded values in
-    their sets. ``details`` holds the GX result summary for the manifest."""
-    gx, ctx = _gx_context()
-    import great_expectations.expectations as gxe
+    their sets. ``details`` holds the GX result summary for the manifest.
 
+    Each table goes to pandas with only the columns its suite checks: GX's column expectations
+    see exactly the same values and row positions as on the whole table."""
+    gx, gxe = _gx_modules()
     tables = [t for t in (tables or PUBLISHED_TABLES) if t not in NO_GX_TABLES]
-    source = ctx.data_sources.add_pandas(name="hzcarbon_candidate")
     problems: list[str] = []
     summary: dict[str, Any] = {"success": True, "evaluated_expectations": 0,
                                "successful_expectations": 0, "tables": {}}
     for table in tables:
-        df = _read(candidate_dir, table)
+        names = read_arrow_schema(_existing_path(candidate_dir, table)).names
         keys = table_keys(table, lookup_contract(table))
-        suite = ctx.suites.add(gx.ExpectationSuite(name=f"hzcarbon_{table}"))
-        for cls, kwargs in expectation_plan(table, df.columns, keys):
-            suite.add_expectation(getattr(gxe, cls)(**kwargs))
-        batch_def = source.add_dataframe_asset(name=table).add_batch_definition_whole_dataframe(f"{table}_all")
-        result = batch_def.get_batch(batch_parameters={"dataframe": df.to_pandas()}).validate(
-            suite, result_format="SUMMARY"
+        plan = expectation_plan(table, names, keys)
+        df = _read(candidate_dir, table, _plan_columns(plan) or None)
+        result = _gx_batch_definition(table).get_batch(batch_parameters={"dataframe": df.to_pandas()}).validate(
+            _gx_suite(gx, gxe, table, plan), result_format="SUMMARY"
         )
         stats = result.statistics
-        failed = []
-        for r in result.results:
-            if r.success:
-                continue
-            cfg = r.expectation_config
-            kw = {k: v for k, v in cfg.kwargs.items() if k != "batch_id"}
-            res = r.result or {}
-            item = {"expectation": cfg.type, "kwargs": kw,
-                    "unexpected_count": res.get("unexpected_count"),
-                    "partial_unexpected_list": res.get("partial_unexpected_list", [])[:10],
-                    "exception": (r.exception_info or {}).get("exception_message")}
-            failed.append(item)
-            rows = res.get("partial_unexpected_index_list") or []
-            examples = ""
-            if rows and keys:
-                sample = df.with_row_index("_i").filter(pl.col("_i").is_in(rows[:3]))
-                examples = " at " + "; ".join(_key_text(x, [k for k in keys if k in df.columns])
-                                              for x in sample.iter_rows(named=True))
-            problems.append(
-                f"{table}: {cfg.type}({', '.join(f'{k}={v}' for k, v in kw.items())}) failed: "
-                f"{item['unexpected_count']} unexpected value(s), e.g. {item['partial_unexpected_list'][:5]}{examples}"
-                + (f" [exception: {item['exception']}]" if item["exception"] else "")
-            )
         summary["tables"][table] = {
             "success": bool(result.success),
             "evaluated_expectations": stats.get("evaluated_expectations"),
             "successful_expectations": stats.get("successful_expectations"),
-            "failed": failed,
+            "failed": _gx_failures(table, result, df, keys, problems),
         }
         summary["success"] = summary["success"] and bool(result.success)
         summary["evaluated_expectations"] += stats.get("evaluated_expectations") or 0
@@ -594,6 +741,36 @@ def gate_great_expectations(
     ok = (f"great_expectations: {summary['successful_expectations']}/{summary['evaluated_expectations']} "
           f"expectations met on {len(tables)} table(s)")
     return _result("great_expectations", problems, ok, summary)
+
+
+def _gx_failures(table: str, result: Any, df: pl.DataFrame, keys: Sequence[str],
+                 problems: list[str]) -> list[dict[str, Any]]:
+    """The failed expectations of one table's result; a problem line per failure is appended
+    to ``problems``, naming up to three of the failing rows by their keys."""
+    failed = []
+    for r in result.results:
+        if r.success:
+            continue
+        cfg = r.expectation_config
+        kw = {k: v for k, v in cfg.kwargs.items() if k != "batch_id"}
+        res = r.result or {}
+        item = {"expectation": cfg.type, "kwargs": kw,
+                "unexpected_count": res.get("unexpected_count"),
+                "partial_unexpected_list": res.get("partial_unexpected_list", [])[:10],
+                "exception": (r.exception_info or {}).get("exception_message")}
+        failed.append(item)
+        rows = res.get("partial_unexpected_index_list") or []
+        examples = ""
+        if rows and keys:
+            sample = df.with_row_index("_i").filter(pl.col("_i").is_in(rows[:3]))
+            examples = " at " + "; ".join(_key_text(x, [k for k in keys if k in df.columns])
+                                          for x in sample.iter_rows(named=True))
+        problems.append(
+            f"{table}: {cfg.type}({', '.join(f'{k}={v}' for k, v in kw.items())}) failed: "
+            f"{item['unexpected_count']} unexpected value(s), e.g. {item['partial_unexpected_list'][:5]}{examples}"
+            + (f" [exception: {item['exception']}]" if item["exception"] else "")
+        )
+    return failed
 
 
 # --------------------------------------------------------------------------- all
