@@ -348,8 +348,9 @@ def gate_totals_across_levels(candidate_dir: Path, params: Mapping[str, Any] | N
         cells = tables[table]
         if "suppressed" not in cells.columns:
             cells = cells.with_columns(pl.lit(False).alias("suppressed"))
+        # sorted: a join returns rows in no fixed order, and the report must read the same each run
         joined = cells.join(_sums(ey, keys, "ent_"), on=keys, how="full", coalesce=True, nulls_equal=True)
-        for row in joined.iter_rows(named=True):
+        for row in joined.sort(keys, nulls_last=True).iter_rows(named=True):
             key = {k: row[k] for k in keys}
             if row["suppressed"] is None:  # enterprise-years without a cell
                 for m in TOTAL_MEASURES:
@@ -379,7 +380,7 @@ def gate_totals_across_levels(candidate_dir: Path, params: Mapping[str, Any] | N
         joined = total.join(agg, on=keys, how="inner", nulls_equal=True).filter(
             ~pl.col("suppressed").fill_null(False) & ~pl.col("_any_hidden")
         )
-        for row in joined.iter_rows(named=True):
+        for row in joined.sort(keys, nulls_last=True).iter_rows(named=True):
             for m in TOTAL_MEASURES:
                 compared += 1
                 if row[m] is None or not _close(float(row[m]), row[f"sum_{m}"], rel_tol):
