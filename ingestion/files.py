@@ -1,9 +1,10 @@
 """Ingesting one landing file: read it in batches, parse and check every row, and write its
 staging partitions and quarantine (docs/design.md).
 
-Batches go to a work directory first; only when the whole file has been read are the
-within-file revision conflicts resolved and the final files renamed into the warehouse. A file
-that turns out unreadable half-way therefore leaves nothing behind but its one quarantine row.
+Parsed batches are held in a spool (in memory unless the file is too large for it); only when
+the whole file has been read are the within-file revision conflicts resolved and each output
+written, once. A file that turns out unreadable half-way therefore leaves nothing behind but its
+one quarantine row.
 """
 
 import json
@@ -23,11 +24,11 @@ from ingestion.readers import (
     read_excel_tables,
 )
 from ingestion.rules import REASON, AsOf, parse_rows, typed_contract_columns
+from ingestion.spool import Spool
 
 RAW = "__raw__"  # prefix of the raw cells, by position (headers as written may clash with anything)
 RID = "__rid"  # row id unique within a file: table index * 2**32 + row number
 TABLE = "__table"
-KEY_HASH, VALUE_HASH = "__key_hash", "__value_hash"
 # A total row names itself in one of its cells (spaces inside are common: `合  计`, `总计：`).
 TOTAL_CELL = r"^\s*[合总]\s*计\s*[:：]?\s*$"
 
@@ -82,20 +83,29 @@ def _guarded(batches: Iterator[pl.DataFrame]) -> Iterator[pl.DataFrame]:
         yield batch
 
 
-def _blank_row(raw_columns: list[str]) -> pl.Expr:
-    return pl.all_horizontal(pl.col(c).str.strip_chars().str.len_bytes().fill_null(0) == 0 for c in raw_columns)
-
-
 def _total_row(raw_columns: list[str]) -> pl.Expr:
     return pl.any_horizontal(pl.col(c).str.contains(TOTAL_CELL).fill_null(False) for c in raw_columns)
 
 
-def _ascii_columns(batch: pl.DataFrame, columns: list[str]) -> frozenset[str]:
-    """Columns whose cells are all ASCII in this batch: they need no NFKC folding."""
-    if not columns or batch.is_empty():
-        return frozenset(columns)
-    has_other = batch.select(pl.col(c).str.contains(r"[^\x00-\x7F]").any() for c in columns).row(0)
-    return frozenset(c for c, other in zip(columns, has_other) if not other)
+def _raw_rows(index: int, table: RawTable, batch: pl.DataFrame) -> pl.DataFrame:
+    """A batch of table `index` with its cells named by position and its rows identified."""
+    return batch.rename({header: f"{RAW}{i}" for i, header in enumerate(table.headers)}).with_columns(
+        (pl.lit(index << 32, dtype=pl.Int64) + pl.col(ROW_NUMBER)).alias(RID),
+        pl.lit(index, dtype=pl.Int32).alias(TABLE))
+
+
+def _blank_and_total_rows(batch: pl.DataFrame, raw_columns: list[str]) -> tuple[pl.Series, pl.Series]:
+    """Which rows are blank (every cell empty or whitespace) and which are total rows. Both read
+    the row's cells joined into one string rather than each cell: a row is blank when that
+    string is whitespace, and a total cell holds 计, so only rows with a 计 are tested cell by
+    cell (usually none)."""
+    text = batch.select(pl.concat_str(raw_columns, ignore_nulls=True)).to_series()
+    blank = text.str.strip_chars().str.len_bytes().fill_null(0) == 0
+    maybe_total = text.str.contains("计", literal=True).fill_null(False)
+    if not maybe_total.any():
+        return blank, maybe_total
+    total = batch.filter(maybe_total).select(_total_row(raw_columns)).to_series()
+    return blank, maybe_total.scatter(maybe_total.arg_true(), total)
 
 
 def _conflict_key(custom: dict) -> list[str]:
@@ -117,7 +127,7 @@ class FileIngest:
         self.report = FileReport(self.source, entry.relative, facts.sha256, delivery_seq)
         self.reasons: Counter[str] = Counter()
         self.rejected: list[pl.DataFrame] = []
-        self.batch_count = 0
+        self.spool = Spool(work_dir)  # ("staged", partition value) and ("quarantine",) rows
         self.raw_headers: dict[int, list[str]] = {}  # table index -> headers as written
         self.revision_key = _conflict_key(self.contract.custom)
 
@@ -136,7 +146,6 @@ class FileIngest:
         raise UnreadableFile(f"not a csv, xlsx or xls file ({suffix or 'no extension'})")
 
     def run(self) -> FileReport:
-        self.work_dir.mkdir(parents=True, exist_ok=True)
         try:
             try:
                 for index, table in enumerate(self._tables()):
@@ -172,8 +181,7 @@ class FileIngest:
 
     def _reject_whole_file(self, message: str) -> None:
         """Forget whatever was read and record the file as one unreadable row."""
-        shutil.rmtree(self.work_dir, ignore_errors=True)
-        self.work_dir.mkdir(parents=True)
+        self.spool.clear()
         self.rejected, self.reasons = [], Counter()
         self.report.rows_read = self.report.total_rows = 0
         self.report.rejections, self.report.unknown_columns = [], []
@@ -183,20 +191,18 @@ class FileIngest:
 
     def _ingest_batch(self, index: int, table: RawTable, batch: pl.DataFrame) -> None:
         raw_columns = [f"{RAW}{i}" for i in range(len(table.headers))]
-        batch = batch.rename(dict(zip(table.headers, raw_columns))).filter(~_blank_row(raw_columns))
-        is_total = batch.select(_total_row(raw_columns)).to_series()
-        self.report.rows_read += batch.height
-        self.report.total_rows += int(is_total.sum())
+        batch = _raw_rows(index, table, batch)
+        blank, total = _blank_and_total_rows(batch, raw_columns)
+        self.report.rows_read += batch.height - int(blank.sum())
+        self.report.total_rows += int(total.sum())
         column_for = {name: f"{RAW}{table.headers.index(header)}" for name, header in table.match.column_for.items()}
-        rows = batch.filter(~is_total).lazy().with_columns(
-            (pl.lit(index << 32, dtype=pl.Int64) + pl.col(ROW_NUMBER)).alias(RID),
-            pl.lit(index, dtype=pl.Int32).alias(TABLE))
-        ascii_columns = _ascii_columns(batch, list(column_for.values()))
-        parsed = parse_rows(rows, self.source, column_for, self.as_of, ascii_columns).select(
+        parsed = parse_rows(batch.filter(~blank & ~total), self.source, column_for, self.as_of).select(
             *typed_contract_columns(self.source), ROW_NUMBER, RID, TABLE, REASON, *raw_columns).collect()
-        self.batch_count += 1
+        if parsed[REASON].null_count() == parsed.height:  # the usual batch: nothing to quarantine
+            self._keep_staged(parsed, table)
+            return
         self._keep_quarantined(parsed.filter(pl.col(REASON).is_not_null()), table)
-        self._keep_staged(parsed.filter(pl.col(REASON).is_null()), table, raw_columns)
+        self._keep_staged(parsed.filter(pl.col(REASON).is_null()), table)
 
     def _lineage(self, sheet: str | None) -> list[pl.Expr]:
         return [
@@ -225,80 +231,92 @@ class FileIngest:
         if rows.is_empty():
             return
         self.reasons.update(dict(rows[REASON].value_counts().iter_rows()))
-        quarantined = rows.select(self._quarantine_columns(table.sheet, table.headers))
-        quarantined.write_parquet(self._work("quarantine") / f"b{self.batch_count:06d}.parquet", compression="lz4")
+        self.spool.add(rows.select(self._quarantine_columns(table.sheet, table.headers)), "quarantine")
 
-    def _keep_staged(self, rows: pl.DataFrame, table: RawTable, raw_columns: list[str]) -> None:
+    def _keep_staged(self, rows: pl.DataFrame, table: RawTable) -> None:
+        """Staged rows without their raw cells: only the rare conflicting revisions need those,
+        and they are read again (`_raw_cells`) rather than held for every row."""
         if rows.is_empty():
             return
-        contract_columns = self.contract.column_names
-        staged = rows.select(
-            *contract_columns, *self._lineage(table.sheet), RID, TABLE, *raw_columns,
-            pl.struct(self.revision_key).hash().alias(KEY_HASH),
-            pl.struct(contract_columns).hash().alias(VALUE_HASH),
-        )
+        staged = rows.select(*self.contract.column_names, *self._lineage(table.sheet), RID, TABLE)
         column = out.PARTITION_COLUMN[self.source]
         for (value,), part in staged.partition_by(column, as_dict=True).items():
-            target = self._work("staged", str(value)) / f"b{self.batch_count:06d}.parquet"
-            part.write_parquet(target, compression="lz4")
-
-    def _work(self, *parts: str) -> Path:
-        path = self.work_dir.joinpath(*parts)
-        path.mkdir(parents=True, exist_ok=True)
-        return path
+            self.spool.add(part, "staged", str(value))
 
     # --- the whole file ------------------------------------------------------------------
 
     def _finalise(self) -> None:
-        conflicts: list[pl.DataFrame] = []
-        staged_root = self.work_dir / "staged"
-        for partition in sorted(staged_root.iterdir()) if staged_root.exists() else []:
-            conflicts.append(self._write_partition(partition.name, sorted(partition.glob("*.parquet"))))
-        self._write_quarantine([c for c in conflicts if not c.is_empty()])
+        conflicting = self._conflicting_revisions()
+        partitions = [self._partition_output(value, conflicting) for value in self.spool.keys("staged")]
+        quarantine = self._quarantine_output(self._conflict_quarantine(conflicting))
+        out.sink_frames([output for output in (*partitions, quarantine) if output is not None])
         self.report.quarantined = sum(self.reasons.values())
         self.report.quarantined_by_reason = dict(sorted(self.reasons.items()))
 
-    def _write_partition(self, value: str, files: list[Path]) -> pl.DataFrame:
-        """Write one staging partition of this file, less its conflicting revisions (returned as
-        quarantine rows). A revision key never spans partitions: the partition column is in it."""
-        conflicting = self._conflicting_revisions(files)
-        staging_columns = list(out.staging_schema(self.source))
-        rows = pl.scan_parquet(files, missing_columns="insert", extra_columns="ignore").select(*staging_columns, RID)
-        if not conflicting.is_empty():
-            rows = rows.filter(~pl.col(RID).is_in(conflicting[RID].implode()))
-        count = rows.select(pl.len()).collect().item()
-        if count:
-            target = out.partition_dir(self.warehouse_dir, self.source, value) / f"{out.sha16(self.facts.sha256)}.parquet"
-            out.sink_frame(rows.select(staging_columns), target)
-        self.report.staged += count
-        return conflicting
+    def _staged_rows(self) -> pl.LazyFrame | None:
+        """Every staged row of the file, partition by partition (in the order they are written)."""
+        partitions = [self.spool.scan("staged", value) for value in self.spool.keys("staged")]
+        return pl.concat(partitions) if partitions else None
 
-    def _conflicting_revisions(self, files: list[Path]) -> pl.DataFrame:
-        """Quarantine rows for same-key rows with different values within this file (exact
-        duplicates are no conflict: dbt keeps one of them). Hashes find candidates cheaply; the
-        few candidates are then compared on their real values."""
-        hashes = pl.scan_parquet(files, missing_columns="insert", extra_columns="ignore").select(KEY_HASH, VALUE_HASH)
-        suspects = (hashes.group_by(KEY_HASH).agg(pl.col(VALUE_HASH).n_unique().alias("values"))
-                    .filter(pl.col("values") > 1).select(KEY_HASH).collect(engine="streaming"))
-        if suspects.is_empty():
+    def _conflicting_revisions(self) -> pl.DataFrame:
+        """Staged rows sharing their revision key with rows of other values in this file (exact
+        duplicates are no conflict: dbt keeps one of them). Rows whose key is repeated at all are
+        few (usually none): a hash of the key finds them in bounded memory, and only they are
+        compared on their real keys and values. A revision key never spans partitions: the
+        partition column is in it."""
+        rows = self._staged_rows()
+        if rows is None:
             return pl.DataFrame()
-        candidates = pl.concat(
-            [pl.read_parquet(f).filter(pl.col(KEY_HASH).is_in(suspects[KEY_HASH].implode())) for f in files],
-            how="diagonal")
+        key_hash = pl.struct(self.revision_key).hash()
+        repeated = (rows.select(key_hash.alias("key_hash")).group_by("key_hash").len().filter(pl.col("len") > 1)
+                    .collect(engine="streaming")["key_hash"])
+        if repeated.is_empty():
+            return pl.DataFrame()
+        candidates = rows.filter(key_hash.is_in(repeated.implode())).collect()
         conflicting = candidates.filter(
             pl.struct(self.contract.column_names).n_unique().over(self.revision_key) > 1)
-        self.reasons["conflicting_revision"] += conflicting.height
-        return pl.concat(
-            [part.with_columns(pl.lit("conflicting_revision").alias(REASON), pl.col("row_number").alias(ROW_NUMBER))
-             .select(self._quarantine_columns(part["sheet"][0], self.raw_headers[table]))
-             for (table,), part in conflicting.partition_by(TABLE, as_dict=True).items()],
-            how="vertical")
+        if not conflicting.is_empty():
+            self.reasons["conflicting_revision"] += conflicting.height
+        return conflicting
 
-    def _write_quarantine(self, conflicts: list[pl.DataFrame]) -> None:
-        batches = sorted((self.work_dir / "quarantine").glob("*.parquet")) if (self.work_dir / "quarantine").exists() else []
-        parts = [pl.scan_parquet(batches)] if batches else []
+    def _conflict_quarantine(self, conflicting: pl.DataFrame) -> list[pl.DataFrame]:
+        """The quarantine rows of the conflicting revisions, partition by partition, then table
+        by table (each table has its own headers)."""
+        if conflicting.is_empty():
+            return []
+        conflicting = conflicting.join(self._raw_cells(conflicting[RID]), on=RID, how="left", maintain_order="left")
+        groups = conflicting.partition_by([out.PARTITION_COLUMN[self.source], TABLE], as_dict=True)
+        return [part.with_columns(pl.lit("conflicting_revision").alias(REASON), pl.col("row_number").alias(ROW_NUMBER))
+                .select(self._quarantine_columns(part["sheet"][0], self.raw_headers[table]))
+                for (_, table), part in groups.items()]
+
+    def _raw_cells(self, rids: pl.Series) -> pl.DataFrame:
+        """The raw cells of these rows (RID and one column per cell), read from the file again."""
+        wanted = rids.to_frame()
+        found = [_raw_rows(index, table, batch).join(wanted, on=RID, how="semi")
+                 for index, table in enumerate(self._tables()) if index in self.raw_headers
+                 for batch in table.batches]
+        return pl.concat(found, how="diagonal").drop(ROW_NUMBER, TABLE)
+
+    def _partition_output(self, value: str, conflicting: pl.DataFrame) -> tuple[pl.LazyFrame, Path] | None:
+        """One staging partition of this file, less its conflicting revisions, and its file."""
+        staging_columns = list(out.staging_schema(self.source))
+        rows = self.spool.scan("staged", value).select(*staging_columns, RID)
+        count = self.spool.height("staged", value)
+        if not conflicting.is_empty():
+            rows = rows.filter(~pl.col(RID).is_in(conflicting[RID].implode()))
+            count = rows.select(pl.len()).collect().item()
+        self.report.staged += count
+        if not count:
+            return None
+        target = out.partition_dir(self.warehouse_dir, self.source, value) / f"{out.sha16(self.facts.sha256)}.parquet"
+        return rows.select(staging_columns), target
+
+    def _quarantine_output(self, conflicts: list[pl.DataFrame]) -> tuple[pl.LazyFrame, Path] | None:
+        batches = self.spool.scan("quarantine")
+        parts = [batches] if batches is not None else []
         parts += [frame.lazy() for frame in (*self.rejected, *conflicts)]
         if not parts:
-            return
-        frame = pl.concat(parts, how="vertical_relaxed").select(list(out.QUARANTINE_SCHEMA))
-        out.sink_frame(frame.cast(out.QUARANTINE_SCHEMA), out.quarantine_path(self.warehouse_dir, self.source, self.facts.sha256))
+            return None
+        frame = pl.concat(parts, how="vertical_relaxed").select(list(out.QUARANTINE_SCHEMA)).cast(out.QUARANTINE_SCHEMA)
+        return frame, out.quarantine_path(self.warehouse_dir, self.source, self.facts.sha256)

@@ -5,6 +5,7 @@ place, so a reader never sees half a file and a crash leaves no partial output b
 import json
 import os
 from collections.abc import Iterable
+from functools import cache
 from pathlib import Path
 
 import polars as pl
@@ -36,6 +37,11 @@ EMPTY_FILE = "_empty.parquet"
 
 def staging_schema(source: str) -> dict[str, pl.DataType]:
     """Every contract column in contract order with its physical type, then lineage."""
+    return dict(_staging_schema(source))
+
+
+@cache  # asked for once per partition written
+def _staging_schema(source: str) -> dict[str, pl.DataType]:
     schema = {c.name: polars_type(c) for c in source_contract(source).columns}
     return schema | LINEAGE_SCHEMA
 
@@ -63,12 +69,22 @@ def write_frame(frame: pl.DataFrame, target: Path) -> None:
     os.replace(temp, target)
 
 
-def sink_frame(frame: pl.LazyFrame, target: Path) -> None:
-    """Stream a lazy frame into a Parquet file (bounded memory for a large partition)."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    temp = _temp_beside(target)
-    frame.sink_parquet(temp, compression="zstd")
-    os.replace(temp, target)
+def sink_frames(outputs: list[tuple[pl.LazyFrame, Path]]) -> None:
+    """Stream lazy frames into their Parquet files (bounded memory for a large partition), all
+    in one query so that polars encodes them in parallel."""
+    temps = []
+    for frame, target in outputs:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temps.append(_temp_beside(target))
+    try:
+        pl.collect_all([frame.sink_parquet(temp, compression="zstd", lazy=True)
+                        for (frame, _), temp in zip(outputs, temps)])
+    except BaseException:
+        for temp in temps:
+            temp.unlink(missing_ok=True)
+        raise
+    for (_, target), temp in zip(outputs, temps):
+        os.replace(temp, target)
 
 
 def ensure_empty_files(warehouse_dir: Path, sources: Iterable[str]) -> None:

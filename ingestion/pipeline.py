@@ -3,6 +3,8 @@ ingest ledger that remembers what was seen, in which order (docs/design.md)."""
 
 import re
 import shutil
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -11,7 +13,7 @@ import polars as pl
 from data_contracts import SOURCES
 from ingestion import outputs as out
 from ingestion.files import FileIngest, FileReport, LandingFile
-from ingestion.readers import CSV_SUFFIXES, sniff_file
+from ingestion.readers import CSV_SUFFIXES, FileFacts, sniff_file
 from ingestion.rules import AsOf
 
 WORK_DIR = ".ingest_work"  # inside the warehouse dir; removed when the run ends
@@ -111,6 +113,20 @@ def landing_files(landing_dir: Path) -> list[LandingFile]:
     return files
 
 
+def _sniff(entry: LandingFile) -> FileFacts:
+    return sniff_file(entry.path, check_text=entry.path.suffix.lower() in CSV_SUFFIXES)
+
+
+def _with_facts(entries: list[LandingFile]) -> Iterator[tuple[LandingFile, FileFacts]]:
+    """Each landing file with its facts. Sniffing reads the whole file, so a background thread
+    sniffs the files ahead while earlier ones are ingested (hashing and reading let go of the GIL)."""
+    pool = ThreadPoolExecutor(max_workers=1)
+    try:
+        yield from zip(entries, pool.map(_sniff, entries))
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
 def ingest_landing(landing_dir: Path, warehouse_dir: Path, as_of: str, run_id: str) -> IngestResult:
     """Ingest every landing file whose content the ledger has not seen; idempotent."""
     landing_dir, warehouse_dir = Path(landing_dir), Path(warehouse_dir)
@@ -124,8 +140,7 @@ def ingest_landing(landing_dir: Path, warehouse_dir: Path, as_of: str, run_id: s
     result = IngestResult(run_id, as_of)
     work_root = warehouse_dir / WORK_DIR / re.sub(r"[^\w.-]", "_", run_id)
     try:
-        for entry in landing_files(landing_dir):
-            facts = sniff_file(entry.path, check_text=entry.path.suffix.lower() in CSV_SUFFIXES)
+        for entry, facts in _with_facts(landing_files(landing_dir)):
             if (entry.source, entry.relative, facts.sha256) in seen:
                 continue
             seen.add((entry.source, entry.relative, facts.sha256))

@@ -7,7 +7,7 @@ Rule values come from the contracts (labels, enum forms, parse kinds) and the re
 
 import unicodedata
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache, partial
 
 import polars as pl
 
@@ -19,7 +19,6 @@ from ingestion.uscc import is_valid_uscc_expr
 
 REASON = "__reason"
 ABSENT = "__absent__"  # an all-null column standing in for a contract column the file lacks
-TEXT = "__text__"  # prefix of the cleaned text of a numeric column
 NUMBER_KINDS = ("energy_quantity", "money", "measure")
 
 POLARS_TYPES = {
@@ -140,75 +139,87 @@ class Checks:
         return pl.coalesce([pl.when(pl.any_horizontal(names)).then(pl.lit(code)) for code, names in ordered])
 
 
-def _once_per_value(raw: pl.Expr, parse, dtype: pl.DataType, if_null: object = None) -> pl.Expr:
-    """`parse` of the cleaned cell, computed once per distinct cell value."""
-    return v.per_unique(raw, lambda cell: parse(v.cleaned(cell)), dtype, if_null)
+@dataclass(frozen=True)
+class _Parsing:
+    """What the parsers of one source share: reference data, the as-of month, the checks they
+    add and the two ways cells are parsed (once per value, or row by row with a fast path)."""
+
+    ref: Reference
+    as_of: AsOf
+    checks: Checks
+    per_value: v.PerValue
+    fast_path: v.FastPath
 
 
-def _parse_column(column: Column, raw: pl.Expr, ref: Reference, as_of: AsOf, checks: Checks) -> dict[str, pl.Expr]:
+def _parse_column(column: Column, raw_column: str, p: _Parsing) -> dict[str, pl.Expr]:
     """Output expressions of one contract column, read from its raw cells, and its checks."""
-    kind, dtype = column.parse, polars_type(column)
+    kind, dtype, raw = column.parse, polars_type(column), pl.col(raw_column)
+    ref, as_of, checks = p.ref, p.as_of, p.checks
+    once = partial(p.per_value.of, raw_column)  # a parse of this column's cleaned cell
     if kind == "uscc":
-        checks.add("invalid_uscc", _once_per_value(
-            raw, lambda t: ~is_valid_uscc_expr(t.str.to_uppercase()), pl.Boolean, if_null=True))
-        return {column.name: _once_per_value(raw, lambda t: t.str.to_uppercase(), pl.String)}
+        checks.add("invalid_uscc", once(
+            lambda t: ~is_valid_uscc_expr(t.str.to_uppercase()), pl.Boolean, if_null=True))
+        return {column.name: once(lambda t: t.str.to_uppercase(), pl.String)}
     if kind == "district":
-        code = _once_per_value(raw, lambda t: v.lookup(v.compact(t), ref.district_by_form, pl.String), pl.String)
+        code = once(lambda t: v.lookup(v.compact(t), ref.district_by_form, pl.String), pl.String)
         checks.add("unknown_district", pl.col(column.name).is_null())
         return {column.name: code}
     if kind == "industry":
         # Keep the reported class/group/division without its section letter (`C3011` -> `3011`).
-        code = _once_per_value(
-            raw, lambda t: v.compact(t).str.to_uppercase().str.extract(r"^[A-Z]?(\d{2,4})(?:\.0+)?$", 1), pl.String)
+        code = once(
+            lambda t: v.compact(t).str.to_uppercase().str.extract(r"^[A-Z]?(\d{2,4})(?:\.0+)?$", 1), pl.String)
         checks.add("out_of_scope_industry",
                    pl.col(column.name).is_null() | ~pl.col("division_code").is_in(ref.divisions))
         return {column.name: code, "division_code": code.str.slice(0, 2)}
     if kind in NUMBER_KINDS:
-        text = pl.col(TEXT + column.name)  # cleaned once, before parsing (see parse_rows)
-        value, unparseable = v.number(text)
+        # An energy quantity reported as nothing (empty, `-`) is zero.
+        value, unparseable = v.number_cell(raw_column, p.fast_path, nothing_is_zero=kind == "energy_quantity")
         checks.add("unparseable_number", unparseable)
         if kind == "energy_quantity":
             checks.add("negative_value", pl.col(column.name) < 0)
-            value = pl.when(v.nothing_reported(text)).then(pl.lit(0.0)).otherwise(value)
         return {column.name: value}
     if kind == "month":
         parts = lambda t: v.month(t, ref.first_year, as_of.year, as_of.month)  # noqa: E731
-        invalid = _once_per_value(raw, lambda t: parts(t)[2], pl.Boolean, if_null=True)
+        invalid = once(lambda t: parts(t)[2], pl.Boolean, if_null=True)
         checks.add("invalid_period", invalid)
         return {
-            column.name: _once_per_value(raw, lambda t: pl.when(~parts(t)[2]).then(v.period_text(*parts(t)[:2])), pl.String),
-            "year": pl.when(~invalid).then(_once_per_value(raw, lambda t: parts(t)[0], pl.Int32)),
-            "month": pl.when(~invalid).then(_once_per_value(raw, lambda t: parts(t)[1], pl.Int32)),
+            column.name: once(lambda t: pl.when(~parts(t)[2]).then(v.period_text(*parts(t)[:2])), pl.String),
+            "year": pl.when(~invalid).then(once(lambda t: parts(t)[0], pl.Int32)),
+            "month": pl.when(~invalid).then(once(lambda t: parts(t)[1], pl.Int32)),
         }
     if kind == "year":
         parts = lambda t: v.year(t, ref.first_year, as_of.year)  # noqa: E731
-        invalid = _once_per_value(raw, lambda t: parts(t)[1], pl.Boolean, if_null=True)
+        invalid = once(lambda t: parts(t)[1], pl.Boolean, if_null=True)
         checks.add("invalid_period", invalid)
-        return {column.name: pl.when(~invalid).then(_once_per_value(raw, lambda t: parts(t)[0], pl.Int32))}
+        return {column.name: pl.when(~invalid).then(once(lambda t: parts(t)[0], pl.Int32))}
     if kind == "timestamp":
-        checks.add("invalid_period", _once_per_value(raw, lambda t: v.timestamp(t)[1], pl.Boolean, if_null=False))
-        return {column.name: _once_per_value(raw, lambda t: v.timestamp(t)[0], pl.Datetime("us"))}
+        value, written = v.timestamp_cell(raw_column, p.fast_path)
+        # Invalid: something written that is no timestamp (a missing value is allowed).
+        checks.add("invalid_period", written & pl.col(column.name).is_null())
+        return {column.name: value}
     if kind == "category":
         forms = {_fold(form): value for form, value in column.enum_forms.items()}
-        checks.add("invalid_category", _once_per_value(raw, lambda t: v.category(t, forms, dtype)[1], pl.Boolean, if_null=False))
-        return {column.name: _once_per_value(raw, lambda t: v.category(t, forms, dtype)[0], dtype)}
+        checks.add("invalid_category", once(lambda t: v.category(t, forms, dtype)[1], pl.Boolean, if_null=False))
+        return {column.name: once(lambda t: v.category(t, forms, dtype)[0], dtype)}
     if kind in ("text", "unit", "energy_code"):
         return {column.name: v.as_written(raw)}  # the energy rules below resolve code and unit
     raise ValueError(f"{column.name}: no parser for parse kind {kind!r}")
 
 
-def _energy_identity(raw_for: dict[str, pl.Expr], ref: Reference, checks: Checks) -> dict[str, pl.Expr]:
+def _energy_identity(raw_name: dict[str, str], p: _Parsing) -> dict[str, pl.Expr]:
     """Energy type and unit (specs/sources.md §1): the code, then the unit it is reported in."""
+    ref, checks, per_value = p.ref, p.checks, p.per_value
+
     def code_from_text(t: pl.Expr) -> pl.Expr:
         padded = v.compact(t).str.replace(r"\.0+$", "").str.zfill(2)  # a lost leading zero: `1` is `01`
         return pl.when(padded.is_in(ref.energy_codes)).then(padded)
 
-    code_given = raw_for["energy_code"].str.strip_chars().str.len_bytes().fill_null(0) > 0
-    by_code = _once_per_value(raw_for["energy_code"], code_from_text, pl.String)
-    by_name = _once_per_value(raw_for["energy_name"],
-                              lambda t: v.lookup(v.compact(t), ref.energy_code_by_name, pl.String), pl.String)
+    code_given = pl.col(raw_name["energy_code"]).str.strip_chars().str.len_bytes().fill_null(0) > 0
+    by_code = per_value.of(raw_name["energy_code"], code_from_text, pl.String)
+    by_name = per_value.of(raw_name["energy_name"],
+                           lambda t: v.lookup(v.compact(t), ref.energy_code_by_name, pl.String), pl.String)
     unit_key = lambda t: v.compact(t).str.to_lowercase()  # noqa: E731
-    unit = lambda table, dtype: _once_per_value(raw_for["unit"], lambda t: v.lookup(unit_key(t), table, dtype), dtype)  # noqa: E731
+    unit = lambda table, dtype: per_value.of(raw_name["unit"], lambda t: v.lookup(unit_key(t), table, dtype), dtype)  # noqa: E731
     energy, dimension = pl.col("energy_code"), pl.col("__unit_dimension")
     consumption, feedstock, output = pl.col("consumption"), pl.col("feedstock"), pl.col("conversion_output")
     checks.add("unknown_energy_type", energy.is_null())
@@ -232,29 +243,40 @@ def _to_canonical_units() -> dict[str, pl.Expr]:
             for name in ("consumption", "feedstock", "conversion_output")}
 
 
+@dataclass(frozen=True)
+class _Rules:
+    """The parses and checks of one source for one layout of raw columns."""
+
+    per_value: v.PerValue
+    steps: tuple[dict[str, pl.Expr], ...]  # columns computed per row, step after step
 
 
-def parse_rows(frame: pl.LazyFrame, source: str, column_for: dict[str, str], as_of: AsOf,
-               ascii_columns: frozenset[str] = frozenset()) -> pl.LazyFrame:
-    """The frame with every contract column parsed (typed as the contract says) and REASON set
-    for rows that fail a check; the raw columns are kept for the quarantine. `column_for` maps
-    contract columns to the frame's raw columns; `ascii_columns` are raw columns whose cells are
-    all ASCII (they skip NFKC)."""
-    contract, ref, checks = source_contract(source), reference(), Checks()
-    raw_name = {c.name: column_for.get(c.name, ABSENT) for c in contract.source_columns}
-    raw_for = {name: pl.col(raw) for name, raw in raw_name.items()}
-    numbers = [c for c in contract.source_columns if c.parse in NUMBER_KINDS]
-    frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias(ABSENT)).with_columns(
-        v.cleaned(raw_for[c.name], fold=raw_name[c.name] not in ascii_columns).alias(TEXT + c.name) for c in numbers)
+@lru_cache(maxsize=64)  # built once per layout, not once per batch
+def _rules(source: str, column_for: tuple[tuple[str, str], ...], as_of: AsOf) -> _Rules:
+    contract = source_contract(source)
+    p = _Parsing(reference(), as_of, Checks(), v.PerValue(), v.FastPath())
+    raw_name = {c.name: dict(column_for).get(c.name, ABSENT) for c in contract.source_columns}
     parsed: dict[str, pl.Expr] = {}
     for column in contract.source_columns:
-        parsed.update(_parse_column(column, raw_for[column.name], ref, as_of, checks))
-    frame = frame.with_columns(**parsed)
+        parsed.update(_parse_column(column, raw_name[column.name], p))
     is_energy = source == "energy_reports"
-    if is_energy:
-        frame = frame.with_columns(**_energy_identity(raw_for, ref, checks))
-    frame = frame.with_columns(**checks.flag_columns()).with_columns(checks.reason().alias(REASON))
-    return frame.with_columns(**_to_canonical_units()) if is_energy else frame
+    identity = _energy_identity(raw_name, p) if is_energy else {}
+    canonical_units = _to_canonical_units() if is_energy else {}
+    flags, reason = p.checks.flag_columns(), {REASON: p.checks.reason()}
+    return _Rules(p.per_value, (*p.fast_path.steps, parsed, identity, flags, reason, canonical_units))
+
+
+def parse_rows(frame: pl.DataFrame, source: str, column_for: dict[str, str], as_of: AsOf) -> pl.LazyFrame:
+    """The frame with every contract column parsed (typed as the contract says) and REASON set
+    for rows that fail a check; the raw columns are kept for the quarantine. `column_for` maps
+    contract columns to the frame's raw columns. Codes, months and names are parsed once per
+    distinct value (`values.PerValue`), quantities and timestamps row by row with a fast path
+    (`values.FastPath`); the checks across columns are evaluated per row."""
+    rules = _rules(source, tuple(sorted(column_for.items())), as_of)
+    rows = rules.per_value.join_onto(frame.with_columns(pl.lit(None, dtype=pl.String).alias(ABSENT))).lazy()
+    for step in rules.steps:
+        rows = rows.with_columns(**step)
+    return rows
 
 
 def typed_contract_columns(source: str) -> list[pl.Expr]:

@@ -37,12 +37,11 @@ def is_valid_uscc_expr(code: pl.Expr) -> pl.Expr:
     """True when `code` (already normalised) has 18 characters of the charset and the right check
     character; False (never null) otherwise."""
     shaped = code.str.contains(_USCC_PATTERN).fill_null(False)
-    # Weighted sum of positions 1-17; a character outside the charset maps to null, which the
-    # shape test above already rejects.
+    # A character's value is its position in the charset (all ASCII: byte offset = position).
+    # Outside the charset it is null, which the shape test above already rejects.
+    charset = pl.lit(USCC_CHARSET)
     total = pl.sum_horizontal(
-        code.str.slice(i, 1).replace_strict(_VALUE, default=None, return_dtype=pl.Int32) * weight
-        for i, weight in enumerate(USCC_WEIGHTS)
+        charset.str.find(code.str.slice(i, 1), literal=True) * weight for i, weight in enumerate(USCC_WEIGHTS)
     )
-    check_value = (31 - total % 31) % 31
-    expected = check_value.replace_strict(dict(enumerate(USCC_CHARSET)), default=None, return_dtype=pl.String)
+    expected = charset.str.slice((31 - total % 31) % 31, 1)
     return shaped & (expected == code.str.slice(17, 1)).fill_null(False)

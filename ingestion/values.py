@@ -1,8 +1,12 @@
 """Polars expressions that parse the cell values of the exports (all arriving as strings).
 
 Each parser takes an expression of *cleaned* text (see `cleaned`) and returns expressions: the
-parsed value, and a boolean "failed" that is never null. Nothing here loops
-over rows in Python.
+parsed value, and a boolean "failed" that is never null. Nothing here loops over rows in Python.
+
+Parsing is the costly part of ingestion, so it is not done cell by cell where it can be helped:
+codes, months and names repeat on many rows and are parsed once per distinct value
+(`PerValue`); quantities and timestamps repeat little, and most of their cells need no parsing
+at all (`FastPath`).
 """
 
 from collections.abc import Callable
@@ -24,15 +28,20 @@ _YEAR = r"^(\d{4})(?:年度?|\.0+)?$"
 # Timestamps or dates: `2024-04-12 09:31:00`, `2024/4/12 9:31`, `2024年4月12日`, `2024-04-12T09:31`.
 _TIMESTAMP = (r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?"
               r"(?:[T ]+(\d{1,2}):(\d{2})(?::(\d{2}))?(?:\.\d+)?)?$")
+_TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S"
+# Cells needing no cleaning or parsing: plain decimals, and timestamps written in _TIMESTAMP_FORMAT.
+# (ASCII digits only: `\d` would also match the full-width digits cleaning folds.)
+_PLAIN_DECIMAL = r"^[0-9]+(?:\.[0-9]+)?$"
+_TIMESTAMP_CANONICAL = r"^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}$"
 
 
-def cleaned(text: pl.Expr, fold: bool = True) -> pl.Expr:
+def cleaned(text: pl.Expr) -> pl.Expr:
     """NFKC-folded (full-width digits, letters and brackets become ASCII), stripped; empty is
-    null. `fold=False` skips NFKC for text known to be ASCII (it is the costliest step)."""
-    if fold:
-        text = text.str.normalize("NFKC")
-    text = text.str.strip_chars()
-    return pl.when(text.str.len_bytes() > 0).then(text)
+    null."""
+    # NFKC is the costly step and leaves ASCII text as it is: only other text goes through it
+    # (polars skips the nulls the `when` leaves for plain ASCII).
+    not_ascii = text.str.len_bytes() != text.str.len_chars()
+    return as_written(pl.coalesce(pl.when(not_ascii).then(text).str.normalize("NFKC"), text))
 
 
 def as_written(text: pl.Expr) -> pl.Expr:
@@ -41,13 +50,52 @@ def as_written(text: pl.Expr) -> pl.Expr:
     return pl.when(text.str.len_bytes() > 0).then(text)
 
 
-def per_unique(raw: pl.Expr, parse: Callable[[pl.Expr], pl.Expr], dtype: pl.DataType, if_null: object = None) -> pl.Expr:
-    """`parse(raw)`, evaluated once per distinct value and mapped back: exports repeat the same
-    codes, months and timestamps on many rows, and parsing is the costly part. `if_null` is the
-    result for a null cell (stated here, not left to how the mapping treats a null key)."""
-    uniques = raw.unique(maintain_order=True)  # evaluated twice below: the order must agree
-    mapped = raw.replace_strict(uniques, parse(uniques), default=None, return_dtype=dtype)
-    return pl.when(raw.is_null()).then(pl.lit(if_null, dtype=dtype)).otherwise(mapped)
+class PerValue:
+    """Parses evaluated once per distinct cell value of a raw column and joined back onto the rows:
+    exports repeat the same codes, months and timestamps on many rows, and parsing is the costly
+    part. A join rather than `replace_strict`: mapping 100k distinct values back through a
+    replace costs about ten times as much as the join.
+
+    `of` registers a parse of the *cleaned* cell and returns the column of its result, there once
+    `join_onto` has added the parsed columns to the frame. A parse may use the results of the
+    same column's earlier parses: they are computed first."""
+
+    CLEANED = "__cleaned"
+
+    def __init__(self) -> None:
+        self._parses: dict[str, dict[str, pl.Expr]] = {}  # raw column -> parsed column -> parse
+
+    def of(self, raw_column: str, parse: Callable[[pl.Expr], pl.Expr], dtype: pl.DataType,
+           if_null: object = None) -> pl.Expr:
+        """`parse` of the raw column's cleaned value; `if_null` is the result for a null cell
+        (stated here, not left to what `parse` makes of a null)."""
+        parses = self._parses.setdefault(raw_column, {})
+        name = f"__per_value_{raw_column}_{len(parses)}"
+        parsed = parse(pl.col(self.CLEANED)).cast(dtype)
+        parses[name] = pl.when(pl.col(raw_column).is_null()).then(pl.lit(if_null, dtype=dtype)).otherwise(parsed)
+        return pl.col(name)
+
+    def join_onto(self, frame: pl.DataFrame) -> pl.DataFrame:
+        columns = list(self._parses)
+        tables = pl.collect_all([self._table(frame, raw_column) for raw_column in columns])  # in parallel
+        parsed = [self._rows(frame, raw_column, table) for raw_column, table in zip(columns, tables)]
+        return pl.concat([frame, *parsed], how="horizontal")
+
+    @staticmethod
+    def _rows(frame: pl.DataFrame, raw_column: str, table: pl.DataFrame) -> pl.DataFrame:
+        """The table's parsed columns for each row of the frame. Only the key column is joined (a
+        join copies every column of its left side); a null cell joins the table's null value,
+        whose results are the `if_null` of each parse."""
+        keys = frame.select(raw_column)
+        return keys.join(table, on=raw_column, how="left", nulls_equal=True, maintain_order="left").drop(raw_column)
+
+    def _table(self, frame: pl.DataFrame, raw_column: str) -> pl.LazyFrame:
+        """The distinct values of one raw column with their parses."""
+        raw = pl.col(raw_column)
+        table = frame.lazy().select(raw.unique()).with_columns(cleaned(raw).alias(self.CLEANED))
+        for name, parse in self._parses[raw_column].items():
+            table = table.with_columns(parse.alias(name))  # one step each: later parses may use earlier ones
+        return table.drop(self.CLEANED)
 
 
 def compact(text: pl.Expr) -> pl.Expr:
@@ -66,6 +114,43 @@ def number(text: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
     valid = digits.str.contains(_NUMBER).fill_null(False)
     value = pl.when(valid).then(digits.str.replace_all(",", "", literal=True).cast(pl.Float64, strict=False))
     return value, ~nothing_reported(text) & ~valid
+
+
+class FastPath:
+    """Row-by-row parsing of columns that repeat too little to be parsed once per value
+    (quantities, timestamps). Most of their cells are already in the form the parser would make
+    of them, so a cheap pattern test lets those skip cleaning and parsing: the general path gets
+    null for them. Both steps are columns of their own, which later expressions refer to rather
+    than repeat."""
+
+    def __init__(self) -> None:
+        self.steps: tuple[dict[str, pl.Expr], dict[str, pl.Expr]] = ({}, {})
+
+    def split(self, raw_column: str, pattern: str) -> tuple[pl.Expr, pl.Expr]:
+        """(the cell matches `pattern`, the cleaned text of the cells that do not)."""
+        fast, text = f"__fast_{raw_column}", f"__text_{raw_column}"
+        self.steps[0][fast] = pl.col(raw_column).str.contains(pattern).fill_null(False)
+        self.steps[1][text] = cleaned(pl.when(~pl.col(fast)).then(pl.col(raw_column)))
+        return pl.col(fast), pl.col(text)
+
+
+def number_cell(raw_column: str, fast_path: FastPath, nothing_is_zero: bool = False) -> tuple[pl.Expr, pl.Expr]:
+    """(value, unparseable) of a numeric cell; `nothing_is_zero`: nothing reported is 0, not null.
+    Plain decimals (`12.5`) are only cast: `number` would give them the same value."""
+    plain, text = fast_path.split(raw_column, _PLAIN_DECIMAL)
+    value, unparseable = number(text)
+    if nothing_is_zero:
+        value = pl.when(nothing_reported(text)).then(pl.lit(0.0)).otherwise(value)
+    as_is = pl.col(raw_column).cast(pl.Float64, strict=False)  # not strict: evaluated for every cell
+    return pl.when(plain).then(as_is).otherwise(value), unparseable
+
+
+def timestamp_cell(raw_column: str, fast_path: FastPath) -> tuple[pl.Expr, pl.Expr]:
+    """(timestamp or null, something is written) of a cell. Cells written as `YYYY-MM-DD
+    HH:MM:SS` are only converted: `timestamp` would convert them the same way."""
+    canonical, text = fast_path.split(raw_column, _TIMESTAMP_CANONICAL)
+    as_is = pl.col(raw_column).str.to_datetime(_TIMESTAMP_FORMAT, strict=False, time_unit="us")
+    return pl.when(canonical).then(as_is).otherwise(timestamp(text)), canonical | text.is_not_null()
 
 
 def month(text: pl.Expr, first_year: int, as_of_year: int, as_of_month: int) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
@@ -93,15 +178,15 @@ def year(text: pl.Expr, first_year: int, as_of_year: int) -> tuple[pl.Expr, pl.E
     return value, invalid
 
 
-def timestamp(text: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
-    """(timestamp or null, invalid): a date alone means its midnight; a missing value is allowed."""
-    part = [text.str.extract(_TIMESTAMP, i) for i in range(1, 7)]
+def timestamp(text: pl.Expr) -> pl.Expr:
+    """The timestamp, or null when there is none: a date alone means its midnight."""
+    groups = text.str.extract_groups(_TIMESTAMP)  # one regex pass for all six parts
+    part = [groups.struct[i] for i in range(6)]
     canonical = pl.format(
         "{}-{}-{} {}:{}:{}", part[0], part[1].str.zfill(2), part[2].str.zfill(2),
         part[3].fill_null("0").str.zfill(2), part[4].fill_null("00"), part[5].fill_null("00"),
     )
-    value = canonical.str.to_datetime("%Y-%m-%d %H:%M:%S", strict=False, time_unit="us")
-    return value, (text.is_not_null() & value.is_null())
+    return canonical.str.to_datetime(_TIMESTAMP_FORMAT, strict=False, time_unit="us")
 
 
 def lookup(text: pl.Expr, mapping: dict, dtype: pl.DataType) -> pl.Expr:
