@@ -5,7 +5,9 @@ import fcntl
 import hashlib
 import json
 import os
+import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 import dagster as dg
@@ -47,11 +49,18 @@ def ensure_manifest() -> Path:
             return manifest
         env = {**os.environ}
         env.setdefault("HZCARBON_WAREHOUSE", str(Path(DEFAULT_WAREHOUSE).resolve()))
-        subprocess.run(
-            [dbt_executable(), "parse", "--quiet", "--project-dir", str(DBT_PROJECT_DIR),
-             "--profiles-dir", str(DBT_PROJECT_DIR)],
-            check=True, env=env, cwd=DBT_PROJECT_DIR,
-        )
+        # dbt writes manifest.json in place; a process that finds it fresh does not take the
+        # lock, so it could read it half-written. Parse aside, then rename (atomic) into place.
+        scratch = Path(tempfile.mkdtemp(prefix=".parse-", dir=manifest.parent))
+        try:
+            subprocess.run(
+                [dbt_executable(), "parse", "--quiet", "--project-dir", str(DBT_PROJECT_DIR),
+                 "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", str(scratch)],
+                check=True, env=env, cwd=DBT_PROJECT_DIR,
+            )
+            os.replace(scratch / "manifest.json", manifest)
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
     return manifest
 
 
