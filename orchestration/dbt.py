@@ -28,10 +28,15 @@ def dbt_executable() -> str:
     return str(candidate) if candidate.exists() else "dbt"
 
 
+def _project_files(folders: tuple[str, ...]) -> list[Path]:
+    """The files of the project's `folders`, with dbt_project.yml and profiles.yml, sorted."""
+    files = [p for d in folders for p in (DBT_PROJECT_DIR / d).rglob("*") if p.is_file()]
+    files += [p for p in (DBT_PROJECT_DIR / "dbt_project.yml", DBT_PROJECT_DIR / "profiles.yml") if p.exists()]
+    return sorted(files)
+
+
 def _project_files_mtime() -> float:
-    files = [p for d in ("models", "seeds", "macros", "tests") for p in (DBT_PROJECT_DIR / d).rglob("*") if p.is_file()]
-    files += [DBT_PROJECT_DIR / "dbt_project.yml", DBT_PROJECT_DIR / "profiles.yml"]
-    return max(p.stat().st_mtime for p in files if p.exists())
+    return max(p.stat().st_mtime for p in _project_files(("models", "seeds", "macros", "tests")))
 
 
 def ensure_manifest() -> Path:
@@ -73,9 +78,7 @@ def build_inputs_fingerprint(dbt_vars: dict) -> str:
     """sha256 of everything besides new deliveries that decides what the incremental models hold:
     the project's SQL, macros, seeds and settings, and the vars of the run."""
     h = hashlib.sha256(json.dumps(dbt_vars, sort_keys=True).encode())
-    files = [p for d in ("models", "macros", "seeds") for p in (DBT_PROJECT_DIR / d).rglob("*") if p.is_file()]
-    files += [DBT_PROJECT_DIR / "dbt_project.yml", DBT_PROJECT_DIR / "profiles.yml"]
-    for path in sorted(files):
+    for path in _project_files(("models", "macros", "seeds")):  # tests do not change what models hold
         h.update(path.relative_to(DBT_PROJECT_DIR).as_posix().encode())
         h.update(hashlib.sha256(path.read_bytes()).digest())
     return h.hexdigest()
