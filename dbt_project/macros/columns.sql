@@ -18,3 +18,15 @@
   'co2_intensity_change_vs_2020', 'matched_energy_share', 'coal_share', 'electricity_share',
   'provisional']) }}
 {%- endmacro %}
+
+{#- An enterprise's identity as every source states it, normalised the same way in each staging
+    model: a blank township is null (not a township), a missing division is the industry code's
+    first two digits (GB/T 4754). -#}
+{% macro staged_identity_columns() -%}
+    uscc,
+    enterprise_name,
+    district_code,
+    nullif(trim(township), '') as township,
+    industry_code,
+    coalesce(division_code, left(industry_code, 2)) as division_code
+{%- endmacro %}

@@ -4,12 +4,7 @@
 with src as (
     select
         eval_year,
-        uscc,
-        enterprise_name,
-        district_code,
-        nullif(trim(township), '') as township,
-        industry_code,
-        coalesce(division_code, left(industry_code, 2)) as division_code,
+        {{ staged_identity_columns() }},
         coalesce(electricity_10k_kwh, 0) as electricity_10k_kwh,
         coalesce(zero_carbon_10k_kwh, 0) as zero_carbon_10k_kwh,
         coalesce(natural_gas_10k_m3, 0) as natural_gas_10k_m3,

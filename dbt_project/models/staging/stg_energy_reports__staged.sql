@@ -3,12 +3,7 @@
 -- year and month from the period, missing quantities → 0). A view: the 10 M-row table is read
 -- from the staging Parquet by whoever needs it, never copied into the database.
 select
-    uscc,
-    enterprise_name,
-    district_code,
-    nullif(trim(township), '') as township,
-    industry_code,
-    coalesce(division_code, left(industry_code, 2)) as division_code,
+    {{ staged_identity_columns() }},
     period,
     coalesce(year, cast(left(period, 4) as integer)) as year,
     coalesce(month, cast(right(period, 2) as integer)) as month,

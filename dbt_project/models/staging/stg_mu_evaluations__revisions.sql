@@ -4,12 +4,7 @@
 with src as (
     select
         eval_year,
-        uscc,
-        enterprise_name,
-        district_code,
-        nullif(trim(township), '') as township,
-        industry_code,
-        coalesce(division_code, left(industry_code, 2)) as division_code,
+        {{ staged_identity_columns() }},
         is_above_scale,
         land_mu,
         tax_10k_yuan,
