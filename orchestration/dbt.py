@@ -3,15 +3,19 @@ error-severity test a blocking asset check."""
 
 import fcntl
 import hashlib
+import importlib.metadata
 import json
 import os
 import shutil
 import subprocess
 import tempfile
+import threading
+from functools import cached_property
 from pathlib import Path
 
 import dagster as dg
 from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
+from packaging import version
 
 from orchestration.resources import WarehouseResource
 from orchestration.settings import DEFAULT_WAREHOUSE
@@ -118,6 +122,7 @@ def hzcarbon_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehou
         args.append("--full-refresh")
         context.log.info("dbt: full refresh (first build, or project, seeds or settings changed)")
     invocation = dbt.cli(args, context=context, raise_on_error=False, target_path=target)
+    _import_gx_in_background()
     yield from invocation.stream()
     results = invocation.get_artifact("run_results.json")
     tests = [r for r in results.get("results", []) if r.get("unique_id", "").startswith(("test.", "unit_test."))]
@@ -132,5 +137,29 @@ def hzcarbon_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehou
     record_build_inputs(state_dir, fingerprint)
 
 
+def _import_gx_in_background() -> None:
+    """Import Great Expectations (~3 s of CPU, for one gate after dbt) while dbt runs: this process
+    then only reads dbt's output, so the import overlaps the build instead of following it. A gate
+    that starts before the import ends waits for it on Python's import lock."""
+    from warehouse.gates import _gx_modules
+
+    threading.Thread(target=_gx_modules, name="import-great-expectations", daemon=True).start()
+
+
+class HzcarbonDbtCliResource(DbtCliResource):
+    """dagster-dbt's resource without two start-up costs of every `cli()` call that this project
+    does not need (~4.5 s a run, measured): running `dbt --version` in a subprocess to learn the
+    version of the dbt installed beside it, and loading dbt's project, profile and adapter in this
+    process to fetch row counts and column metadata, which no asset asks for."""
+
+    @cached_property
+    def _cli_version(self) -> version.Version:
+        return version.parse(importlib.metadata.version("dbt-core"))  # dbt_executable() is this venv's
+
+    def _initialize_dbt_core_adapter(self, args):  # noqa: ARG002 - signature of the base class
+        return None
+
+
 def dbt_resource() -> DbtCliResource:
-    return DbtCliResource(project_dir=dbt_project, profiles_dir=str(DBT_PROJECT_DIR), dbt_executable=dbt_executable())
+    return HzcarbonDbtCliResource(project_dir=dbt_project, profiles_dir=str(DBT_PROJECT_DIR),
+                                  dbt_executable=dbt_executable())
