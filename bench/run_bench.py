@@ -376,6 +376,35 @@ def bench_scale(work: Path, enterprises: int, years: tuple[int, int], incrementa
     return result
 
 
+def fixed_cost(work: Path, floor_repeats: int) -> dict:
+    """The pipeline and the floor on the smoke landing (60 enterprises × 2024–2025), in the same
+    run: what each costs whatever the scale (process start, imports, Dagster, dbt's work per
+    node, Great Expectations). Subtracted from a scale's figures, it leaves the work that grows
+    with the data."""
+    print(f"\n== fixed cost: {SMOKE_ENTERPRISES} enterprises × {SMOKE_YEARS[0]}–{SMOKE_YEARS[1]} ==", flush=True)
+    landing, summary = landing_for(work, SMOKE_ENTERPRISES, SMOKE_YEARS)
+    warehouse = work / "warehouse_fixed"
+    if warehouse.exists():
+        shutil.rmtree(warehouse)
+    logs = work / "logs"
+    pipe = run_pipeline(landing, warehouse, logs / "pipeline_fixed.log", work)
+    floor = run_floor(landing, work / "floor_fixed", logs / "floor_fixed.log", work, floor_repeats)
+    print(f"pipeline {pipe['total_s']:.1f} s (exit {pipe['exit_code']}), floor {floor['total_s']:.2f} s", flush=True)
+    return {"enterprises": SMOKE_ENTERPRISES, "years": list(SMOKE_YEARS),
+            "energy_rows": summary["rows"]["energy_reports"],
+            "pipeline_s": pipe["total_s"] if pipe["published"] else None,
+            "floor_s": floor["total_s"] if floor["exit_code"] == 0 else None,
+            "pipeline": pipe, "floor": floor}
+
+
+def above_fixed(total: float | None, fixed: float | None) -> float | None:
+    return round(total - fixed, 3) if total is not None and fixed is not None else None
+
+
+def _ratio(a: float | None, b: float | None) -> float | None:
+    return round(a / b, 3) if a is not None and b else None
+
+
 def growth(curve: list[dict]) -> list[dict]:
     """Exponent k in t ∝ n^k between consecutive scales: log(t2/t1) / log(n2/n1)."""
     out = []
@@ -422,6 +451,9 @@ def main(argv: list[str] | None = None) -> int:
                     help="add a month and run again at the main scale (default: on, off with --smoke)")
     ap.add_argument("--floor-repeats", type=int, default=None,
                     help="run the floor N times and count the median (default 3; 1 with --smoke)")
+    ap.add_argument("--fixed-probe", action=argparse.BooleanOptionalAction, default=None,
+                    help=f"also run pipeline and floor at {SMOKE_ENTERPRISES} enterprises to measure the cost "
+                         "that does not grow with the data (default: on, off with --smoke)")
     ap.add_argument("--floor-child", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--landing", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--floor-out", type=Path, help=argparse.SUPPRESS)
@@ -448,10 +480,12 @@ def main(argv: list[str] | None = None) -> int:
     started = datetime.now(timezone.utc)
     stamp = started.strftime("%Y%m%dT%H%M%SZ")
     out = results_dir / f"{'smoke_' if args.smoke else ''}{stamp}_{main_scale}.json"
+    probe = (not args.smoke) if args.fixed_probe is None else args.fixed_probe
+    fixed = fixed_cost(work, args.floor_repeats) if probe else None
     runs: dict[str, dict] = {}
     for n in scales:
         runs[str(n)] = bench_scale(work, n, years, incremental and n == main_scale, args.floor_repeats)
-        report = build_report(args, started, scales, main_scale, runs)
+        report = build_report(args, started, scales, main_scale, runs, fixed)
         # written after every scale, so a long run that dies keeps what it measured
         text = json.dumps(report, ensure_ascii=False, indent=1)
         out.write_text(text, encoding="utf-8")
@@ -465,7 +499,8 @@ def main(argv: list[str] | None = None) -> int:
     return 0 if published and agrees else 1
 
 
-def build_report(args, started: datetime, scales: list[int], main_scale: int, runs: dict) -> dict:
+def build_report(args, started: datetime, scales: list[int], main_scale: int, runs: dict,
+                 fixed: dict | None = None) -> dict:
     import duckdb
     import polars
 
@@ -487,6 +522,18 @@ def build_report(args, started: datetime, scales: list[int], main_scale: int, ru
             "floor_agrees": full["check"].get("agrees"),
             "incremental_over_full": (main_run["incremental"] or {}).get("incremental_over_full"),
         }
+        if fixed:
+            inc_s = ((main_run["incremental"] or {}).get("pipeline") or {}).get("total_s")
+            pipe_above = above_fixed(full["pipeline"]["total_s"], fixed["pipeline_s"])
+            head["fixed_cost"] = {
+                "pipeline_s": fixed["pipeline_s"], "floor_s": fixed["floor_s"],
+                "pipeline_above_fixed_s": pipe_above,
+                "floor_above_fixed_s": above_fixed(full["floor"]["total_s"], fixed["floor_s"]),
+                # the ratio of the work that grows with the data
+                "ratio_above_fixed": _ratio(pipe_above, above_fixed(full["floor"]["total_s"], fixed["floor_s"])),
+                "incremental_above_fixed_over_full_above_fixed": _ratio(above_fixed(inc_s, fixed["pipeline_s"]),
+                                                                        pipe_above),
+            }
     return {
         "benchmark": "hzcarbon issue 7: pipeline vs floor, scaling, incremental",
         "complete": len(done) == len(scales),
@@ -505,6 +552,7 @@ def build_report(args, started: datetime, scales: list[int], main_scale: int, ru
         "curve": curve,
         "growth": growth(curve),
         "runs": runs,
+        "fixed_cost_run": fixed,
     }
 
 
@@ -530,6 +578,11 @@ def print_summary(r: dict) -> None:
     if inc:
         print(f"incremental +{inc['new_energy_rows']:,} rows: {inc['pipeline']['total_s']} s = {inc['incremental_over_full']} × full "
               f"(incremental/full per stage {inc['stage_incremental_over_full']})")
+    fc = r.get("fixed_cost")
+    if fc:
+        print(f"fixed cost ({SMOKE_ENTERPRISES} enterprises): pipeline {fc['pipeline_s']} s, floor {fc['floor_s']} s; "
+              f"above it at {r['scale']:,}: pipeline {fc['pipeline_above_fixed_s']} s, floor {fc['floor_above_fixed_s']} s, "
+              f"ratio {fc['ratio_above_fixed']}; incremental/full above it {fc['incremental_above_fixed_over_full_above_fixed']}")
 
 
 if __name__ == "__main__":
