@@ -17,6 +17,7 @@ import dagster as dg
 from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
 from packaging import version
 
+from data_contracts import published_tables
 from orchestration.resources import WarehouseResource
 from orchestration.settings import DEFAULT_WAREHOUSE
 
@@ -88,17 +89,67 @@ def build_inputs_fingerprint(dbt_vars: dict) -> str:
     return h.hexdigest()
 
 
-def needs_full_refresh(state_dir: Path, fingerprint: str) -> bool:
-    """True unless the last successful build of this warehouse had the same inputs; the record is
-    removed until this build succeeds, so a failed build is never taken as a base."""
+# Where ingestion writes what each dbt source reads (models/staging/_sources.yml), relative to
+# the warehouse; tests/test_dbt_selection.py checks the two agree.
+SOURCE_LOCATIONS = {
+    "energy_reports": "staging/energy_reports",
+    "mu_evaluations": "staging/mu_evaluations",
+    "carbon_codes": "staging/carbon_codes",
+    "quarantine": "quarantine",
+    "ingest_ledger": "ingest_ledger.parquet",
+}
+
+
+def source_fingerprints(warehouse_dir: Path) -> dict[str, str]:
+    """sha256 per dbt source of its files' names, sizes and modification times. Ingestion only adds
+    files named by their content (and rewrites the ledger), so a source whose fingerprint is
+    unchanged holds the same rows."""
+    prints = {}
+    for source, location in SOURCE_LOCATIONS.items():
+        root = warehouse_dir / location
+        files = sorted(root.rglob("*.parquet")) if root.is_dir() else [root] if root.exists() else []
+        h = hashlib.sha256()
+        for f in files:
+            st = f.stat()
+            h.update(f"{f.relative_to(warehouse_dir).as_posix()}\t{st.st_size}\t{st.st_mtime_ns}\n".encode())
+        prints[source] = h.hexdigest()
+    return prints
+
+
+def last_good_build(state_dir: Path) -> dict:
+    """The inputs of this warehouse's last successful build ({} if none). The record is removed
+    until the current build succeeds, so a failed build is never taken as a base."""
     record = state_dir / BUILD_INPUTS_FILE
-    previous = json.loads(record.read_text(encoding="utf-8")).get("fingerprint") if record.exists() else None
+    previous = json.loads(record.read_text(encoding="utf-8")) if record.exists() else {}
     record.unlink(missing_ok=True)
-    return previous != fingerprint
+    return previous
 
 
-def record_build_inputs(state_dir: Path, fingerprint: str) -> None:
-    (state_dir / BUILD_INPUTS_FILE).write_text(json.dumps({"fingerprint": fingerprint}) + "\n", encoding="utf-8")
+def record_build_inputs(state_dir: Path, fingerprint: str, sources: dict[str, str]) -> None:
+    text = json.dumps({"fingerprint": fingerprint, "sources": sources}, indent=1) + "\n"
+    (state_dir / BUILD_INPUTS_FILE).write_text(text, encoding="utf-8")
+
+
+def nodes_without_new_inputs(manifest: dict, changed_sources: set[str]) -> dict[str, str]:
+    """{name: resource type} of the models, seeds and tests that no changed source reaches: the
+    last good build left them as they would be built now. The marts of a release are always
+    rebuilt (the candidate and the release wait for them). A test runs when any node it reads is
+    rebuilt (dbt's eager selection), so it is excluded only when all of them are."""
+    marts = set(published_tables())
+    todo = [uid for uid, src in manifest["sources"].items() if src["name"] in changed_sources]
+    todo += [uid for uid, n in manifest["nodes"].items() if n["resource_type"] == "model" and n["name"] in marts]
+    reached: set[str] = set(todo)
+    while todo:
+        for child in manifest["child_map"].get(todo.pop(), []):
+            if child not in reached:
+                reached.add(child)
+                todo.append(child)
+    nodes = {uid: n for uid, n in manifest["nodes"].items()
+             if n["resource_type"] in ("model", "seed", "test", "snapshot")}
+    names = [n["name"] for n in nodes.values()]
+    if len(set(names)) != len(names):  # a name would select more than one node: exclude nothing
+        return {}
+    return {n["name"]: n["resource_type"] for uid, n in sorted(nodes.items()) if uid not in reached}
 
 
 @dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project)
@@ -118,23 +169,38 @@ def hzcarbon_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehou
     # Unit tests check the SQL's logic on fixtures, not the data: they run in the test suite
     # (tests/test_dbt_project.py builds with them), not in every production run (dbt's advice).
     args = ["build", "--vars", json.dumps(dbt_vars), "--exclude-resource-type", "unit_test"]
-    if needs_full_refresh(state_dir, fingerprint):
+    sources = source_fingerprints(settings.warehouse_dir)
+    previous = last_good_build(state_dir)
+    skipped: dict[str, str] = {}
+    if previous.get("fingerprint") != fingerprint or not settings.working_db.exists():
         args.append("--full-refresh")
         context.log.info("dbt: full refresh (first build, or project, seeds or settings changed)")
+    else:
+        # A step reruns only when its inputs changed: nodes that no new delivery reaches are
+        # left as the last good build made them.
+        changed = {s for s, h in sources.items() if previous.get("sources", {}).get(s) != h}
+        skipped = nodes_without_new_inputs(json.loads(dbt_project.manifest_path.read_bytes()), changed)
+        if skipped:
+            args += ["--exclude", " ".join(skipped)]  # one value: dagster-dbt folds it into its selection
+        context.log.info(f"dbt: sources with new rows {sorted(changed) or 'none'}; "
+                         f"{len(skipped)} nodes unchanged since the last good build, not rerun")
     invocation = dbt.cli(args, context=context, raise_on_error=False, target_path=target)
     _import_gx_in_background()
     yield from invocation.stream()
     results = invocation.get_artifact("run_results.json")
     tests = [r for r in results.get("results", []) if r.get("unique_id", "").startswith(("test.", "unit_test."))]
     failed = [r["unique_id"] for r in tests if r.get("status") not in ("pass", "success")]
+    unchanged_tests = sum(1 for kind in skipped.values() if kind == "test")
     warehouse.record_check(context.run.run_id, "dbt_tests", {
         "name": "dbt_tests", "passed": not failed,
-        "message": f"{len(tests) - len(failed)} of {len(tests)} dbt tests passed",
-        "details": {"failed": failed},
+        "message": f"{len(tests) - len(failed)} of {len(tests)} dbt tests passed"
+                   + (f" ({unchanged_tests} on unchanged inputs passed in the last good build)" if unchanged_tests else ""),
+        "details": {"failed": failed, "not_rerun_unchanged_inputs": sorted(skipped)},
     })
     if not invocation.is_successful():
         raise dg.Failure(f"dbt build failed: {', '.join(failed) or 'see the dbt log'}")
-    record_build_inputs(state_dir, fingerprint)
+    record_build_inputs(state_dir, fingerprint, sources)
+
 
 
 def _import_gx_in_background() -> None:
