@@ -509,3 +509,49 @@ def test_bad_accepted_energy_rows_fail_the_row_rules(grid_changed):
     assert result.returncode != 0 and "assert_accepted_energy_rows_valid" in result.stdout
     assert failures == {1: "energy_code not in energy_types", 2: "month not 1–12; energy_code not in energy_types",
                         3: "dated after as_of; district_code missing"}
+
+
+STAGED_ENERGY_TESTS = ("assert_accepted_energy_rows_valid",
+                       "unique_combination_stg_energy_reports_uscc__period__energy_code")
+
+
+def _test_watermarks(wh: Path) -> dict[str, int]:
+    with duckdb.connect(str(wh / "hzcarbon.duckdb"), read_only=True) as con:
+        return dict(con.execute("select model, delivery_seq from main.build_watermarks "
+                                f"where model in {STAGED_ENERGY_TESTS}").fetchall())
+
+
+def test_staged_energy_tests_check_each_delivery_until_they_pass(tmp_path):
+    """The tests of the staged energy rows check, without --full-refresh, only what deliveries
+    since they last passed can change (macros/incremental.sql): a bad row in a later delivery
+    fails them and keeps failing them until it is gone; their watermark moves only when they pass."""
+    wh = tmp_path / "wh"
+    build_staging(wh)
+    result = run_dbt(PROJECT, wh, "build", "--exclude-resource-type", "unit_test")
+    assert result.returncode == 0, result.stdout[-5000:]
+    assert _test_watermarks(wh) == dict.fromkeys(STAGED_ENERGY_TESTS, 2)  # delivery 2 is the last
+
+    good = pl.DataFrame(_energy_rows(), schema=ENERGY_SCHEMA).head(1)
+    bad_file = wh / "staging/energy_reports/period=2020-03/eeeeeeeeeeeeeeee.parquet"
+    good.with_columns(pl.lit("99").alias("energy_code"), pl.lit(3).cast(ENERGY_SCHEMA["delivery_seq"]).alias("delivery_seq"),
+                      pl.lit("2020-03").alias("period"), pl.lit(3).cast(ENERGY_SCHEMA["month"]).alias("month"),
+                      pl.lit("e" * 64).alias("file_sha256")).write_parquet(bad_file)
+    tests = ("--select", " ".join(STAGED_ENERGY_TESTS))
+
+    def unique_test_filter() -> str:
+        compiled = next((wh / "dbt_target" / "compiled").rglob(f"{STAGED_ENERGY_TESTS[1]}.sql")).read_text()
+        return next(line for line in compiled.splitlines() if line.startswith("where"))
+
+    result = run_dbt(PROJECT, wh, "test", *tests)
+    assert result.returncode != 0 and "FAIL 1 assert_accepted_energy_rows_valid" in result.stdout
+    assert unique_test_filter() == "where period in ('2020-03')"  # only the period delivery 3 carries
+    # the key test passed (the new row's key is new) and moves on; the row test keeps delivery 3
+    assert _test_watermarks(wh) == {STAGED_ENERGY_TESTS[0]: 2, STAGED_ENERGY_TESTS[1]: 3}
+    result = run_dbt(PROJECT, wh, "test", *tests)
+    assert result.returncode != 0 and "FAIL 1 assert_accepted_energy_rows_valid" in result.stdout
+    assert unique_test_filter().startswith("where false")  # nothing delivered since it passed
+
+    bad_file.unlink()
+    result = run_dbt(PROJECT, wh, "test", *tests)
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert _test_watermarks(wh) == dict.fromkeys(STAGED_ENERGY_TESTS, 2)

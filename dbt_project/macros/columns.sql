@@ -30,3 +30,13 @@
     industry_code,
     coalesce(division_code, left(industry_code, 2)) as division_code
 {%- endmacro %}
+
+{#- The order of revisions of one key (docs/design.md): later submitted_at (a missing one before
+    any given one), then later delivery, then later row. One HUGEINT instead of a struct of the
+    three: aggregates and windows compare it far faster (arg_max over 10 M energy rows). Exact:
+    the microseconds take the high 64 bits, delivery_seq and row_number (lineage, never null,
+    0 <= value < 2^31) 32 bits each. -#}
+{% macro revision_order(prefix='') -%}
+(epoch_us(coalesce({{ prefix }}submitted_at, timestamp '0001-01-01'))::hugeint * 18446744073709551616
+    + {{ prefix }}delivery_seq::hugeint * 4294967296 + {{ prefix }}"row_number")
+{%- endmacro %}

@@ -5,7 +5,11 @@
     build. Anything else that could change a result (seeds, vars, SQL) makes
     orchestration/dbt.py pass --full-refresh.
     Each model's watermark (the latest delivery it has seen) is a row of build_watermarks, written
-    by the model's post-hook; a missing row means "rebuild every period". -#}
+    by the model's post-hook; a missing row means "rebuild every period".
+    Data tests of the staged energy rows are incremental the same way (only_delivered_since_test):
+    a test that passed has checked every row delivered until then, so the next build tests only
+    what later deliveries can change. Its watermark is written at the end of a run in which it
+    passed (record_test_watermarks), so a failed test checks the same rows again. -#}
 
 {% macro build_watermarks() -%}main.build_watermarks{%- endmacro %}
 
@@ -25,7 +29,8 @@ select '{{ this.identifier }}', {{ latest_staged_delivery(staged) }}
 (select coalesce(max(delivery_seq), -1) from {{ staged }})
 {%- endmacro %}
 
-{#- The periods ('YYYY-MM') or years of staged rows delivered after this model's watermark. -#}
+{#- The periods ('YYYY-MM') or years of staged rows delivered after the watermark of this model
+    (or test: a test's watermark is named after the test). -#}
 {% macro delivered_since_build(staged, grain) -%}
     {%- if not execute -%}{{ return([]) }}{%- endif -%}
     {%- set value = 'period' if grain == 'period' else 'cast(left(period, 4) as integer)' -%}
@@ -49,5 +54,54 @@ select '{{ this.identifier }}', {{ latest_staged_delivery(staged) }}
         {%- else -%}
     where false  -- nothing delivered since the last build
         {%- endif -%}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- A where clause limiting a data test of the staged energy rows to what deliveries since the test
+    last passed can change: `grain='period'` keeps the rows of the periods they carry (a key that is
+    unique per period), `grain='delivery'` their own rows (a rule about each row: an earlier row that
+    is still accepted was accepted, and checked, before; revisions only grow). No clause on a full
+    refresh or before the test has ever passed: everything is checked. The test must be marked
+    `meta: {tests_new_deliveries: true}` so that record_test_watermarks moves its watermark. -#}
+{% macro only_delivered_since_test(column, staged, grain='period') -%}
+    {%- set through = tested_through() if not flags.FULL_REFRESH else -1 -%}
+    {%- if through >= 0 -%}
+        {%- if grain == 'delivery' -%}
+    where {{ column }} > {{ through }}
+        {%- else -%}
+            {%- set values = delivered_since_build(staged, grain) -%}
+            {%- if values -%}
+    where {{ column }} in ({% for v in values %}'{{ v }}'{{ ", " if not loop.last }}{% endfor %})
+            {%- else -%}
+    where false  -- nothing delivered since the test last passed
+            {%- endif -%}
+        {%- endif -%}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The latest delivery this test has checked (-1: none), as a literal (lets DuckDB skip the
+    Parquet files of earlier deliveries by their statistics). -#}
+{% macro tested_through() -%}
+    {%- if not execute -%}{{ return(-1) }}{%- endif -%}
+    {%- set query -%}
+        select coalesce(max(delivery_seq), -1) from {{ build_watermarks() }} where model = '{{ this.identifier }}'
+    {%- endset -%}
+    {{ return(run_query(query).columns[0].values()[0]) }}
+{%- endmacro %}
+
+{#- on-run-end: every test marked `meta: {tests_new_deliveries: true}` that passed in this run has
+    checked every staged energy delivery. -#}
+{% macro record_test_watermarks(results) -%}
+    {%- set passed = [] -%}
+    {%- for r in results if r.node.resource_type == 'test' and r.status == 'pass'
+                           and r.node.config.meta.get('tests_new_deliveries') -%}
+        {%- do passed.append(r.node.alias) -%}
+    {%- endfor -%}
+    {%- if passed -%}
+insert or replace into {{ build_watermarks() }}
+select t.name, {{ latest_staged_delivery(graph.nodes['model.hzcarbon.stg_energy_reports__staged'].relation_name) }}
+from (values {% for n in passed %}('{{ n }}'){{ ", " if not loop.last }}{% endfor %}) as t(name)
+    {%- else -%}
+select 1  -- no such test passed in this run
     {%- endif -%}
 {%- endmacro %}

@@ -25,12 +25,9 @@ select
     bool_or(provisional and category = 'electricity') as provisional,
     arg_max(
         {'district_code': district_code, 'township': township, 'industry_code': industry_code, 'division_code': division_code},
-        {'t': coalesce(submitted_at, timestamp '0001-01-01'), 'd': delivery_seq, 'r': "row_number"}
+        {{ revision_order() }}
     ) as attrs,
-    arg_max(
-        enterprise_name,
-        {'t': coalesce(submitted_at, timestamp '0001-01-01'), 'd': delivery_seq, 'r': "row_number"}
-    ) filter (where enterprise_name is not null) as enterprise_name
+    arg_max(enterprise_name, {{ revision_order() }}) filter (where enterprise_name is not null) as enterprise_name
 from {{ ref('int_energy_rows') }}
 {{ only_delivered_since_build('period', ref('stg_energy_reports__staged')) }}
 group by uscc, year, month
