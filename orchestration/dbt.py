@@ -80,10 +80,12 @@ BUILD_INPUTS_FILE = "dbt_build_inputs.json"
 
 
 def build_inputs_fingerprint(dbt_vars: dict) -> str:
-    """sha256 of everything besides new deliveries that decides what the incremental models hold:
-    the project's SQL, macros, seeds and settings, and the vars of the run."""
+    """sha256 of everything besides new deliveries that decides what the incremental models and
+    tests hold: the project's SQL, macros, tests, seeds and settings, and the vars of the run."""
     h = hashlib.sha256(json.dumps(dbt_vars, sort_keys=True).encode())
-    for path in _project_files(("models", "macros", "seeds")):  # tests do not change what models hold
+    # tests too: the staging tests check only deliveries after their last pass (macros/incremental.sql),
+    # so a changed test must check everything again.
+    for path in _project_files(("models", "macros", "seeds", "tests")):
         h.update(path.relative_to(DBT_PROJECT_DIR).as_posix().encode())
         h.update(hashlib.sha256(path.read_bytes()).digest())
     return h.hexdigest()
@@ -149,7 +151,12 @@ def nodes_without_new_inputs(manifest: dict, changed_sources: set[str]) -> dict[
     names = [n["name"] for n in nodes.values()]
     if len(set(names)) != len(names):  # a name would select more than one node: exclude nothing
         return {}
-    return {n["name"]: n["resource_type"] for uid, n in sorted(nodes.items()) if uid not in reached}
+    # dbt drops every test that reads an excluded node (eager indirect selection): the nodes a
+    # rerun test reads (a seed of an in_reference test, say) are rebuilt, not excluded.
+    read_by_rerun_tests = {p for uid in reached if uid in nodes and nodes[uid]["resource_type"] == "test"
+                           for p in nodes[uid]["depends_on"]["nodes"]}
+    keep = reached | read_by_rerun_tests
+    return {n["name"]: n["resource_type"] for uid, n in sorted(nodes.items()) if uid not in keep}
 
 
 @dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project)

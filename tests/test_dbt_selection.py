@@ -34,22 +34,25 @@ def test_source_locations_are_those_the_dbt_sources_read():
     assert read == SOURCE_LOCATIONS
 
 
-def test_an_energy_delivery_leaves_the_evaluation_models_and_the_seeds_alone():
+def test_an_energy_delivery_leaves_the_evaluation_models_alone():
     skipped = nodes_without_new_inputs(_manifest(), {"energy_reports", "quarantine", "ingest_ledger"})
     assert {"stg_mu_evaluations__revisions", "stg_carbon_codes__revisions", "int_mu_scores",
             "unique_combination_stg_mu_evaluations_uscc__eval_year"} <= set(skipped)
-    assert {kind for kind in skipped.values()} == {"model", "seed", "test"}
     assert not {"stg_energy_reports__revisions", "int_energy_enterprise_month", "enterprise_year"} & set(skipped)
 
 
-def test_a_test_reruns_when_any_node_it_reads_is_rebuilt():
-    """in_reference tests read a model and a seed: the seed is not rebuilt, the model is."""
+def test_no_test_that_reruns_reads_an_excluded_node():
+    """dbt drops every test that reads an excluded node: the seed of an in_reference test on a
+    rebuilt mart must be rebuilt, or the test would silently not run."""
     manifest = _manifest()
+    for changed in ({"energy_reports"}, {"mu_evaluations"}, set()):
+        skipped = nodes_without_new_inputs(manifest, changed)
+        names = {uid: n["name"] for uid, n in manifest["nodes"].items()}
+        for node in manifest["nodes"].values():
+            if node["resource_type"] == "test" and node["name"] not in skipped:
+                assert not {names.get(p) for p in node["depends_on"]["nodes"]} & set(skipped), node["name"]
     skipped = nodes_without_new_inputs(manifest, {"energy_reports"})
-    for node in manifest["nodes"].values():
-        if node["resource_type"] == "test" and node["name"] in skipped:
-            parents = [manifest["nodes"][p]["name"] for p in node["depends_on"]["nodes"] if p in manifest["nodes"]]
-            assert all(p in skipped for p in parents), (node["name"], parents)
+    assert "districts" not in skipped  # read by in_reference tests of the marts
     assert "in_reference_enterprise_year_district_code__district_code__ref_districts___status_current_and_kind_city_" \
         not in skipped
 
@@ -69,12 +72,16 @@ def _published(warehouse: Path) -> dict[str, str]:
             for p in sorted(release.rglob("*.parquet"))}
 
 
-def _run(landing: Path, warehouse: Path) -> set[str]:
-    """Run the pipeline; the names of the dbt nodes it ran."""
+def _run(landing: Path, warehouse: Path) -> tuple[set[str], list[str]]:
+    """Run the pipeline; the names of the dbt nodes it ran, and of those it said it left alone."""
     result = run_cli("run", "--landing", str(landing), "--warehouse", str(warehouse), "--as-of", AS_OF)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     results = json.loads((warehouse / "run_state" / "dbt_target" / "run_results.json").read_text(encoding="utf-8"))
-    return {r["unique_id"].split(".")[2] for r in results["results"]}
+    checks = json.loads((warehouse / "latest" / "manifest.json").read_text(encoding="utf-8"))["checks"]
+    dbt_tests = next(c for c in checks if c["name"] == "dbt_tests")
+    ran = {r["unique_id"].split(".")[2] for r in results["results"]
+           if r["unique_id"].split(".")[0] in ("model", "seed", "test")}  # not the hooks
+    return ran, dbt_tests["details"]["not_rerun_unchanged_inputs"]
 
 
 @pytest.fixture(scope="module")
@@ -96,11 +103,15 @@ def evaluation_delivery(tmp_path_factory):
 
 
 def test_an_evaluation_delivery_reruns_what_it_reaches_only(evaluation_delivery):
-    _, first, second = evaluation_delivery
+    _, (first, first_left), (second, second_left) = evaluation_delivery
+    assert first_left == []  # the first build is a full one
     assert {"stg_mu_evaluations__revisions", "int_mu_scores", "enterprise_year", "mu_class_distribution"} <= second
     not_rerun = {"stg_energy_reports__revisions", "stg_carbon_codes__revisions", "assert_accepted_energy_rows_valid",
-                 "unique_combination_stg_energy_reports_uscc__period__energy_code", "districts", "emission_factors"}
+                 "unique_combination_stg_energy_reports_uscc__period__energy_code"}
     assert not_rerun <= first and not not_rerun & second
+    # every node ran but those reported as left alone: no test was dropped on the way
+    all_nodes = {n["name"] for n in _manifest()["nodes"].values() if n["resource_type"] in ("model", "seed", "test")}
+    assert second == all_nodes - set(second_left)
 
 
 def test_the_release_after_an_evaluation_delivery_equals_a_full_build(evaluation_delivery):
