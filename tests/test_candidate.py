@@ -378,3 +378,42 @@ def test_write_table_with_the_real_contract_file(tmp_path, monkeypatch):
     assert schema.field("energy_tce").metadata[b"description"]
     assert str(schema.field("year").type) == "int32"
     assert write_table(df, tmp_path / "again.parquet", "city_year").read_bytes() == p.read_bytes()
+
+
+def test_write_table_skips_the_sort_only_for_rows_in_strict_key_order(tmp_path, monkeypatch):
+    """Rows already in strict key order are written as they come, any other order is sorted by
+    key then every column; both give the bytes of a shuffled input."""
+    monkeypatch.setattr(parquet_io, "lookup_contract", lambda t: None)
+    keys = ["district_code", "year"]
+    df = pl.DataFrame({"district_code": ["330102", "330102", "330105", "330105", None, None],
+                       "year": [2020, None, 2020, 2021, 2020, 2021],
+                       "x": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]})
+    assert parquet_io._strictly_increasing(df, keys)  # nulls last, within and across columns
+    assert not parquet_io._strictly_increasing(df.reverse(), keys)
+    ties = pl.DataFrame({"district_code": ["330102", "330102"], "year": [2020, 2020], "x": [2.0, 1.0]})
+    assert not parquet_io._strictly_increasing(ties, keys), "equal keys: the other columns decide"
+    floats = pl.DataFrame({"district_code": ["a", "b"], "year": [0.0, 1.0]})
+    assert not parquet_io._strictly_increasing(floats, keys), "float keys are always sorted"
+    for frame in (df, ties):
+        ordered = write_table(frame, tmp_path / "ordered.parquet", "district_year").read_bytes()
+        shuffled = write_table(frame.reverse(), tmp_path / "shuffled.parquet", "district_year").read_bytes()
+        assert ordered == shuffled
+    assert read_table(tmp_path / "ordered.parquet")["x"].to_list() == [1.0, 2.0]  # ties sorted by x
+
+
+def test_strict_key_order_never_hides_a_needed_sort():
+    """Whenever _strictly_increasing says yes, sorting would change nothing (random frames with
+    repeated keys, nulls and non-ASCII codes); on sorted frames with unique keys it says yes."""
+    rng = random.Random(7)
+    codes = ["a", "b", "ab", "杭州", "杭", "Z", "é", None]
+    for _ in range(300):
+        n = rng.randint(2, 8)
+        df = pl.DataFrame({"district_code": pl.Series([rng.choice(codes) for _ in range(n)], dtype=pl.String),
+                           "year": pl.Series([rng.choice([2020, 2021, None]) for _ in range(n)], dtype=pl.Int32),
+                           "x": [rng.random() for _ in range(n)]})
+        by = ["district_code", "year", "x"]
+        ordered = df.sort(by, nulls_last=True, maintain_order=True)
+        if parquet_io._strictly_increasing(df, ["district_code", "year"]):
+            assert df.equals(ordered)
+        unique = ordered.unique(["district_code", "year"], keep="first", maintain_order=True)
+        assert parquet_io._strictly_increasing(unique, ["district_code", "year"])

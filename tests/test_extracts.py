@@ -155,3 +155,23 @@ def test_no_previous_workbook_means_writing(tmp_path, small_candidate, monkeypat
     written = _count_workbooks_written(monkeypatch)
     write_district_extracts(small_candidate, tmp_path / "r2", previous_dir=tmp_path / "missing")
     assert len(written) == len(current_districts())
+
+
+def test_float_text_is_pythons_format_g16():
+    """DuckDB's printf('%.16G') writes the floats: the same text as Python's format (which
+    xlsxwriter uses) on random bit patterns, rounded decimals and the edge cases."""
+    import numpy as np
+
+    rng = np.random.default_rng(20261125)
+    values = np.concatenate([
+        rng.integers(0, 2**64, 200_000, dtype=np.uint64).view(np.float64),  # every exponent
+        np.round(rng.normal(0, 1e4, 100_000), 2), rng.uniform(0, 1, 100_000) / 3,
+        rng.uniform(4.5, 10, 50_000) * 10.0 ** rng.integers(-30, 30, 50_000),
+        [0.1 + 0.2, 1e20, 1e-7, -0.0, 0.0, 5e-324, 1e16, 1e15, 9.999999999999999e15, 1e-5, 1e-4,
+         2.2250738585072014e-308, 1.7976931348623157e308, 1e22, 1e23, 1 / 3, NAN, INF, -INF],
+    ])
+    s = pl.Series("v", values).append(pl.Series("v", [None], dtype=pl.Float64))
+    expected = [None if v is None or not math.isfinite(v) else format(v, ".16G") for v in s.to_list()]
+    assert extracts._number_text(s).to_list() == expected
+    f32 = pl.Series("v", [0.1, 1 / 3, None, 3e38], dtype=pl.Float32)
+    assert extracts._number_text(f32).to_list() == [None if v is None else format(v, ".16G") for v in f32.to_list()]

@@ -385,3 +385,19 @@ def test_district_workbooks_same_bytes_in_parallel(tmp_path, candidate, monkeypa
         assert names == [p.name for p in parallel[code]] and f"{code}.xlsx" in names
         for a, b in zip(serial[code], parallel[code]):
             assert _sha(a) == _sha(b), (code, a.name)
+
+
+def test_verify_release_rereads_a_file_changed_after_hashing(published):
+    """publish() verifies with the hashes it just took; a file rewritten since is read again."""
+    wh, rid = published
+    r = wh / "releases" / rid
+    entries, hashed = rel._file_entries(r, rel._release_files(r))
+    assert rel.verify_release(r, hashed) == []
+    target = r / "open" / "city_year.parquet"
+    data = bytearray(target.read_bytes())
+    data[-10] ^= 0xFF  # same size, other bytes
+    target.write_bytes(bytes(data))
+    st = target.stat()
+    os.utime(target, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000))  # coarse clocks: a later mtime
+    problems = rel.verify_release(r, hashed)
+    assert any("open/city_year.parquet" in p and "sha256" in p for p in problems)

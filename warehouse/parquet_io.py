@@ -91,7 +91,9 @@ def contract_version(table: str) -> str | None:
         return None
     import yaml
 
-    doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    # libyaml when present: the same document as safe_load, ~10x faster (as data_contracts does)
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    doc = yaml.load(path.read_text(encoding="utf-8"), Loader=loader) or {}
     v = doc.get("version")
     return None if v is None else str(v)
 
@@ -162,6 +164,34 @@ def _sort_columns(df: pl.DataFrame, keys: list[str]) -> list[str]:
     return [k for k in keys if k in df.columns] + [c for c in sortable if c not in keys]
 
 
+def _is_plain_orderable(dtype: pl.DataType) -> bool:
+    """Types whose ``<`` and ``==`` order values exactly as ``DataFrame.sort`` does (no NaN,
+    no -0.0, no collation)."""
+    return dtype.is_integer() or dtype in (pl.String, pl.Boolean, pl.Date)
+
+
+def _strictly_increasing(df: pl.DataFrame, columns: list[str]) -> bool:
+    """Whether every row's ``columns`` come strictly after the previous row's in the order of
+    ``sort(columns, nulls_last=True)`` (a null after every value, nulls equal).
+
+    Then sorting by ``columns`` and any further columns leaves the rows as they are: the first
+    columns already decide every comparison, in the present order. The candidate and the
+    district extracts hand over rows that are mostly in key order already (sorted in DuckDB,
+    or filtered from a sorted table); sorting ~40 columns again cost seconds."""
+    if not columns or not all(_is_plain_orderable(df.schema[c]) for c in columns):
+        return False
+    if df.height < 2:
+        return True
+    after = pl.lit(False)  # decided "comes after" on the columns so far
+    tied = pl.lit(True)  # equal on the columns so far
+    for c in columns:
+        cur, prev = pl.col(c), pl.col(c).shift(1)
+        greater = (cur > prev).fill_null(False) | (cur.is_null() & prev.is_not_null())
+        after = after | (tied & greater)
+        tied = tied & cur.eq_missing(prev)
+    return bool(df.select(after.slice(1).all()).item())
+
+
 def write_table(
     df: pl.DataFrame,
     path: Path,
@@ -185,7 +215,7 @@ def write_table(
         df = df.select(declared + [c for c in df.columns if c not in declared])
     keys = table_keys(table, contract)
     by = _sort_columns(df, keys)
-    if by and df.height:
+    if by and df.height and not _strictly_increasing(df, [k for k in keys if k in df.columns]):
         df = df.sort(by, nulls_last=True, maintain_order=True)
     arrow = df.to_arrow().combine_chunks()
     arrow = _cast(arrow, _target_schema(arrow, table, contract, version))

@@ -15,8 +15,9 @@ The candidate directory must hold ``open/<t>.parquet`` and ``restricted/<t>.parq
 published table and ``internal/district_year.parquet`` + ``internal/district_industry_year.parquet``
 (the same tables before disclosure control, for the district extracts).
 
-A release is built in ``releases/.tmp-<id>-<pid>``, verified (every file re-hashed against the
-manifest), renamed into place, and only then does ``latest`` switch. An existing release is never
+A release is built in ``releases/.tmp-<id>-<pid>``, verified (every file checked against the
+manifest: hashed once from its bytes for it, and read again only if it changed since), renamed
+into place, and only then does ``latest`` switch. An existing release is never
 written to, so a reader holding an older snapshot open is not disturbed.
 """
 
@@ -27,6 +28,7 @@ import json
 import os
 import re
 import shutil
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -118,6 +120,23 @@ def _file_entry(root: Path, path: Path) -> dict[str, Any]:
     return entry
 
 
+def _file_entries(root: Path, paths: list[Path]) -> tuple[list[dict[str, Any]], dict[str, tuple]]:
+    """_file_entry of every path, hashed in two threads (hashlib releases the GIL), and
+    {path: (sha256, _stat_signature taken before the file was read)} for verify_release."""
+    def entry(path: Path) -> tuple[dict[str, Any], tuple[int, int, int]]:
+        before = _stat_signature(path)  # a later write changes it, so verification re-reads
+        return _file_entry(root, path), before
+
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="hash") as pool:
+        done = list(pool.map(entry, paths))
+    return [e for e, _ in done], {e["path"]: (e["sha256"], sig) for e, sig in done}
+
+
+def _stat_signature(path: Path) -> tuple[int, int, int]:
+    st = path.stat()
+    return st.st_ino, st.st_size, st.st_mtime_ns
+
+
 def _release_files(root: Path) -> list[Path]:
     return sorted((p for p in root.rglob("*") if p.is_file() and p.name != MANIFEST),
                   key=lambda p: p.relative_to(root).as_posix())
@@ -133,11 +152,17 @@ def expected_files(districts: list[str] | None = None) -> list[str]:
     return sorted(paths + [SNAPSHOT, DICTIONARY])
 
 
-def verify_release(release_dir: Path) -> list[str]:
+def verify_release(release_dir: Path,
+                   hashed: dict[str, tuple[str, tuple[int, int, int]]] | None = None) -> list[str]:
     """Problems of a release directory (empty list = ok): manifest readable, every listed file
     present with its sha256, size and Parquet row count, no unlisted file, the expected layout,
-    and the release id matching the directory name."""
+    and the release id matching the directory name.
+
+    ``hashed`` ({path: (sha256, _stat_signature)}) is what publish() hashed for the manifest a
+    moment before: a file whose inode, size and modification time are still those is not read a
+    second time (its sha256 is the one just computed from its bytes)."""
     release_dir = Path(release_dir)
+    hashed = hashed or {}
     problems: list[str] = []
     mpath = release_dir / MANIFEST
     try:
@@ -161,7 +186,9 @@ def verify_release(release_dir: Path) -> list[str]:
             continue
         if path.stat().st_size != entry.get("bytes"):
             problems.append(f"{rel}: {path.stat().st_size} bytes, manifest says {entry.get('bytes')}")
-        if sha256_file(path) != entry.get("sha256"):
+        known = hashed.get(rel)
+        unchanged = known is not None and known[1] == _stat_signature(path)
+        if (known[0] if unchanged else sha256_file(path)) != entry.get("sha256"):
             problems.append(f"{rel}: sha256 differs from the manifest")
         if rel.endswith(".parquet"):
             try:
@@ -340,11 +367,16 @@ def publish(candidate_dir: Path, warehouse_dir: Path, manifest_extra: dict, keep
                          "rows": pq.ParquetFile(tmp / layer / f"{t}.parquet").metadata.num_rows,
                          "snapshot_table": snapshot.snapshot_table_name(t),
                          "district_extract": table_contract(t).district_extract}
-        # Workbooks of the release `latest` points at are reused when made from the same inputs.
-        previous = warehouse_dir / LATEST_LINK / "districts"
-        extracts.write_district_extracts(candidate_dir, tmp / "districts",
-                                         previous_dir=previous if previous.is_dir() else None)
-        snapshot.build_snapshot(tmp, tmp / SNAPSHOT, memory_limit=duckdb_memory_limit, threads=duckdb_threads)
+        # The snapshot needs only the Parquet just copied: DuckDB builds it in its own threads
+        # while the district extracts are written, filling the cores their threads leave idle.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="snapshot") as pool:
+            snapshot_built = pool.submit(snapshot.build_snapshot, tmp, tmp / SNAPSHOT,
+                                         memory_limit=duckdb_memory_limit, threads=duckdb_threads)
+            # Workbooks of the release `latest` points at are reused when made from the same inputs.
+            previous = warehouse_dir / LATEST_LINK / "districts"
+            extracts.write_district_extracts(candidate_dir, tmp / "districts",
+                                             previous_dir=previous if previous.is_dir() else None)
+            snapshot_built.result()
         (tmp / DICTIONARY).write_text(render_dictionary(), encoding="utf-8")
 
         manifest: dict[str, Any] = {
@@ -354,15 +386,15 @@ def publish(candidate_dir: Path, warehouse_dir: Path, manifest_extra: dict, keep
             "reference_confidence": confidence_notes(),
             "snapshot": {"file": SNAPSHOT, "open_schema": snapshot.OPEN_SCHEMA, "restricted_schema": "main"},
             "tables": tables,
-            "files": [_file_entry(tmp, p) for p in _release_files(tmp)],
         }
+        manifest["files"], hashed = _file_entries(tmp, _release_files(tmp))
         text = json.dumps(manifest, ensure_ascii=False, indent=2, default=_json_default) + "\n"
         with open(tmp / MANIFEST, "w", encoding="utf-8") as f:
             f.write(text)
             f.flush()
             os.fsync(f.fileno())
 
-        problems = verify_release(tmp)
+        problems = verify_release(tmp, hashed)
         if problems:
             raise ReleaseError(f"release {release_id} failed verification:\n  " + "\n  ".join(problems))
         _fsync_dir(tmp)
