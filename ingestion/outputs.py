@@ -33,6 +33,8 @@ LEDGER_SCHEMA = {
 PARTITION_COLUMN = {"energy_reports": "period", "mu_evaluations": "eval_year", "carbon_codes": "eval_year"}
 PARTITION_PREFIX = {"energy_reports": "period", "mu_evaluations": "year", "carbon_codes": "year"}
 EMPTY_FILE = "_empty.parquet"
+# The warehouse layout ingestion writes (docs/design.md, "Staging layout"); dbt's sources read it.
+STAGING_DIR, QUARANTINE_DIR, LEDGER_FILE = "staging", "quarantine", "ingest_ledger.parquet"
 
 
 def staging_schema(source: str) -> dict[str, pl.DataType]:
@@ -51,11 +53,11 @@ def sha16(sha256: str) -> str:
 
 
 def partition_dir(warehouse_dir: Path, source: str, value: object) -> Path:
-    return warehouse_dir / "staging" / source / f"{PARTITION_PREFIX[source]}={value}"
+    return warehouse_dir / STAGING_DIR / source / f"{PARTITION_PREFIX[source]}={value}"
 
 
 def quarantine_path(warehouse_dir: Path, source: str, sha256: str) -> Path:
-    return warehouse_dir / "quarantine" / source / f"{sha16(sha256)}.parquet"
+    return warehouse_dir / QUARANTINE_DIR / source / f"{sha16(sha256)}.parquet"
 
 
 def _temp_beside(target: Path) -> Path:
@@ -90,8 +92,8 @@ def sink_frames(outputs: list[tuple[pl.LazyFrame, Path]]) -> None:
 def ensure_empty_files(warehouse_dir: Path, sources: Iterable[str]) -> None:
     """Zero-row files with the full schema, so dbt's globs always match (written once)."""
     for source in sources:
-        for target, schema in ((warehouse_dir / "staging" / source / EMPTY_FILE, staging_schema(source)),
-                               (warehouse_dir / "quarantine" / source / EMPTY_FILE, QUARANTINE_SCHEMA)):
+        for target, schema in ((warehouse_dir / STAGING_DIR / source / EMPTY_FILE, staging_schema(source)),
+                               (warehouse_dir / QUARANTINE_DIR / source / EMPTY_FILE, QUARANTINE_SCHEMA)):
             if not target.exists():
                 write_frame(pl.DataFrame(schema=schema), target)
 
@@ -107,11 +109,11 @@ def whole_file_quarantine(source: str, file: str, sheet: str | None, reason: str
 
 
 def read_ledger(warehouse_dir: Path) -> pl.DataFrame:
-    path = warehouse_dir / "ingest_ledger.parquet"
+    path = warehouse_dir / LEDGER_FILE
     if not path.exists():
         return pl.DataFrame(schema=LEDGER_SCHEMA)
     return pl.read_parquet(path).cast(LEDGER_SCHEMA)  # type: ignore[arg-type]
 
 
 def write_ledger(warehouse_dir: Path, ledger: pl.DataFrame) -> None:
-    write_frame(ledger.select(LEDGER_SCHEMA.keys()).cast(LEDGER_SCHEMA), warehouse_dir / "ingest_ledger.parquet")  # type: ignore[arg-type]
+    write_frame(ledger.select(LEDGER_SCHEMA.keys()).cast(LEDGER_SCHEMA), warehouse_dir / LEDGER_FILE)  # type: ignore[arg-type]

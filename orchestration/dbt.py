@@ -17,7 +17,8 @@ import dagster as dg
 from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
 from packaging import version
 
-from data_contracts import published_tables
+from data_contracts import SOURCES, published_tables
+from ingestion.outputs import LEDGER_FILE, QUARANTINE_DIR, STAGING_DIR
 from orchestration.resources import WarehouseResource
 from orchestration.settings import DEFAULT_WAREHOUSE
 
@@ -94,11 +95,9 @@ def build_inputs_fingerprint(dbt_vars: dict) -> str:
 # Where ingestion writes what each dbt source reads (models/staging/_sources.yml), relative to
 # the warehouse; tests/test_dbt_selection.py checks the two agree.
 SOURCE_LOCATIONS = {
-    "energy_reports": "staging/energy_reports",
-    "mu_evaluations": "staging/mu_evaluations",
-    "carbon_codes": "staging/carbon_codes",
-    "quarantine": "quarantine",
-    "ingest_ledger": "ingest_ledger.parquet",
+    **{source: f"{STAGING_DIR}/{source}" for source in SOURCES},
+    "quarantine": QUARANTINE_DIR,
+    "ingest_ledger": LEDGER_FILE,
 }
 
 
@@ -209,14 +208,13 @@ def hzcarbon_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehou
     record_build_inputs(state_dir, fingerprint, sources)
 
 
-
 def _import_gx_in_background() -> None:
     """Import Great Expectations (~3 s of CPU, for one gate after dbt) while dbt runs: this process
     then only reads dbt's output, so the import overlaps the build instead of following it. A gate
     that starts before the import ends waits for it on Python's import lock."""
-    from warehouse.gates import _gx_modules
+    from warehouse.gates import import_gx
 
-    threading.Thread(target=_gx_modules, name="import-great-expectations", daemon=True).start()
+    threading.Thread(target=import_gx, name="import-great-expectations", daemon=True).start()
 
 
 class HzcarbonDbtCliResource(DbtCliResource):

@@ -653,11 +653,13 @@ def expectation_plan(table: str, columns: Sequence[str], keys: Sequence[str]) ->
     return plan
 
 
-def _gx_modules():
+def import_gx():
     """great_expectations and its expectations module. Imported here, not at the top: the
     import costs several seconds (pandas, scipy.stats, every expectation class) and only this
-    gate needs it. (Overlapping it with the candidate's writing in a thread was measured and
-    is slower: the importing thread keeps the GIL from the writer between its native calls.)"""
+    gate needs it. orchestration/dbt.py calls it in a thread while dbt runs in its subprocess
+    (the Dagster process then only reads dbt's output). (Overlapping it with the candidate's
+    writing instead was measured and is slower: the importing thread keeps the GIL from the
+    writer between its native calls.)"""
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     import great_expectations as gx
     import great_expectations.expectations as gxe
@@ -668,7 +670,7 @@ def _gx_modules():
 @functools.cache
 def _gx_data_source():
     """The pandas data source of one ephemeral GX context, made once per process."""
-    gx, _ = _gx_modules()
+    gx, _ = import_gx()
     ctx = gx.get_context(mode="ephemeral")
     try:
         from great_expectations.data_context.types.base import ProgressBarsConfig
@@ -716,7 +718,7 @@ def gate_great_expectations(
 
     Each table goes to pandas with only the columns its suite checks: GX's column expectations
     see exactly the same values and row positions as on the whole table."""
-    gx, gxe = _gx_modules()
+    gx, gxe = import_gx()
     tables = [t for t in (tables or PUBLISHED_TABLES) if t not in NO_GX_TABLES]
     problems: list[str] = []
     summary: dict[str, Any] = {"success": True, "evaluated_expectations": 0,

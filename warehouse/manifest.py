@@ -5,9 +5,8 @@ from pathlib import Path
 import polars as pl
 
 from data_contracts.reference import reference_sha256
+from ingestion.outputs import LEDGER_FILE
 from warehouse.reference_sets import set_fingerprints, set_ids
-
-LEDGER_FILE = "ingest_ledger.parquet"
 
 
 def input_files(warehouse_dir: Path) -> list[dict]:
