@@ -24,7 +24,7 @@ import pyarrow.types as pa_types
 from data_contracts import Contract
 from warehouse import disclosure
 from warehouse.candidate import OPEN_TABLES, PUBLISHED_TABLES, effective_params, table_path
-from warehouse.parquet_io import arrow_type, lookup_contract, read_arrow_schema, table_keys
+from warehouse.parquet_io import arrow_type, exact_key_type, lookup_contract, read_arrow_schema, table_keys
 
 MAX_LISTED = 10  # findings spelled out in a message; details carry up to MAX_DETAILS
 MAX_DETAILS = 200
@@ -291,9 +291,7 @@ def _hash_proves_unique(keys: pl.DataFrame, pk: list[str]) -> bool:
     none repeats. Hashing is ~7× cheaper than grouping 2 M source_reconciliation keys; a
     collision or a real duplicate falls back to the grouping. Floats are left to the grouping
     (its equality of -0.0/0.0 and NaN need not match the hash's)."""
-    hash_safe = all(
-        keys.schema[k].is_integer() or keys.schema[k] in (pl.String, pl.Boolean, pl.Date) for k in pk
-    )
+    hash_safe = all(exact_key_type(keys.schema[k]) for k in pk)
     return hash_safe and keys.select(pl.struct(pk).hash().n_unique()).item() == keys.height
 
 

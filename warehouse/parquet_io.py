@@ -164,9 +164,9 @@ def _sort_columns(df: pl.DataFrame, keys: list[str]) -> list[str]:
     return [k for k in keys if k in df.columns] + [c for c in sortable if c not in keys]
 
 
-def _is_plain_orderable(dtype: pl.DataType) -> bool:
-    """Types whose ``<`` and ``==`` order values exactly as ``DataFrame.sort`` does (no NaN,
-    no -0.0, no collation)."""
+def exact_key_type(dtype: pl.DataType) -> bool:
+    """Types whose ``<`` and ``==`` order and equate values exactly as ``DataFrame.sort`` and
+    ``group_by`` do, and whose equal values hash alike (no NaN, no -0.0, no collation)."""
     return dtype.is_integer() or dtype in (pl.String, pl.Boolean, pl.Date)
 
 
@@ -178,7 +178,7 @@ def _strictly_increasing(df: pl.DataFrame, columns: list[str]) -> bool:
     columns already decide every comparison, in the present order. The candidate and the
     district extracts hand over rows that are mostly in key order already (sorted in DuckDB,
     or filtered from a sorted table); sorting ~40 columns again cost seconds."""
-    if not columns or not all(_is_plain_orderable(df.schema[c]) for c in columns):
+    if not columns or not all(exact_key_type(df.schema[c]) for c in columns):
         return False
     if df.height < 2:
         return True
