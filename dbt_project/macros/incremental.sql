@@ -37,24 +37,32 @@ select '{{ this.identifier }}', {{ latest_staged_delivery(staged) }}
     {%- set query -%}
         select distinct {{ value }}
         from {{ staged }}
-        where delivery_seq > coalesce(
-            (select max(delivery_seq) from {{ build_watermarks() }} where model = '{{ this.identifier }}'), -1)
+        where delivery_seq > {{ watermark_of_this() }}
         order by 1
     {%- endset -%}
     {{ return(run_query(query).columns[0].values() | list) }}
 {%- endmacro %}
 
-{#- A where clause limiting an incremental build to the periods or years delivered since its
-    last build (no clause on a full build). `column` holds a period ('YYYY-MM') or a year. -#}
-{% macro only_delivered_since_build(column, staged, grain='period') -%}
-    {%- if is_incremental() -%}
-        {%- set values = delivered_since_build(staged, grain) -%}
-        {%- if values -%}
+{#- The latest delivery this model or test has seen (-1: none), as SQL. -#}
+{% macro watermark_of_this() -%}
+coalesce((select max(delivery_seq) from {{ build_watermarks() }} where model = '{{ this.identifier }}'), -1)
+{%- endmacro %}
+
+{#- A where clause keeping the rows of the periods or years delivered after this model's or
+    test's watermark. `column` holds a period ('YYYY-MM') or a year. -#}
+{% macro where_delivered_since_watermark(column, staged, grain) -%}
+    {%- set values = delivered_since_build(staged, grain) -%}
+    {%- if values -%}
     where {{ column }} in ({% for v in values %}{{ "'" ~ v ~ "'" if grain == 'period' else v }}{{ ", " if not loop.last }}{% endfor %})
-        {%- else -%}
-    where false  -- nothing delivered since the last build
-        {%- endif -%}
+    {%- else -%}
+    where false  -- nothing delivered since the watermark
     {%- endif -%}
+{%- endmacro %}
+
+{#- A where clause limiting an incremental build to the periods or years delivered since its
+    last build (no clause on a full build). -#}
+{% macro only_delivered_since_build(column, staged, grain='period') -%}
+    {%- if is_incremental() -%}{{ where_delivered_since_watermark(column, staged, grain) }}{%- endif -%}
 {%- endmacro %}
 
 {#- A where clause limiting a data test of the staged energy rows to what deliveries since the test
@@ -68,13 +76,7 @@ select '{{ this.identifier }}', {{ latest_staged_delivery(staged) }}
     {%- if through >= 0 -%}
         {%- if grain == 'delivery' -%}
     where {{ column }} > {{ through }}
-        {%- else -%}
-            {%- set values = delivered_since_build(staged, grain) -%}
-            {%- if values -%}
-    where {{ column }} in ({% for v in values %}'{{ v }}'{{ ", " if not loop.last }}{% endfor %})
-            {%- else -%}
-    where false  -- nothing delivered since the test last passed
-            {%- endif -%}
+        {%- else -%}{{ where_delivered_since_watermark(column, staged, grain) }}
         {%- endif -%}
     {%- endif -%}
 {%- endmacro %}
@@ -84,7 +86,7 @@ select '{{ this.identifier }}', {{ latest_staged_delivery(staged) }}
 {% macro tested_through() -%}
     {%- if not execute -%}{{ return(-1) }}{%- endif -%}
     {%- set query -%}
-        select coalesce(max(delivery_seq), -1) from {{ build_watermarks() }} where model = '{{ this.identifier }}'
+        select {{ watermark_of_this() }}
     {%- endset -%}
     {{ return(run_query(query).columns[0].values()[0]) }}
 {%- endmacro %}
