@@ -372,6 +372,13 @@ def bench_scale(work: Path, enterprises: int, years: tuple[int, int], incrementa
         print(f"incremental (+{new_rows:,} rows of {INCREMENT_TO}): exit {inc['exit_code']}, {inc['total_s']:.1f} s = "
               f"{result['incremental']['incremental_over_full']:.2f} × full; stages {inc['stages_s']}; "
               f"floor (recomputes all) {floor2['total_s']:.2f} s; agrees: {check2.get('agrees')}", flush=True)
+        # The same landing once more: no new delivery. What any incremental run pays at least at
+        # this scale (start-up, dbt's marts and the candidate, gates and publication of every table).
+        idle = run_pipeline(landing, warehouse, logs / f"pipeline_{enterprises}_no_new_data.log", work)
+        result["incremental"]["no_new_data"] = {
+            "pipeline": idle, "over_full": round(idle["total_s"] / pipe["total_s"], 3) if idle["published"] else None}
+        print(f"no new data: exit {idle['exit_code']}, {idle['total_s']:.1f} s = "
+              f"{result['incremental']['no_new_data']['over_full']} × full; stages {idle['stages_s']}", flush=True)
         (landing / "energy_reports" / INCREMENT_FILE).unlink(missing_ok=True)  # the landing stays reusable
     return result
 
@@ -521,6 +528,7 @@ def build_report(args, started: datetime, scales: list[int], main_scale: int, ru
             "rows_per_second": full["rows_per_second"],
             "floor_agrees": full["check"].get("agrees"),
             "incremental_over_full": (main_run["incremental"] or {}).get("incremental_over_full"),
+            "no_new_data_over_full": ((main_run["incremental"] or {}).get("no_new_data") or {}).get("over_full"),
         }
         if fixed:
             inc_s = ((main_run["incremental"] or {}).get("pipeline") or {}).get("total_s")
@@ -578,6 +586,10 @@ def print_summary(r: dict) -> None:
     if inc:
         print(f"incremental +{inc['new_energy_rows']:,} rows: {inc['pipeline']['total_s']} s = {inc['incremental_over_full']} × full "
               f"(incremental/full per stage {inc['stage_incremental_over_full']})")
+        idle = inc.get("no_new_data")
+        if idle:
+            print(f"no new data: {idle['pipeline']['total_s']} s = {idle['over_full']} × full "
+                  f"(the least an incremental run costs at this scale)")
     fc = r.get("fixed_cost")
     if fc:
         print(f"fixed cost ({SMOKE_ENTERPRISES} enterprises): pipeline {fc['pipeline_s']} s, floor {fc['floor_s']} s; "

@@ -511,6 +511,31 @@ def test_bad_accepted_energy_rows_fail_the_row_rules(grid_changed):
                         3: "dated after as_of; district_code missing"}
 
 
+def test_not_null_columns_names_each_column_with_nulls(grid_changed, tmp_path):
+    """One not_null_columns test per model (tests/generic/not_null_columns.sql): nulls in two of its
+    columns fail it with one row per column and its count; a null where the column's `where`
+    does not hold (va_10k_yuan_2020p without a value added) is no failure."""
+    project, wh = grid_changed["project"], tmp_path / "wh"
+    shutil.copytree(grid_changed["wh"], wh, ignore=shutil.ignore_patterns("dbt_target", "dbt_logs"))
+    with duckdb.connect(str(wh / "hzcarbon.duckdb")) as con:
+        rows = con.execute("select count(*) from main.enterprise_year").fetchone()[0]
+        no_va = con.execute("select count(*) from main.enterprise_year where va_10k_yuan is null").fetchone()[0]
+        assert rows >= 2 and no_va >= 1  # the fixture has enterprise-years without value added
+        con.execute("update main.enterprise_year set va_10k_yuan_2020p = null where va_10k_yuan is null")
+    result = run_dbt(project, wh, "test", "--select", "enterprise_year,test_name:not_null_columns")
+    assert result.returncode == 0, result.stdout[-3000:]
+    with duckdb.connect(str(wh / "hzcarbon.duckdb")) as con:
+        con.execute("update main.enterprise_year set district_imputed = null")
+        con.execute("update main.enterprise_year set factor_set = null where year = (select min(year) from main.enterprise_year)")
+        first_year = con.execute("select count(*) from main.enterprise_year where factor_set is null").fetchone()[0]
+    result = run_dbt(project, wh, "test", "--select", "enterprise_year,test_name:not_null_columns")
+    assert result.returncode != 0 and "not_null_columns_enterprise_year" in result.stdout
+    compiled = next((wh / "dbt_target" / "compiled").rglob("not_null_columns_enterprise_year.sql"))
+    with duckdb.connect(str(wh / "hzcarbon.duckdb"), read_only=True) as con:
+        failures = dict(con.execute(compiled.read_text()).fetchall())
+    assert failures == {"district_imputed": rows, "factor_set": first_year}
+
+
 STAGED_ENERGY_TESTS = ("assert_accepted_energy_rows_valid",
                        "unique_combination_stg_energy_reports_uscc__period__energy_code")
 
