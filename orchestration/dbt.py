@@ -126,18 +126,44 @@ def last_good_build(state_dir: Path) -> dict:
     return previous
 
 
-def record_build_inputs(state_dir: Path, fingerprint: str, sources: dict[str, str]) -> None:
-    text = json.dumps({"fingerprint": fingerprint, "sources": sources}, indent=1) + "\n"
+def record_build_inputs(state_dir: Path, fingerprint: str, sources: dict[str, str], as_of: str) -> None:
+    text = json.dumps({"fingerprint": fingerprint, "sources": sources, "as_of": as_of}, indent=1) + "\n"
     (state_dir / BUILD_INPUTS_FILE).write_text(text, encoding="utf-8")
 
 
-def nodes_without_new_inputs(manifest: dict, changed_sources: set[str]) -> dict[str, str]:
-    """{name: resource type} of the models, seeds and tests that no changed source reaches: the
-    last good build left them as they would be built now. The marts of a release are always
-    rebuilt (the candidate and the release wait for them). A test runs when any node it reads is
-    rebuilt (dbt's eager selection), so it is excluded only when all of them are."""
+def needs_full_refresh(previous: dict, fingerprint: str, as_of: str) -> bool:
+    """Rebuild everything when the project, seeds or settings changed since the last good build,
+    or when as_of moved back: rows the staged-energy tests passed as "not after as_of" (checked once
+    per delivery, macros/incremental.sql) could now be after it. A later as_of (the next month's
+    run) keeps the build incremental: only the nodes that read as_of rerun for it."""
+    return previous.get("fingerprint") != fingerprint or as_of < previous.get("as_of", "")
+
+
+AS_OF_MACRO = "macro.hzcarbon.as_of"
+
+
+def nodes_reading_as_of(manifest: dict) -> set[str]:
+    """The nodes whose SQL uses the as_of macro, directly or through other macros."""
+    users = {AS_OF_MACRO}
+    grew = True
+    while grew:  # macros calling a macro that uses as_of, to a fixed point
+        callers = {uid for uid, m in manifest["macros"].items()
+                   if uid not in users and users & set(m["depends_on"]["macros"])}
+        users |= callers
+        grew = bool(callers)
+    return {uid for uid, n in manifest["nodes"].items() if users & set(n.get("depends_on", {}).get("macros", []))}
+
+
+def nodes_without_new_inputs(manifest: dict, changed_sources: set[str],
+                             changed_nodes: set[str] = frozenset()) -> dict[str, str]:
+    """{name: resource type} of the models, seeds and tests that no changed source reaches (nor
+    any of `changed_nodes`, nodes with another changed input): the last good build left them as
+    they would be built now. The marts of a release are always rebuilt (the candidate and the
+    release wait for them). A test runs when any node it reads is rebuilt (dbt's eager
+    selection), so it is excluded only when all of them are."""
     marts = set(published_tables())
     todo = [uid for uid, src in manifest["sources"].items() if src["name"] in changed_sources]
+    todo += sorted(changed_nodes)
     todo += [uid for uid, n in manifest["nodes"].items() if n["resource_type"] == "model" and n["name"] in marts]
     reached: set[str] = set(todo)
     while todo:
@@ -162,8 +188,11 @@ def nodes_without_new_inputs(manifest: dict, changed_sources: set[str]) -> dict[
 def hzcarbon_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
     settings = warehouse.settings
     os.environ["HZCARBON_WAREHOUSE"] = str(settings.warehouse_dir)
+    # as_of in the environment, not in --vars: a changed --vars value makes dbt parse the whole
+    # project again, and as_of changes every month (macros/reference.sql).
+    os.environ["HZCARBON_DBT_AS_OF"] = settings.as_of
     # hzcarbon_fault is test-only (README, "Proving the gates"): it breaks a district total on purpose.
-    dbt_vars = {"as_of": settings.as_of, "hzcarbon_fault": settings.fault_injection}
+    dbt_vars = {"hzcarbon_fault": settings.fault_injection}
     # Per-warehouse target dir: partial parsing survives between runs of one warehouse, and the
     # project folder does not fill with a target directory per invocation.
     state_dir = settings.warehouse_dir / "run_state"
@@ -182,17 +211,20 @@ def hzcarbon_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehou
     sources = source_fingerprints(settings.warehouse_dir)
     previous = last_good_build(state_dir)
     skipped: dict[str, str] = {}
-    if previous.get("fingerprint") != fingerprint or not settings.working_db.exists():
+    if needs_full_refresh(previous, fingerprint, settings.as_of) or not settings.working_db.exists():
         args.append("--full-refresh")
-        context.log.info("dbt: full refresh (first build, or project, seeds or settings changed)")
+        context.log.info("dbt: full refresh (first build, project, seeds or settings changed, or as_of moved back)")
     else:
-        # A step reruns only when its inputs changed: nodes that no new delivery reaches are
-        # left as the last good build made them.
+        # A step reruns only when its inputs changed: nodes that no new delivery (nor a new
+        # as_of) reaches are left as the last good build made them.
         changed = {s for s, h in sources.items() if previous.get("sources", {}).get(s) != h}
-        skipped = nodes_without_new_inputs(json.loads(dbt_project.manifest_path.read_bytes()), changed)
+        manifest = json.loads(dbt_project.manifest_path.read_bytes())
+        as_of_moved = previous.get("as_of") != settings.as_of
+        skipped = nodes_without_new_inputs(manifest, changed, nodes_reading_as_of(manifest) if as_of_moved else set())
         if skipped:
             args += ["--exclude", " ".join(skipped)]  # one value: dagster-dbt folds it into its selection
-        context.log.info(f"dbt: sources with new rows {sorted(changed) or 'none'}; "
+        moved = f"; as_of {previous.get('as_of')} → {settings.as_of}" if as_of_moved else ""
+        context.log.info(f"dbt: sources with new rows {sorted(changed) or 'none'}{moved}; "
                          f"{len(skipped)} nodes unchanged since the last good build, not rerun")
     invocation = dbt.cli(args, context=context, raise_on_error=False, target_path=target)
     _import_gx_in_background()
@@ -209,7 +241,7 @@ def hzcarbon_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehou
     })
     if not invocation.is_successful():
         raise dg.Failure(f"dbt build failed: {', '.join(failed) or 'see the dbt log'}")
-    record_build_inputs(state_dir, fingerprint, sources)
+    record_build_inputs(state_dir, fingerprint, sources, settings.as_of)
 
 
 def _import_gx_in_background() -> None:

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from orchestration.dbt import DBT_PROJECT_DIR, SOURCE_LOCATIONS, dbt_project, nodes_without_new_inputs
+from orchestration.dbt import (DBT_PROJECT_DIR, SOURCE_LOCATIONS, dbt_project, needs_full_refresh,
+                               nodes_reading_as_of, nodes_without_new_inputs)
 from sample_data import generate_landing
 from tests.conftest import run_cli
 
@@ -72,9 +73,9 @@ def _published(warehouse: Path) -> dict[str, str]:
             for p in sorted(release.rglob("*.parquet"))}
 
 
-def _run(landing: Path, warehouse: Path) -> tuple[set[str], list[str]]:
+def _run(landing: Path, warehouse: Path, as_of: str = AS_OF) -> tuple[set[str], list[str]]:
     """Run the pipeline; the names of the dbt nodes it ran, and of those it said it left alone."""
-    result = run_cli("run", "--landing", str(landing), "--warehouse", str(warehouse), "--as-of", AS_OF)
+    result = run_cli("run", "--landing", str(landing), "--warehouse", str(warehouse), "--as-of", as_of)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     results = json.loads((warehouse / "run_state" / "dbt_target" / "run_results.json").read_text(encoding="utf-8"))
     checks = json.loads((warehouse / "latest" / "manifest.json").read_text(encoding="utf-8"))["checks"]
@@ -120,3 +121,37 @@ def test_the_release_after_an_evaluation_delivery_equals_a_full_build(evaluation
     incremental, full = _published(root / "incremental"), _published(root / "full")
     assert incremental.keys() == full.keys()
     assert [p for p in full if incremental[p] != full[p]] in ([], [DATA_QUALITY])
+
+
+def test_as_of_moving_back_rebuilds_everything_and_moving_on_does_not():
+    built = {"fingerprint": "f", "as_of": "2026-11"}
+    assert not needs_full_refresh(built, "f", "2026-11")
+    assert not needs_full_refresh(built, "f", "2026-12")  # next month's run stays incremental
+    assert needs_full_refresh(built, "f", "2026-10")  # rows passed as "not after as_of" may now be after it
+    assert needs_full_refresh(built, "g", "2026-12")  # project, seeds or settings changed
+    assert needs_full_refresh({}, "f", "2026-11")  # no good build yet
+
+
+def test_the_nodes_reading_as_of_are_the_calendar_and_the_dated_after_as_of_tests():
+    names = {_manifest()["nodes"][uid]["name"] for uid in nodes_reading_as_of(_manifest())}
+    assert names == {"int_years", "assert_no_period_after_as_of", "assert_accepted_energy_rows_valid"}
+
+
+def test_next_months_run_is_incremental_keeps_dbts_parse_and_equals_a_full_build(tmp_path):
+    """as_of moves on every month: the build stays incremental (only what reads as_of reruns for
+    it), dbt keeps its partial parse (as_of is no --vars value), and the release is the one a
+    full build at the new as_of publishes."""
+    landing = tmp_path / "landing"
+    generate_landing(landing, enterprises=8, years=(2020, 2021), seed=5, formats="csv-utf8")
+    _run(landing, tmp_path / "monthly", "2026-11")
+    ran, left = _run(landing, tmp_path / "monthly", "2026-12")
+    results = json.loads((tmp_path / "monthly" / "run_state" / "dbt_target" / "run_results.json").read_bytes())
+    assert not results["args"].get("full_refresh")
+    assert {"int_years", "assert_no_period_after_as_of", "assert_accepted_energy_rows_valid"} <= ran
+    assert {"stg_energy_reports__revisions", "stg_mu_evaluations__revisions", "int_mu_scores"} <= set(left)
+    log = (tmp_path / "monthly" / "run_state" / "last_run.log").read_text(encoding="utf-8")
+    assert "Unable to do partial parsing" not in log
+    _run(landing, tmp_path / "full", "2026-12")
+    monthly, full = _published(tmp_path / "monthly"), _published(tmp_path / "full")
+    assert monthly.keys() == full.keys()
+    assert [p for p in full if monthly[p] != full[p]] == []

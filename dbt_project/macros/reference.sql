@@ -17,9 +17,13 @@
 {%- if var('carbon_rule_set') -%}'{{ var('carbon_rule_set') }}'{%- else -%}(select max(rule_set) from {{ ref('classification_rules') }} where scheme = 'carbon_grade'){%- endif -%}
 {%- endmacro %}
 
-{#- as_of ('YYYY-MM') as a year and as a month key yyyymm. -#}
-{% macro as_of_year() -%}{{ var('as_of')[:4] | int }}{%- endmacro %}
-{% macro as_of_key() -%}{{ (var('as_of')[:4] ~ var('as_of')[5:7]) | int }}{%- endmacro %}
+{#- as_of ('YYYY-MM', "now" for the rules), as text, as a year and as a month key yyyymm. The
+    orchestration passes it in the environment (HZCARBON_DBT_AS_OF), not in --vars: dbt throws away
+    its partial parse whenever a --vars value changes, and as_of changes every month (~3 s of parsing
+    a run). A direct `dbt` call can still give --vars '{as_of: ...}'. -#}
+{% macro as_of() -%}{{ env_var('HZCARBON_DBT_AS_OF', var('as_of')) }}{%- endmacro %}
+{% macro as_of_year() -%}{{ as_of()[:4] | int }}{%- endmacro %}
+{% macro as_of_key() -%}{{ (as_of()[:4] ~ as_of()[5:7]) | int }}{%- endmacro %}
 
 {#- Base year of comparable prices (deflator index = 1): the first deflator row. -#}
 {% macro price_base_year() -%}
