@@ -116,7 +116,8 @@ def _conflict_key(custom: dict) -> list[str]:
 
 
 class FileIngest:
-    """Ingests one new landing file into the warehouse; `run()` returns its report."""
+    """Ingests one new landing file into the warehouse; `run()` returns its report and its
+    outputs, written beside their targets for the caller to put in place."""
 
     def __init__(self, entry: LandingFile, facts: FileFacts, delivery_seq: int, as_of: AsOf,
                  warehouse_dir: Path, work_dir: Path) -> None:
@@ -130,6 +131,7 @@ class FileIngest:
         self.spool = Spool(work_dir)  # ("staged", partition value) and ("quarantine",) rows
         self.raw_headers: dict[int, list[str]] = {}  # table index -> headers as written
         self.revision_key = _conflict_key(self.contract.custom)
+        self.outputs = out.PendingFiles()
 
     # --- reading -------------------------------------------------------------------------
 
@@ -145,7 +147,7 @@ class FileIngest:
             return tables
         raise UnreadableFile(f"not a csv, xlsx or xls file ({suffix or 'no extension'})")
 
-    def run(self) -> FileReport:
+    def run(self) -> tuple[FileReport, out.PendingFiles]:
         try:
             try:
                 for index, table in enumerate(self._tables()):
@@ -155,7 +157,7 @@ class FileIngest:
             self._finalise()
         finally:
             shutil.rmtree(self.work_dir, ignore_errors=True)
-        return self.report
+        return self.report, self.outputs
 
     def _ingest_table(self, index: int, table: RawTable) -> None:
         for name in table.match.unknown_columns:
@@ -197,7 +199,11 @@ class FileIngest:
         self.report.total_rows += int(total.sum())
         column_for = {name: f"{RAW}{table.headers.index(header)}" for name, header in table.match.column_for.items()}
         parsed = parse_rows(batch.filter(~blank & ~total), self.source, column_for, self.as_of).select(
-            *typed_contract_columns(self.source), ROW_NUMBER, RID, TABLE, REASON, *raw_columns).collect()
+            *typed_contract_columns(self.source), ROW_NUMBER, RID, TABLE, REASON, *raw_columns)
+        # The in-memory engine: the batch is in memory already, and its result has one chunk per
+        # column, where the streaming engine's unevenly chunked columns make every later eager
+        # step (select, partition_by) copy them into line first.
+        parsed = parsed.collect(engine="in-memory")
         if parsed[REASON].null_count() == parsed.height:  # the usual batch: nothing to quarantine
             self._keep_staged(parsed, table)
             return
@@ -249,7 +255,7 @@ class FileIngest:
         conflicting = self._conflicting_revisions()
         partitions = [self._partition_output(value, conflicting) for value in self.spool.keys("staged")]
         quarantine = self._quarantine_output(self._conflict_quarantine(conflicting))
-        out.sink_frames([output for output in (*partitions, quarantine) if output is not None])
+        self.outputs = out.sink_frames([output for output in (*partitions, quarantine) if output is not None])
         self.report.quarantined = sum(self.reasons.values())
         self.report.quarantined_by_reason = dict(sorted(self.reasons.items()))
 

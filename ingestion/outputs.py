@@ -5,6 +5,7 @@ place, so a reader never sees half a file and a crash leaves no partial output b
 import json
 import os
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
@@ -71,22 +72,40 @@ def write_frame(frame: pl.DataFrame, target: Path) -> None:
     os.replace(temp, target)
 
 
-def sink_frames(outputs: list[tuple[pl.LazyFrame, Path]]) -> None:
-    """Stream lazy frames into their Parquet files (bounded memory for a large partition), all
-    in one query so that polars encodes them in parallel."""
-    temps = []
+@dataclass
+class PendingFiles:
+    """Files written beside their targets, not yet renamed into place. Files ingested side by
+    side are put in place in delivery order, each just before its ledger row is written, so an
+    interrupted run leaves no output of a file its ledger does not list."""
+
+    moves: list[tuple[Path, Path]] = field(default_factory=list)  # (temporary file, target)
+
+    def place(self) -> None:
+        while self.moves:  # one by one: if interrupted, `discard` removes only the rest
+            os.replace(*self.moves[0])
+            self.moves.pop(0)
+
+    def discard(self) -> None:
+        for temp, _ in self.moves:
+            temp.unlink(missing_ok=True)
+        self.moves = []
+
+
+def sink_frames(outputs: list[tuple[pl.LazyFrame, Path]]) -> PendingFiles:
+    """Stream lazy frames into Parquet files beside their targets (bounded memory for a large
+    partition), all in one query so that polars encodes them in parallel; `place()` puts them
+    where they belong."""
+    pending = PendingFiles()
     for frame, target in outputs:
         target.parent.mkdir(parents=True, exist_ok=True)
-        temps.append(_temp_beside(target))
+        pending.moves.append((_temp_beside(target), target))
     try:
         pl.collect_all([frame.sink_parquet(temp, compression="zstd", lazy=True)
-                        for (frame, _), temp in zip(outputs, temps)])
+                        for (frame, _), (temp, _) in zip(outputs, pending.moves)])
     except BaseException:
-        for temp in temps:
-            temp.unlink(missing_ok=True)
+        pending.discard()
         raise
-    for (_, target), temp in zip(outputs, temps):
-        os.replace(temp, target)
+    return pending
 
 
 def ensure_empty_files(warehouse_dir: Path, sources: Iterable[str]) -> None:

@@ -3,9 +3,12 @@ ingest ledger that remembers what was seen, in which order (docs/design.md)."""
 
 import re
 import shutil
-from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import closing
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from pathlib import Path
 
 import polars as pl
@@ -17,6 +20,14 @@ from ingestion.readers import CSV_SUFFIXES, FileFacts, sniff_file
 from ingestion.rules import AsOf
 
 WORK_DIR = ".ingest_work"  # inside the warehouse dir; removed when the run ends
+# Files ingested at once. Much of ingesting a file runs on one core (parsing steps, Parquet
+# encoding), so two files in flight keep a 2-core machine busy. Each holds its own batch and
+# spool: peak RSS on the 50,000-enterprise benchmark landing ~0.7 GB, against ~0.55 GB one at
+# a time (a third file in flight added ~0.17 GB and saved no time that could be measured).
+INGEST_WORKERS = 2
+
+
+Ingested = tuple[FileReport, out.PendingFiles]  # a file's report and its outputs, not yet in place
 
 
 @dataclass
@@ -127,6 +138,71 @@ def _with_facts(entries: list[LandingFile]) -> Iterator[tuple[LandingFile, FileF
         pool.shutdown(wait=False, cancel_futures=True)
 
 
+@dataclass(frozen=True)
+class Delivery:
+    """A landing file the ledger has not seen, with its place in the delivery order."""
+
+    entry: LandingFile
+    facts: FileFacts
+    delivery_seq: int
+    duplicate_of: str | None  # the file that delivered the same content first, if any
+
+
+def _new_deliveries(files: Iterator[tuple[LandingFile, FileFacts]], ledger: pl.DataFrame) -> Iterator[Delivery]:
+    """The files the ledger has not seen, numbered on from its last delivery. Which file is a
+    duplicate depends only on the order of the files, never on how far ingesting them has got."""
+    seen = set(ledger.select("source", "file", "sha256").iter_rows())
+    first_copy = {(s, h): f for s, f, h, d in ledger.select("source", "file", "sha256", "duplicate_of").iter_rows() if d is None}
+    next_seq = int(ledger["delivery_seq"].max() or 0) + 1
+    for entry, facts in files:
+        if (entry.source, entry.relative, facts.sha256) in seen:
+            continue
+        seen.add((entry.source, entry.relative, facts.sha256))
+        original = first_copy.get((entry.source, facts.sha256))
+        if original is None:
+            first_copy[(entry.source, facts.sha256)] = entry.relative
+        yield Delivery(entry, facts, next_seq, original)
+        next_seq += 1
+
+
+def _ingest(delivery: Delivery, as_of: AsOf, warehouse_dir: Path, work_root: Path) -> Ingested:
+    """A duplicate is only recorded (its content is not read again); any other file is ingested."""
+    entry, facts = delivery.entry, delivery.facts
+    if delivery.duplicate_of is not None:
+        report = FileReport(entry.source, entry.relative, facts.sha256, delivery.delivery_seq,
+                            duplicate_of=delivery.duplicate_of)
+        return report, out.PendingFiles()
+    # Named by delivery, not content: the same bytes delivered to two sources may be ingested at once.
+    work_dir = work_root / str(delivery.delivery_seq)
+    return FileIngest(entry, facts, delivery.delivery_seq, as_of, warehouse_dir, work_dir).run()
+
+
+def _in_delivery_order(deliveries: Iterator[Delivery], ingest: Callable[[Delivery], Ingested],
+                       workers: int) -> Iterator[Ingested]:
+    """`ingest` of each delivery, up to `workers` files at once (polars, hashing and reading let
+    go of the GIL), yielded in delivery order. A few more are queued than run, so that a file
+    finished early does not leave its thread idle until the ones before it are done. A file
+    stays pending until the caller asks for the next one; if the run stops, queued files are
+    dropped, running ones finish, and whatever outputs of the pending files were not put in
+    place are discarded."""
+    pool = ThreadPoolExecutor(max_workers=workers)
+    pending: deque[Future[Ingested]] = deque()
+    try:
+        for delivery in deliveries:
+            pending.append(pool.submit(ingest, delivery))
+            while pending and (pending[0].done() or len(pending) > 2 * workers):
+                yield pending[0].result()
+                pending.popleft()
+        while pending:
+            yield pending[0].result()
+            pending.popleft()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+        for future in pending:
+            if not future.cancelled() and future.exception() is None:
+                future.result()[1].discard()
+
+
 def ingest_landing(landing_dir: Path, warehouse_dir: Path, as_of: str, run_id: str) -> IngestResult:
     """Ingest every landing file whose content the ledger has not seen; idempotent."""
     landing_dir, warehouse_dir = Path(landing_dir), Path(warehouse_dir)
@@ -134,30 +210,22 @@ def ingest_landing(landing_dir: Path, warehouse_dir: Path, as_of: str, run_id: s
     warehouse_dir.mkdir(parents=True, exist_ok=True)
     out.ensure_empty_files(warehouse_dir, SOURCES)
     ledger = out.read_ledger(warehouse_dir)
-    seen = set(ledger.select("source", "file", "sha256").iter_rows())
-    first_copy = {(s, h): f for s, f, h, d in ledger.select("source", "file", "sha256", "duplicate_of").iter_rows() if d is None}
-    next_seq = int(ledger["delivery_seq"].max() or 0) + 1
     result = IngestResult(run_id, as_of)
     work_root = warehouse_dir / WORK_DIR / re.sub(r"[^\w.-]", "_", run_id)
+    ingest = partial(_ingest, as_of=period, warehouse_dir=warehouse_dir, work_root=work_root)
+    deliveries = _new_deliveries(_with_facts(landing_files(landing_dir)), ledger)
     try:
-        for entry, facts in _with_facts(landing_files(landing_dir)):
-            if (entry.source, entry.relative, facts.sha256) in seen:
-                continue
-            seen.add((entry.source, entry.relative, facts.sha256))
-            original = first_copy.get((entry.source, facts.sha256))
-            if original is not None:
-                report = FileReport(entry.source, entry.relative, facts.sha256, next_seq, duplicate_of=original)
-            else:
-                report = FileIngest(entry, facts, next_seq, period, warehouse_dir,
-                                    work_root / out.sha16(facts.sha256)).run()
-                first_copy[(entry.source, facts.sha256)] = entry.relative
-                result.counts[entry.source].add(report)
-            result.new_files.append(report)
-            next_seq += 1
-            # The ledger is rewritten after every file, so an interrupted run keeps what it finished.
-            ledger = pl.concat([ledger, pl.DataFrame([report.ledger_row(run_id)], schema=out.LEDGER_SCHEMA)])
-            out.write_ledger(warehouse_dir, ledger)
+        with closing(_in_delivery_order(deliveries, ingest, INGEST_WORKERS)) as ingested:
+            for report, outputs in ingested:
+                outputs.place()
+                if not report.duplicate_of:
+                    result.counts[report.source].add(report)
+                result.new_files.append(report)
+                # The ledger is rewritten after every file, so an interrupted run keeps what it finished.
+                ledger = pl.concat([ledger, pl.DataFrame([report.ledger_row(run_id)], schema=out.LEDGER_SCHEMA)])
+                out.write_ledger(warehouse_dir, ledger)
     finally:
+        deliveries.close()  # and with it the sniffing thread, before the work directory goes
         shutil.rmtree(work_root, ignore_errors=True)
         _remove_if_empty(warehouse_dir / WORK_DIR)
     return result

@@ -153,7 +153,7 @@ class _Parsing:
 
 def _parse_column(column: Column, raw_column: str, p: _Parsing) -> dict[str, pl.Expr]:
     """Output expressions of one contract column, read from its raw cells, and its checks."""
-    kind, dtype, raw = column.parse, polars_type(column), pl.col(raw_column)
+    kind, dtype = column.parse, polars_type(column)
     ref, as_of, checks = p.ref, p.as_of, p.checks
     once = partial(p.per_value.of, raw_column)  # a parse of this column's cleaned cell
     if kind == "uscc":
@@ -202,7 +202,7 @@ def _parse_column(column: Column, raw_column: str, p: _Parsing) -> dict[str, pl.
         checks.add("invalid_category", once(lambda t: v.category(t, forms, dtype)[1], pl.Boolean, if_null=False))
         return {column.name: once(lambda t: v.category(t, forms, dtype)[0], dtype)}
     if kind in ("text", "unit", "energy_code"):
-        return {column.name: v.as_written(raw)}  # the energy rules below resolve code and unit
+        return {column.name: p.fast_path.as_written(raw_column)}  # the energy rules below resolve code and unit
     raise ValueError(f"{column.name}: no parser for parse kind {kind!r}")
 
 

