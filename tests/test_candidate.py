@@ -308,13 +308,19 @@ def test_fault_injection_district_total(db, tmp_path, marts):
     first = good.filter(pl.col("energy_tce").is_not_null()).sort("district_code", "year").row(0, named=True)
     assert (row["district_code"], row["year"]) == (first["district_code"], first["year"])
     with pytest.raises(ValueError, match="unknown fault_injection"):
-        write_candidate(db, tmp_path / "typo", {"fault_injection": "district_totl"})
+        write_candidate(db, tmp_path / "good", {"fault_injection": "district_totl"})
+    assert read_table(tmp_path / "good" / "open" / "district_year.parquet").equals(good), \
+        "an unknown fault is refused before the previous candidate is wiped"
 
 
 def test_write_candidate_names_missing_mart(tmp_path, marts):
     db = build_duckdb(tmp_path / "partial.duckdb", {t: marts[t] for t in ("city_year", "enterprise_year")})
+    previous = tmp_path / "c" / "open" / "city_year.parquet"
+    previous.parent.mkdir(parents=True)
+    previous.write_bytes(b"previous candidate")
     with pytest.raises(LookupError, match="district_year"):
         write_candidate(db, tmp_path / "c", {})
+    assert previous.read_bytes() == b"previous candidate", "nothing is wiped before every mart is found"
 
 
 # --------------------------------------------------------------------------- write_table
@@ -338,6 +344,9 @@ def test_write_table_deterministic_bytes_and_metadata(tmp_path, marts, contracts
     assert f.metadata[b"unit"] == b"tce"
     md = pq.ParquetFile(a).metadata
     assert md.row_group(0).column(0).compression == "ZSTD"
+    encodings = {md.schema.column(i).name: md.row_group(0).column(i).encodings for i in range(md.num_columns)}
+    assert "RLE_DICTIONARY" in encodings["district_code"] and "RLE_DICTIONARY" in encodings["year"]
+    assert "RLE_DICTIONARY" not in encodings["energy_tce"], "floats are not dictionary encoded"
     back = read_table(a)
     assert back["district_code"].dtype == pl.String
     assert back.select("district_code", "year").rows() == sorted(df.select("district_code", "year").rows())

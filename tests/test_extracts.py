@@ -92,6 +92,19 @@ def test_rows_are_the_xml_xlsxwriter_writes(tmp_path, monkeypatch, max_rows):
         assert ours[name] == ref[name], name
 
 
+def test_plain_text_shortcut_gives_the_xml_xlsxwriter_writes(tmp_path, monkeypatch):
+    """Strings that need nothing but the cell's opening tag take a shortcut; each whitespace
+    character at either end of a string, and each character to escape, still gets xlsxwriter's
+    XML. One row per batch, so every value is judged on its own."""
+    monkeypatch.setattr(extracts, "ROWS_PER_BATCH", 1)
+    spaced = [v for ch in extracts._whitespace() for v in (f"{ch}x", f"x{ch}", f"x{ch}y", ch)]
+    df = pl.DataFrame({"district_code": ["plain", "杭州", "", *spaced, "a&b", "a<b", "a>b", "_x0041_", "a\x01b"]})
+    sheets = [("district_year", df)]
+    ours = _parts(write_workbook(tmp_path / "ours.xlsx", sheets, title="t"))
+    ref = _parts(_reference_workbook(tmp_path / "ref.xlsx", sheets))
+    assert ours["xl/worksheets/sheet1.xml"] == ref["xl/worksheets/sheet1.xml"]
+
+
 def test_rich_string_lookalike_is_escaped_text(tmp_path):
     """xlsxwriter writes a string '<r>…</r>' as raw XML; the extracts keep it as text."""
     path = write_workbook(tmp_path / "w.xlsx", [("district_year", pl.DataFrame({"district_code": ["<r>a & b</r>"]}))])

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -67,35 +67,46 @@ def connect_read_only(db_path: Path, params: Mapping[str, Any]) -> duckdb.DuckDB
     )
 
 
-def read_marts(db_path: Path, params: Mapping[str, Any], tables=PUBLISHED_TABLES) -> dict[str, pl.DataFrame]:
-    with connect_read_only(db_path, params) as con:
-        present = {
-            r[0]
-            for r in con.execute(
-                "select table_name from information_schema.tables where table_schema = 'main'"
-            ).fetchall()
-        }
-        missing = [t for t in tables if t not in present]
-        if missing:
-            raise LookupError(f"{db_path}: mart(s) missing from schema main: {', '.join(missing)}")
-        return {t: con.sql(f'select * from main."{t}"{_key_order(t)}').pl() for t in tables}
+def require_marts(con: duckdb.DuckDBPyConnection, db_path: Path, tables=PUBLISHED_TABLES) -> None:
+    """Raise LookupError naming every one of ``tables`` missing from schema main."""
+    present = {
+        r[0]
+        for r in con.execute(
+            "select table_name from information_schema.tables where table_schema = 'main'"
+        ).fetchall()
+    }
+    missing = [t for t in tables if t not in present]
+    if missing:
+        raise LookupError(f"{db_path}: mart(s) missing from schema main: {', '.join(missing)}")
+
+
+def read_mart(con: duckdb.DuckDBPyConnection, table: str) -> pl.DataFrame:
+    return con.sql(f'select * from main."{table}"{_key_order(table)}').pl()
 
 
 def _key_order(table: str) -> str:
-    """ORDER BY the table's key, as write_table sorts (nulls last): DuckDB sorts in parallel,
-    and write_table then finds the rows in order and need not sort them again."""
+    """ORDER BY the table's key, as write_table sorts (nulls last): write_table then finds the
+    rows in order and need not sort them again by every column (DuckDB's sort by key is as fast
+    as polars' and leaves the Python threads free)."""
     keys = table_keys(table, lookup_contract(table))
     if not keys:
         return ""
     return " order by " + ", ".join(f'"{k}" asc nulls last' for k in keys)
 
 
-def inject_fault(open_tables: dict[str, pl.DataFrame], fault: str | None) -> dict[str, pl.DataFrame]:
-    """TEST-ONLY. Apply ``fault`` (see FAULTS) to the open tables after disclosure control."""
+def check_fault(fault: str | None) -> str | None:
+    """``fault`` (see FAULTS), None for none; an unknown one raises ValueError."""
     if fault in (None, "", "none"):
-        return open_tables
+        return None
     if fault not in FAULTS:
         raise ValueError(f"unknown fault_injection {fault!r}; known: {', '.join(FAULTS)}")
+    return fault
+
+
+def inject_fault(open_tables: dict[str, pl.DataFrame], fault: str | None) -> dict[str, pl.DataFrame]:
+    """TEST-ONLY. Apply ``fault`` (see FAULTS) to the open tables after disclosure control."""
+    if check_fault(fault) is None:
+        return open_tables
     dy = open_tables["district_year"].with_row_index("_row")
     first = (
         dy.filter(pl.col("energy_tce").is_not_null())
@@ -121,30 +132,41 @@ def write_candidate(db_path: Path, candidate_dir: Path, params: Mapping[str, Any
     ``duckdb_threads``, and ``fault_injection`` (TEST-ONLY, see FAULTS).
     Returns {table name: Parquet path}."""
     params = effective_params(params)
+    fault = check_fault(params.get("fault_injection"))
     candidate_dir = Path(candidate_dir)
-    marts = read_marts(Path(db_path), params)
+    workers = max(1, int(params.get("duckdb_threads") or DEFAULT_THREADS))
+    with connect_read_only(Path(db_path), params) as con, \
+            ThreadPoolExecutor(max_workers=workers, thread_name_prefix="candidate") as pool:
+        require_marts(con, Path(db_path))
+        if candidate_dir.exists():
+            shutil.rmtree(candidate_dir)
+        marts, written = _write_restricted(con, pool, candidate_dir)
+        marts |= {t: read_mart(con, t) for t in OPEN_TABLES}
+        open_tables = apply_disclosure_control(
+            {t: marts[t] for t in OPEN_TABLES}, marts["enterprise_year"], params
+        )
+        open_tables = inject_fault(open_tables, fault)
+        written |= {t: pool.submit(write_table, open_tables[t], table_path(candidate_dir, t), t)
+                    for t in OPEN_TABLES}
+        # A district bureau sees its own district's group rows without suppression (outputs.md):
+        # the release writer takes them from these unsuppressed copies, never from open/.
+        internal = [pool.submit(write_table, marts[t], candidate_dir / "internal" / f"{t}.parquet", t)
+                    for t in INTERNAL_TABLES]
+        for done in internal:
+            done.result()
+        return {t: written[t].result() for t in PUBLISHED_TABLES}
 
-    open_tables = apply_disclosure_control(
-        {t: marts[t] for t in OPEN_TABLES}, marts["enterprise_year"], params
-    )
-    open_tables = inject_fault(open_tables, params.get("fault_injection"))
 
-    if candidate_dir.exists():
-        shutil.rmtree(candidate_dir)
-    jobs = [(open_tables[t] if t in OPEN_TABLES else marts[t], table_path(candidate_dir, t), t)
-            for t in PUBLISHED_TABLES]
-    # A district bureau sees its own district's group rows without suppression (outputs.md):
-    # the release writer takes them from these unsuppressed copies, never from open/.
-    jobs += [(marts[t], Path(candidate_dir) / "internal" / f"{t}.parquet", t) for t in INTERNAL_TABLES]
-    written = _write_tables(jobs, int(params.get("duckdb_threads") or DEFAULT_THREADS))
-    return dict(zip(PUBLISHED_TABLES, written))
-
-
-def _write_tables(jobs: list[tuple[pl.DataFrame, Path, str]], workers: int) -> list[Path]:
-    """write_table for each (frame, path, table), in threads: zstd and Parquet encoding
-    release the GIL, and each file's bytes depend on its own rows only. The largest first,
-    so that the last to finish is a small one."""
-    order = sorted(range(len(jobs)), key=lambda i: -jobs[i][0].estimated_size())
-    with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="candidate") as pool:
-        futures = {i: pool.submit(write_table, *jobs[i]) for i in order}
-        return [futures[i].result() for i in range(len(jobs))]
+def _write_restricted(con: duckdb.DuckDBPyConnection, pool: ThreadPoolExecutor,
+                      candidate_dir: Path) -> tuple[dict[str, pl.DataFrame], dict[str, Future[Path]]]:
+    """Read the restricted marts, each written in a thread of ``pool`` while the next is read:
+    DuckDB sorts source_reconciliation on about one core, and writing enterprise_year (read
+    first: disclosure control needs it too) fills the other. zstd and Parquet encoding release
+    the GIL, and each file's bytes depend on its own rows only.
+    Returns the marts and the futures of their paths."""
+    marts: dict[str, pl.DataFrame] = {}
+    written: dict[str, Future[Path]] = {}
+    for t in sorted(RESTRICTED_TABLES, key=lambda t: t != "enterprise_year"):
+        marts[t] = read_mart(con, t)
+        written[t] = pool.submit(write_table, marts[t], table_path(candidate_dir, t), t)
+    return marts, written

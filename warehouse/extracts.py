@@ -440,7 +440,11 @@ _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f]")
 def _inline_text(s: pl.Series) -> pl.Series:
     """The end of the <t> tag (with xml:space="preserve" when the text starts or ends with
     whitespace, as xlsxwriter's r'^\\s|\\s$' decides) followed by the XML-escaped text."""
-    if s.str.contains(_NEEDS_PYTHON).any() or (s.str.len_chars().max() or 0) > XLS_STRMAX // 2:
+    too_long = (s.str.len_chars().max() or 0) > XLS_STRMAX // 2
+    if not too_long and not s.str.contains(_special_text()).any():
+        # most columns (codes, names): one scan instead of the five below, ~3x faster
+        return s.to_frame().select(pl.concat_str([pl.lit(">"), pl.col(s.name)]).alias(s.name)).to_series()
+    if too_long or s.str.contains(_NEEDS_PYTHON).any():
         return pl.Series(s.name, [None if v is None else _inline_text_python(v) for v in s.to_list()],
                          dtype=pl.String)
     v = pl.col(s.name)
@@ -470,6 +474,16 @@ def _utf16_truncate(v: str, limit: int) -> str:
         if units > limit:
             return v[:i]
     return v
+
+
+@cache
+def _special_text() -> str:
+    """A regex that matches every string whose cell text is more than ">" + the string: one
+    with a character to escape, one xlsxwriter changes (_NEEDS_PYTHON), or one starting or
+    ending with a character of _whitespace() (written out, so that it is Python's \\s
+    exactly, not the regex engine's)."""
+    space = "[" + "".join(f"\\x{{{ord(ch):X}}}" for ch in _whitespace()) + "]"
+    return f"[&<>]|{_NEEDS_PYTHON}|^{space}|{space}$"
 
 
 @cache
