@@ -1,6 +1,7 @@
 """The dbt project as Dagster assets (dagster-dbt): every model a materialisation, every
 error-severity test a blocking asset check."""
 
+import contextlib
 import fcntl
 import hashlib
 import importlib.metadata
@@ -10,6 +11,7 @@ import shutil
 import subprocess
 import tempfile
 import threading
+from collections.abc import Iterator
 from functools import cached_property
 from pathlib import Path
 
@@ -187,10 +189,6 @@ def nodes_without_new_inputs(manifest: dict, changed_sources: set[str],
 @dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project)
 def hzcarbon_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
     settings = warehouse.settings
-    os.environ["HZCARBON_WAREHOUSE"] = str(settings.warehouse_dir)
-    # as_of in the environment, not in --vars: a changed --vars value makes dbt parse the whole
-    # project again, and as_of changes every month (macros/reference.sql).
-    os.environ["HZCARBON_DBT_AS_OF"] = settings.as_of
     # hzcarbon_fault is test-only (README, "Proving the gates"): it breaks a district total on purpose.
     dbt_vars = {"hzcarbon_fault": settings.fault_injection}
     # Per-warehouse target dir: partial parsing survives between runs of one warehouse, and the
@@ -199,7 +197,7 @@ def hzcarbon_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehou
     state_dir.mkdir(parents=True, exist_ok=True)
     target = state_dir / "dbt_target"
     # Incremental models (macros/incremental.sql) add only what new deliveries change; when
-    # anything else changed since the last good build, everything is rebuilt.
+    # anything else changed since the last good build (but a later as_of), everything is rebuilt.
     fingerprint = build_inputs_fingerprint(dbt_vars)
     # Unit tests check the SQL's logic on fixtures, not the data: they run in the test suite
     # (tests/test_dbt_project.py builds with them), not in every production run (dbt's advice).
@@ -226,7 +224,10 @@ def hzcarbon_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehou
         moved = f"; as_of {previous.get('as_of')} → {settings.as_of}" if as_of_moved else ""
         context.log.info(f"dbt: sources with new rows {sorted(changed) or 'none'}{moved}; "
                          f"{len(skipped)} nodes unchanged since the last good build, not rerun")
-    invocation = dbt.cli(args, context=context, raise_on_error=False, target_path=target)
+    # as_of in the environment, not in --vars: a changed --vars value makes dbt parse the whole
+    # project again, and as_of changes every month (macros/reference.sql).
+    with _environment(HZCARBON_WAREHOUSE=str(settings.warehouse_dir), HZCARBON_DBT_AS_OF=settings.as_of):
+        invocation = dbt.cli(args, context=context, raise_on_error=False, target_path=target)
     _import_gx_in_background()
     yield from invocation.stream()
     results = invocation.get_artifact("run_results.json")
@@ -242,6 +243,23 @@ def hzcarbon_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehou
     if not invocation.is_successful():
         raise dg.Failure(f"dbt build failed: {', '.join(failed) or 'see the dbt log'}")
     record_build_inputs(state_dir, fingerprint, sources, settings.as_of)
+
+
+@contextlib.contextmanager
+def _environment(**values: str) -> Iterator[None]:
+    """These environment variables while dagster-dbt starts dbt (it hands dbt a copy of
+    os.environ), the previous values after: a run's warehouse and as_of must not reach a later
+    dbt call of the same process, where HZCARBON_DBT_AS_OF would override its --vars as_of."""
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def _import_gx_in_background() -> None:

@@ -4,6 +4,7 @@ release is the same as a full build of the same landing."""
 
 import hashlib
 import json
+import os
 import re
 import shutil
 from pathlib import Path
@@ -155,3 +156,16 @@ def test_next_months_run_is_incremental_keeps_dbts_parse_and_equals_a_full_build
     monthly, full = _published(tmp_path / "monthly"), _published(tmp_path / "full")
     assert monthly.keys() == full.keys()
     assert [p for p in full if monthly[p] != full[p]] == []
+
+
+def test_a_runs_dbt_environment_does_not_outlive_the_call(monkeypatch):
+    """HZCARBON_DBT_AS_OF overrides --vars as_of: left behind, one run's as_of would silently
+    reach a later dbt call of the same process."""
+    from orchestration.dbt import _environment
+
+    monkeypatch.delenv("HZCARBON_DBT_AS_OF", raising=False)
+    monkeypatch.setenv("HZCARBON_WAREHOUSE", "/earlier")
+    with _environment(HZCARBON_WAREHOUSE="/wh", HZCARBON_DBT_AS_OF="2026-12"):
+        assert (os.environ["HZCARBON_WAREHOUSE"], os.environ["HZCARBON_DBT_AS_OF"]) == ("/wh", "2026-12")
+    assert os.environ["HZCARBON_WAREHOUSE"] == "/earlier"
+    assert "HZCARBON_DBT_AS_OF" not in os.environ

@@ -25,10 +25,11 @@ thread writes the next district's Parquet files (largest district first), each r
 district's Parquet files. Threads, not processes: most of a workbook's time is spent in Polars,
 DuckDB (the '%.16G' text of floats), zlib and file writes, which release the GIL, while a
 spawned process first spends ~1.5 s CPU importing what the CLI imports. Small extracts (under
-``PARALLEL_MIN_CELLS`` cells in all) are written one after the other. Each workbook depends only on its own files, so the bytes are the same however many
-workers write them. Each workbook records the sha256 of its inputs (Parquet bytes,
-title, writer version): given the previous release's districts directory, a workbook made from
-the same inputs is copied from there instead of being written again.
+``PARALLEL_MIN_CELLS`` cells in all) are written one after the other. Each workbook depends only
+on its own files, so the bytes are the same however many workers write them. Each workbook
+records the sha256 of its inputs (Parquet bytes, title, writer version): given the previous
+release's districts directory, a workbook made from the same inputs is copied from there instead
+of being written again.
 """
 
 from __future__ import annotations
