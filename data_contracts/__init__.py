@@ -9,13 +9,14 @@ from typing import TYPE_CHECKING
 
 __all__ = [
     "Column", "Contract", "load_contract", "source_contract", "table_contract", "all_contracts",
-    "SOURCES", "PUBLISHED_TABLES", "published_tables", "load_odcs",
+    "SOURCES", "PUBLISHED_TABLES", "published_tables", "load_odcs", "tables_in_layer", "layer_of",
+    "LAYERS",
 ]
 
 if TYPE_CHECKING:
     from data_contracts.model import (
-        PUBLISHED_TABLES, SOURCES, Column, Contract, all_contracts, load_contract, load_odcs,
-        published_tables, source_contract, table_contract,
+        LAYERS, PUBLISHED_TABLES, SOURCES, Column, Contract, all_contracts, layer_of, load_contract,
+        load_odcs, published_tables, source_contract, table_contract, tables_in_layer,
     )
 
 

@@ -17,13 +17,9 @@ _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 # The three exports, in the order the specs list them.
 SOURCES = ("energy_reports", "mu_evaluations", "carbon_codes")
 
-# The published tables, in the order of specs/outputs.md (open/ first, then restricted/).
-PUBLISHED_TABLES = (
-    "city_year", "district_year", "district_industry_year", "city_industry_year",
-    "target_progress", "carbon_grade_distribution", "mu_class_distribution",
-    "enterprise_year", "key_energy_users", "high_consumption_low_efficiency",
-    "source_reconciliation", "quarantine", "data_quality",
-)
+# Layers of a published table (contract-level customProperty `layer`), in publication order;
+# "district" is not a layer of its own but the tables with `districtExtract: true`.
+LAYERS = ("open", "restricted")
 
 # Shared field definitions merged into table contracts that declare `sharedFields: _fields`.
 # Files whose name starts with "_" are not contracts of their own.
@@ -52,6 +48,16 @@ class Column:
     source: str | None = None  # where a published column comes from
     primary_key: bool = False
     primary_key_position: int | None = None
+    allowed_values: tuple[Any, ...] | None = None  # the ODCS enum's values, where one is given
+    minimum: float | None = None  # logicalTypeOptions minimum / maximum (inclusive)
+    maximum: float | None = None
+
+    @property
+    def range(self) -> tuple[float | None, float | None] | None:
+        """(minimum, maximum), either may be None; None when the contract gives neither."""
+        if self.minimum is None and self.maximum is None:
+            return None
+        return (self.minimum, self.maximum)
 
     @property
     def header_names(self) -> tuple[str, ...]:
@@ -103,6 +109,16 @@ class Contract:
         return bool(self.custom.get("districtExtract", False))
 
     @property
+    def order(self) -> int:
+        """Position of a published table within its layer (customProperty `order`; a table
+        without one comes after those that have one, by name)."""
+        return int(self.custom.get("order", 10_000))
+
+    @property
+    def required_columns(self) -> list[str]:
+        return [c.name for c in self.columns if c.required]
+
+    @property
     def grain(self) -> str | None:
         """Human-readable grain, e.g. 'district_code × year'."""
         return self.custom.get("grain")
@@ -116,6 +132,7 @@ class Contract:
 def _column(p: SchemaProperty) -> Column:
     custom = _custom(p.customProperties)
     forms: dict[str, Any] = {}
+    options = p.logicalTypeOptions or {}
     for e in p.enum or []:
         for form in _custom(e.customProperties).get("forms", [e.value]):
             forms[str(form)] = e.value
@@ -134,6 +151,9 @@ def _column(p: SchemaProperty) -> Column:
         source=custom.get("source"),
         primary_key=bool(p.primaryKey),
         primary_key_position=p.primaryKeyPosition,
+        allowed_values=tuple(e.value for e in p.enum) if p.enum else None,
+        minimum=options.get("minimum"),
+        maximum=options.get("maximum"),
     )
 
 
@@ -234,6 +254,39 @@ def all_contracts() -> list[Contract]:
             if not p.name.startswith("_")]
 
 
+@cache
+def _published() -> tuple[str, ...]:
+    contracts = [load_contract(p.stem) for p in CONTRACTS_DIR.glob("table_*.yaml")]
+    for c in contracts:
+        if c.layer not in LAYERS:
+            raise ValueError(f"table_{c.name}.yaml: layer must be one of {LAYERS}, got {c.layer!r}")
+    contracts.sort(key=lambda c: (LAYERS.index(c.layer), c.order, c.name))
+    return tuple(c.name for c in contracts)
+
+
 def published_tables() -> list[str]:
-    """Names of the published tables, in the order of specs/outputs.md."""
-    return list(PUBLISHED_TABLES)
+    """Every table with a contract file (contracts/table_<name>.yaml): open/ first, then
+    restricted/, each by its contract's `order`. A new contract file is a new published table."""
+    return list(_published())
+
+
+def tables_in_layer(layer: str) -> list[str]:
+    """The published tables of ``layer``: "open", "restricted", or "district" (the tables a
+    district bureau receives filtered to its own district)."""
+    if layer == "district":
+        return [t for t in _published() if table_contract(t).district_extract]
+    if layer not in LAYERS:
+        raise ValueError(f"unknown layer {layer!r}; known: {', '.join(LAYERS)}, district")
+    return [t for t in _published() if table_contract(t).layer == layer]
+
+
+def layer_of(table: str) -> str:
+    """"open" or "restricted": the folder of the table in a release."""
+    return table_contract(table).layer
+
+
+def __getattr__(name: str):
+    # PUBLISHED_TABLES is read from the contract files on first use, not at import.
+    if name == "PUBLISHED_TABLES":
+        return _published()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

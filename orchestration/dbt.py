@@ -189,8 +189,9 @@ def nodes_without_new_inputs(manifest: dict, changed_sources: set[str],
 @dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project)
 def hzcarbon_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
     settings = warehouse.settings
-    # hzcarbon_fault is test-only (README, "Proving the gates"): it breaks a district total on purpose.
-    dbt_vars = {"hzcarbon_fault": settings.fault_injection}
+    # No dbt variable depends on the settings: as_of reaches dbt in HZCARBON_DBT_AS_OF (see below),
+    # and the test-only fault injection is applied to the candidate (warehouse/faults.py).
+    dbt_vars: dict[str, str] = {}
     # Per-warehouse target dir: partial parsing survives between runs of one warehouse, and the
     # project folder does not fill with a target directory per invocation.
     state_dir = settings.warehouse_dir / "run_state"

@@ -13,14 +13,15 @@ from pathlib import Path
 from typing import Any
 
 from data_contracts.reference import thresholds as reference_thresholds
+from warehouse.faults import FAULTS
 
 ENV_PREFIX = "HZCARBON_"
 CONFIG_FILE_ENV = "HZCARBON_CONFIG"
 DEFAULT_CONFIG_FILE = "hzcarbon.toml"
 DEFAULT_LANDING = "data/landing"
 DEFAULT_WAREHOUSE = "data/warehouse"
-# Test-only switches (see README, "Proving the gates"): they break a published total on purpose.
-FAULT_INJECTIONS = ("none", "district_total")
+# Test-only switches (warehouse/faults.py): they break a published total on purpose.
+FAULT_INJECTIONS = ("none", *FAULTS)
 
 
 class SettingsError(ValueError):

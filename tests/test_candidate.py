@@ -12,11 +12,11 @@ import polars as pl
 import pyarrow.parquet as pq
 import pytest
 
-from data_contracts import Column, Contract
+from data_contracts import Column, Contract, table_contract
 from data_contracts.reference import load_reference
 from warehouse import candidate, parquet_io
 from warehouse.candidate import OPEN_TABLES, PUBLISHED_TABLES, RESTRICTED_TABLES, write_candidate
-from warehouse.parquet_io import FALLBACK_KEYS, read_table, write_table
+from warehouse.parquet_io import read_table, write_table
 
 DISTRICTS = ("330102", "330105", "330106", "330108", "330109")
 DIVISIONS = ("13", "17", "26", "30", "44")
@@ -214,7 +214,7 @@ _PHYSICAL = {pl.String: "VARCHAR", pl.Int64: "BIGINT", pl.Int32: "INTEGER", pl.F
 def contract_from_frame(table: str, df: pl.DataFrame) -> Contract:
     """A table contract as the data_contracts view would give it: the frame's columns, key
     columns required and primary."""
-    keys = FALLBACK_KEYS[table]
+    keys = tuple(table_contract(table).primary_key)
     cols = tuple(
         Column(name=c, label_zh=f"{c}（中文）", description=f"{c} of {table}", logical_type="string",
                physical_type=_PHYSICAL.get(t.base_type(), "VARCHAR"), required=c in keys and table != "quarantine",

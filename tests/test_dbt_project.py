@@ -472,15 +472,18 @@ def test_grid_factor_change_touches_only_dependent_numbers(built, grid_changed):
     assert _changes(built["source_reconciliation"], after["source_reconciliation"], KEYS["source_reconciliation"]) == set()
 
 
-def test_fault_injection_fails_the_totals_check(grid_changed):
-    """hzcarbon_fault=district_total (test-only) must make the cross-level totals test fail."""
-    project, wh = grid_changed["project"], grid_changed["wh"]
-    env = {**os.environ, "HZCARBON_WAREHOUSE": str(wh)}
-    cmd = [str(DBT), "build", "--select", "district_year", "--project-dir", str(project),
-           "--profiles-dir", str(project), "--target-path", str(wh / "dbt_target"),
-           "--log-path", str(wh / "dbt_logs"),
-           "--vars", json.dumps({"as_of": AS_OF, "hzcarbon_fault": "district_total"})]
-    result = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
+def test_a_broken_district_total_fails_the_totals_check(grid_changed, tmp_path):
+    """One district_year total off by 1 tce (written into a copy of the built database) must make
+    the cross-level totals test fail, and the untouched copy must pass it."""
+    project, wh = grid_changed["project"], tmp_path / "wh"
+    shutil.copytree(grid_changed["wh"], wh, ignore=shutil.ignore_patterns("dbt_target", "dbt_logs"))
+    select = ["test", "--select", "test_name:totals_equal,district_year"]
+    assert run_dbt(project, wh, *select).returncode == 0
+    with duckdb.connect(str(wh / "hzcarbon.duckdb")) as con:
+        con.execute("update main.district_year set energy_tce = energy_tce + 1 "
+                    "where (district_code, year) = (select (district_code, year) from main.district_year "
+                    "order by district_code, year limit 1)")
+    result = run_dbt(project, wh, *select)
     assert result.returncode != 0
     assert "totals_district_year_vs_city_year" in result.stdout
 

@@ -15,8 +15,10 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from data_contracts import published_tables, table_contract
+from data_contracts import layer_of, published_tables, tables_in_layer
 from warehouse.disclosure import apply_disclosure_control
+from warehouse.duckdb_limits import DEFAULT_THREADS, duckdb_config
+from warehouse.faults import FAULTS, check_fault, inject_fault  # noqa: F401 - FAULTS re-exported
 from warehouse.parquet_io import lookup_contract, table_keys, write_table
 
 if TYPE_CHECKING:
@@ -24,20 +26,11 @@ if TYPE_CHECKING:
 
 # Which tables are open (aggregates, disclosure-controlled) or restricted is declared once, in
 # each table's contract (`layer`).
-OPEN_TABLES = tuple(t for t in published_tables() if table_contract(t).layer == "open")
-RESTRICTED_TABLES = tuple(t for t in published_tables() if table_contract(t).layer == "restricted")
-LAYERS: dict[str, tuple[str, ...]] = {"open": OPEN_TABLES, "restricted": RESTRICTED_TABLES}
-PUBLISHED_TABLES = OPEN_TABLES + RESTRICTED_TABLES
+OPEN_TABLES = tuple(tables_in_layer("open"))
+RESTRICTED_TABLES = tuple(tables_in_layer("restricted"))
+PUBLISHED_TABLES = tuple(published_tables())
 # Unsuppressed group tables for the district extracts (candidate_dir/internal/, not published as such).
 INTERNAL_TABLES = ("district_year", "district_industry_year")
-
-DEFAULT_MEMORY_LIMIT = "1GB"
-DEFAULT_THREADS = 2
-
-# TEST-ONLY fault injection (params["fault_injection"]). Never set it in production settings:
-#   "district_total" — the first published district_year row (key order, energy_tce not null)
-#                      gets energy_tce × 1.01 in the candidate, so `totals_across_levels` fails.
-FAULTS = ("district_total",)
 
 
 def effective_params(params: Mapping[str, Any] | None = None) -> dict[str, Any]:
@@ -48,8 +41,7 @@ def effective_params(params: Mapping[str, Any] | None = None) -> dict[str, Any]:
 
 
 def table_path(candidate_dir: Path, table: str) -> Path:
-    layer = "open" if table in OPEN_TABLES else "restricted"
-    return Path(candidate_dir) / layer / f"{table}.parquet"
+    return Path(candidate_dir) / layer_of(table) / f"{table}.parquet"
 
 
 def connect_read_only(db_path: Path, params: Mapping[str, Any]) -> duckdb.DuckDBPyConnection:
@@ -60,10 +52,7 @@ def connect_read_only(db_path: Path, params: Mapping[str, Any]) -> duckdb.DuckDB
     return duckdb.connect(
         str(db_path),
         read_only=True,
-        config={
-            "memory_limit": str(params.get("duckdb_memory_limit") or DEFAULT_MEMORY_LIMIT),
-            "threads": int(params.get("duckdb_threads") or DEFAULT_THREADS),
-        },
+        config=duckdb_config(params.get("duckdb_memory_limit"), params.get("duckdb_threads")),
     )
 
 
@@ -92,36 +81,6 @@ def _key_order(table: str) -> str:
     if not keys:
         return ""
     return " order by " + ", ".join(f'"{k}" asc nulls last' for k in keys)
-
-
-def check_fault(fault: str | None) -> str | None:
-    """``fault`` (see FAULTS), None for none; an unknown one raises ValueError."""
-    if fault in (None, "", "none"):
-        return None
-    if fault not in FAULTS:
-        raise ValueError(f"unknown fault_injection {fault!r}; known: {', '.join(FAULTS)}")
-    return fault
-
-
-def inject_fault(open_tables: dict[str, pl.DataFrame], fault: str | None) -> dict[str, pl.DataFrame]:
-    """TEST-ONLY. Apply ``fault`` (see FAULTS) to the open tables after disclosure control."""
-    if check_fault(fault) is None:
-        return open_tables
-    dy = open_tables["district_year"].with_row_index("_row")
-    first = (
-        dy.filter(pl.col("energy_tce").is_not_null())
-        .sort("district_code", "year", nulls_last=True)
-        .head(1)["_row"]
-    )
-    if first.is_empty():
-        raise ValueError("fault_injection district_total: no published district_year row")
-    dy = dy.with_columns(
-        pl.when(pl.col("_row") == first[0])
-        .then(pl.col("energy_tce") * 1.01)
-        .otherwise(pl.col("energy_tce"))
-        .alias("energy_tce")
-    ).drop("_row")
-    return {**open_tables, "district_year": dy}
 
 
 def write_candidate(db_path: Path, candidate_dir: Path, params: Mapping[str, Any] | None = None) -> dict[str, Path]:

@@ -19,10 +19,9 @@ import duckdb
 import pyarrow.parquet as pq
 
 from data_contracts import published_tables, table_contract
+from warehouse.duckdb_limits import duckdb_config
 
 MAX_EXAMPLES = 3
-DEFAULT_MEMORY_LIMIT = "1GB"
-DEFAULT_THREADS = 2
 
 
 def _ident(s: str) -> str:
@@ -169,7 +168,7 @@ def diff_releases(old_dir: Path, new_dir: Path, max_examples: int = MAX_EXAMPLES
         "tables": {},
         "why": _why(old_m, new_m),
     }
-    con = duckdb.connect(config={"memory_limit": DEFAULT_MEMORY_LIMIT, "threads": DEFAULT_THREADS})
+    con = duckdb.connect(config=duckdb_config())
     try:
         for t in published_tables():
             o, n = _table_file(old_dir, t), _table_file(new_dir, t)

@@ -20,25 +20,34 @@ from typing import Any
 
 import polars as pl
 
+class _ContractKeys(Mapping[str, tuple[str, ...]]):
+    """Table name -> its contract's primary key, for the tables named; read on first use (the
+    contracts, not this module, declare the keys)."""
+
+    def __init__(self, tables: tuple[str, ...]):
+        self._tables = tables
+
+    def __getitem__(self, table: str) -> tuple[str, ...]:
+        if table not in self._tables:
+            raise KeyError(table)
+        from data_contracts import table_contract
+
+        return tuple(table_contract(table).primary_key)
+
+    def __iter__(self):
+        return iter(self._tables)
+
+    def __len__(self) -> int:
+        return len(self._tables)
+
+
 # Cell keys of the tables that take part in the relations (codes first, then year).
-CELL_KEYS: dict[str, tuple[str, ...]] = {
-    "district_industry_year": ("district_code", "division_code", "year"),
-    "district_year": ("district_code", "year"),
-    "city_industry_year": ("division_code", "year"),
-    "city_year": ("year",),
-}
+CELL_KEYS = _ContractKeys(("district_industry_year", "district_year", "city_industry_year", "city_year"))
 # Tables under the primary + secondary rules (city_year is not subject to disclosure control).
 SDC_GROUP_TABLES = ("district_industry_year", "district_year", "city_industry_year")
-# Frequency tables: the key, and the group within which secondary suppression works.
-FREQUENCY_TABLES: dict[str, tuple[str, ...]] = {
-    "carbon_grade_distribution": ("district_code", "division_code", "year", "carbon_grade"),
-    "mu_class_distribution": ("district_code", "year", "mu_class"),
-}
+# Frequency tables: their key, and the group within which secondary suppression works.
+FREQUENCY_TABLES = _ContractKeys(("carbon_grade_distribution", "mu_class_distribution"))
 FREQUENCY_GROUP = ("district_code", "year")
-OPEN_TABLES = (
-    "city_year", "district_year", "district_industry_year", "city_industry_year",
-    "target_progress", "carbon_grade_distribution", "mu_class_distribution",
-)
 # Columns a suppressed cell keeps besides its keys (specs: keys, enterprise_count, provisional).
 KEPT_WHEN_SUPPRESSED = ("year", "enterprise_count")
 TARGET_NULLED = ("base_value", "actual_value", "actual_change", "status")
@@ -47,9 +56,11 @@ REASON_COUNT, REASON_DOMINANCE, REASON_SECONDARY = "count", "dominance", "second
 
 @dataclass(frozen=True)
 class SdcParams:
-    min_count: int = 3
-    dominance_n: int = 2
-    dominance_share: float = 0.85
+    """The disclosure thresholds (no defaults here: they are thresholds.csv's sdc_* rows)."""
+
+    min_count: int
+    dominance_n: int
+    dominance_share: float
 
     @classmethod
     def from_params(cls, params: Mapping[str, Any] | None) -> SdcParams:

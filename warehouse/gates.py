@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pyarrow.types as pa_types
 
-from data_contracts import Contract
+from data_contracts import Contract, table_contract
 from warehouse import disclosure
 from warehouse.candidate import OPEN_TABLES, PUBLISHED_TABLES, effective_params, table_path
 from warehouse.parquet_io import arrow_type, exact_key_type, lookup_contract, read_arrow_schema, table_keys
@@ -320,12 +320,7 @@ def gate_totals_across_levels(candidate_dir: Path, params: Mapping[str, Any] | N
     params = params or {}
     rel_tol = float(params.get("totals_rel_tolerance", DEFAULT_REL_TOLERANCE))
     ey = _read(candidate_dir, "enterprise_year", ["district_code", "division_code", "year", *TOTAL_MEASURES])
-    levels = {
-        "district_industry_year": ["district_code", "division_code", "year"],
-        "district_year": ["district_code", "year"],
-        "city_industry_year": ["division_code", "year"],
-        "city_year": ["year"],
-    }
+    levels = {t: list(keys) for t, keys in disclosure.CELL_KEYS.items()}
     tables = {t: _normal_keys(_read(candidate_dir, t), k) for t, k in levels.items()}
     ey = _normal_keys(ey, ["district_code", "division_code", "year"])
     problems: list[str] = []
@@ -607,47 +602,34 @@ def gate_disclosure(candidate_dir: Path, params: Mapping[str, Any] | None = None
 
 # --------------------------------------------------------------------------- great expectations
 
-# Shares bounded by construction. coal_share and electricity_share are not: energy_tce nets
-# conversion output per row ((q − o) × coefficient), so a group with a firm that generates more
-# power than it consumes has a negative electricity energy, hence electricity_share < 0 and
-# possibly coal_share > 1 — valid under specs/indicators.md (seen in generated sample data).
-SHARE_COLUMNS = ("matched_energy_share",)
-NON_NEGATIVE = ("energy_intensity", "co2_intensity", "key_energy_user_count", "relative_difference",
-                "months_reported")
-ALLOWED_VALUES = {
-    "suppression_reason": ["count", "dominance", "secondary"],
-    "status": ["on_track", "at_risk", "behind"],
-    "status_basis": ["own_target", "city_target"],
-    "mu_class": ["A", "B", "C", "D"],
-    "mu_scale": ["above", "below"],
-}
 NO_GX_TABLES = ("quarantine",)  # sheet and row_number may be null by design (csv, whole-file rejections)
 
 
-def expectation_plan(table: str, columns: Sequence[str], keys: Sequence[str]) -> list[tuple[str, dict[str, Any]]]:
-    """(GX expectation class name, kwargs) for one table, from its columns and key."""
+def expectation_plan(contract: Contract, columns: Sequence[str]) -> list[tuple[str, dict[str, Any]]]:
+    """(GX expectation class name, kwargs) for one table, generated from its contract: the
+    primary key not null and unique, every required column not null, each column's range
+    (``logicalTypeOptions`` minimum / maximum) and allowed values (``enum``). Columns missing
+    from the file (``columns``) are left to the contracts gate."""
     plan: list[tuple[str, dict[str, Any]]] = []
-    keys = [k for k in keys if k in columns]
+    keys = [k for k in contract.primary_key if k in columns]
     for k in keys:
         plan.append(("ExpectColumnValuesToNotBeNull", {"column": k}))
     if len(keys) > 1:
         plan.append(("ExpectCompoundColumnsToBeUnique", {"column_list": list(keys)}))
     elif keys:
         plan.append(("ExpectColumnValuesToBeUnique", {"column": keys[0]}))
-    for c in columns:
-        if c in SHARE_COLUMNS:
-            plan.append(("ExpectColumnValuesToBeBetween", {"column": c, "min_value": 0, "max_value": 1}))
-        elif c in NON_NEGATIVE:
-            kw: dict[str, Any] = {"column": c, "min_value": 0}
-            if c == "months_reported":
-                kw["max_value"] = 12
-            plan.append(("ExpectColumnValuesToBeBetween", kw))
-        elif c == "enterprise_count":
-            plan.append(("ExpectColumnValuesToBeBetween", {"column": c, "min_value": 1}))
-        elif c in ALLOWED_VALUES and not (table == "source_reconciliation"):
-            plan.append(("ExpectColumnValuesToBeInSet", {"column": c, "value_set": ALLOWED_VALUES[c]}))
-    if "suppressed" in columns:
-        plan.append(("ExpectColumnValuesToNotBeNull", {"column": "suppressed"}))
+    for col in contract.columns:
+        if col.name not in columns:
+            continue
+        if col.range is not None:
+            lo, hi = col.range
+            bounds = {k: v for k, v in (("min_value", lo), ("max_value", hi)) if v is not None}
+            plan.append(("ExpectColumnValuesToBeBetween", {"column": col.name, **bounds}))
+        elif col.allowed_values is not None:
+            plan.append(("ExpectColumnValuesToBeInSet", {"column": col.name, "value_set": list(col.allowed_values)}))
+    for name in contract.required_columns:
+        if name in columns and name not in keys:
+            plan.append(("ExpectColumnValuesToNotBeNull", {"column": name}))
     return plan
 
 
@@ -710,9 +692,9 @@ def gate_great_expectations(
     params: Mapping[str, Any] | None = None,
     tables: Iterable[str] | None = None,
 ) -> GateResult:
-    """A GX 1.x suite per published table (ephemeral context, pandas frames): keys not null and
-    unique, shares in [0, 1], intensities and counts ≥ 0, enterprise_count ≥ 1, coded values in
-    their sets. ``details`` holds the GX result summary for the manifest.
+    """A GX 1.x suite per published table (ephemeral context, pandas frames), generated from the
+    table's contract (``expectation_plan``): keys not null and unique, required columns not null,
+    ranges and allowed values. ``details`` holds the GX result summary for the manifest.
 
     Each table goes to pandas with only the columns its suite checks: GX's column expectations
     see exactly the same values and row positions as on the whole table."""
@@ -723,8 +705,9 @@ def gate_great_expectations(
                                "successful_expectations": 0, "tables": {}}
     for table in tables:
         names = read_arrow_schema(_existing_path(candidate_dir, table)).names
-        keys = table_keys(table, lookup_contract(table))
-        plan = expectation_plan(table, names, keys)
+        contract = table_contract(table)
+        keys = contract.primary_key
+        plan = expectation_plan(contract, names)
         df = _read(candidate_dir, table, _plan_columns(plan) or None)
         result = _gx_batch_definition(table).get_batch(batch_parameters={"dataframe": df.to_pandas()}).validate(
             _gx_suite(gx, gxe, table, plan), result_format="SUMMARY"

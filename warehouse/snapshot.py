@@ -17,10 +17,9 @@ from pathlib import Path
 import duckdb
 
 from data_contracts import published_tables, table_contract
+from warehouse.duckdb_limits import DEFAULT_MEMORY_LIMIT, DEFAULT_THREADS, duckdb_config
 
 OPEN_SCHEMA = "open"
-DEFAULT_MEMORY_LIMIT = "1GB"
-DEFAULT_THREADS = 2
 
 
 def snapshot_table_name(table: str) -> str:
@@ -44,7 +43,7 @@ def build_snapshot(release_dir: Path, db_path: Path, *, memory_limit: str = DEFA
     if db_path.exists():
         raise FileExistsError(f"{db_path} exists: a snapshot is built once, never rewritten")
     counts: dict[str, int] = {}
-    con = duckdb.connect(str(db_path), config={"memory_limit": memory_limit, "threads": int(threads)})
+    con = duckdb.connect(str(db_path), config=duckdb_config(memory_limit, threads))
     try:
         con.execute(f"CREATE SCHEMA {_ident(OPEN_SCHEMA)}")
         for table in published_tables():
@@ -75,8 +74,7 @@ def build_snapshot(release_dir: Path, db_path: Path, *, memory_limit: str = DEFA
 
 def snapshot_contents(db_path: Path) -> dict[str, list[tuple]]:
     """Every published table of a snapshot as sorted rows (for comparing two snapshots)."""
-    con = duckdb.connect(str(db_path), read_only=True, config={"memory_limit": DEFAULT_MEMORY_LIMIT,
-                                                                 "threads": DEFAULT_THREADS})
+    con = duckdb.connect(str(db_path), read_only=True, config=duckdb_config())
     try:
         out = {}
         for table in published_tables():

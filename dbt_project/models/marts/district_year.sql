@@ -1,7 +1,4 @@
 -- open/district_year (before disclosure control): district × year.
--- Test-only fault injection: with --vars '{hzcarbon_fault: district_total}' the first row
--- (lowest district_code, then year) gets energy_tce + 1 so the cross-level totals test fails.
--- The default 'none' leaves every value untouched.
 with m as (
     {{ group_measures(['district_code']) }}
 ),
@@ -16,12 +13,4 @@ named as (
     left join {{ ref('districts') }} as d on d.district_code = m.district_code
 )
 
-{% if var('hzcarbon_fault') == 'district_total' %}
-select
-    * replace (
-        energy_tce + case when row_number() over (order by district_code, year) = 1 then 1 else 0 end as energy_tce
-    )
-from named
-{% else %}
 select * from named
-{% endif %}
