@@ -51,6 +51,7 @@ class Column:
     allowed_values: tuple[Any, ...] | None = None  # the ODCS enum's values, where one is given
     minimum: float | None = None  # logicalTypeOptions minimum / maximum (inclusive)
     maximum: float | None = None
+    stage: str = "mart"  # "candidate": added after dbt, by disclosure control (suppressed, ...)
 
     @property
     def range(self) -> tuple[float | None, float | None] | None:
@@ -74,6 +75,7 @@ class Contract:
     columns: tuple[Column, ...]
     custom: dict[str, Any]
     limitations: str | None = None
+    quality: tuple[dict[str, Any], ...] = ()  # the schema object's ODCS quality rules, as dicts
 
     def column(self, name: str) -> Column:
         for c in self.columns:
@@ -119,6 +121,28 @@ class Contract:
         return [c.name for c in self.columns if c.required]
 
     @property
+    def mart_columns(self) -> tuple[Column, ...]:
+        """The columns the dbt mart of a published table holds (those added by disclosure
+        control when the candidate is written are not among them)."""
+        return tuple(c for c in self.columns if c.stage == "mart")
+
+    def dbt_rules(self) -> list[dict[str, Any]]:
+        """The table's rules that dbt runs as they are written (ODCS quality with engine dbt:
+        tests across tables or against reference seeds), each an ``implementation`` dict."""
+        return [dict(q["implementation"]) for q in self.quality
+                if q.get("engine") == "dbt" and isinstance(q.get("implementation"), dict)]
+
+    def not_null_in_mart(self) -> list[Any]:
+        """Columns never null in the mart although the published table may null them (ODCS
+        library rule nullValues = 0 with ``arguments.columns``; an item may be
+        ``{name, where}``)."""
+        out: list[Any] = []
+        for q in self.quality:
+            if q.get("metric") == "nullValues" and q.get("mustBe") == 0:
+                out += (q.get("arguments") or {}).get("columns", [])
+        return out
+
+    @property
     def grain(self) -> str | None:
         """Human-readable grain, e.g. 'district_code × year'."""
         return self.custom.get("grain")
@@ -154,6 +178,7 @@ def _column(p: SchemaProperty) -> Column:
         allowed_values=tuple(e.value for e in p.enum) if p.enum else None,
         minimum=options.get("minimum"),
         maximum=options.get("maximum"),
+        stage=custom.get("stage", "mart"),
     )
 
 
@@ -237,6 +262,7 @@ def load_contract(file_stem: str) -> Contract:
         columns=tuple(_column(p) for p in obj.properties or []),
         custom=_custom(odcs.customProperties),
         limitations=desc.limitations if desc else None,
+        quality=tuple(q.model_dump(exclude_none=True) for q in obj.quality or []),
     )
 
 

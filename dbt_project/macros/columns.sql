@@ -1,34 +1,16 @@
-{#- Published column lists (specs/outputs.md), in order. -#}
-{% macro enterprise_year_columns() -%}
-{{ return(['uscc', 'year', 'enterprise_name', 'district_code', 'district_imputed', 'division_code',
-  'industry_code', 'key_group', 'high_energy', 'months_reported', 'is_complete', 'energy_tce',
-  'feedstock_tce', 'conversion_output_tce', 'energy_tce_net', 'energy_tce_equiv',
-  'electricity_10k_kwh', 'co2_direct_t', 'co2_indirect_t', 'co2_total_t', 'va_10k_yuan',
-  'va_source', 'va_10k_yuan_2020p', 'energy_intensity', 'co2_intensity', 'is_key_energy_user',
-  'mu_scale', 'mu_score', 'mu_class', 'mu_class_source', 'mu_score_recomputed',
-  'mu_class_recomputed', 'carbon_value', 'carbon_level', 'carbon_grade', 'carbon_grade_source',
-  'carbon_k_recomputed', 'carbon_grade_recomputed', 'factor_set', 'mu_rule_set',
-  'carbon_rule_set', 'provisional']) }}
-{%- endmacro %}
-
-{% macro group_measure_columns() -%}
-{{ return(['enterprise_count', 'key_energy_user_count', 'energy_tce', 'energy_tce_net',
-  'co2_direct_t', 'co2_indirect_t', 'co2_total_t', 'co2_direct_division44_t',
-  'va_10k_yuan_2020p', 'energy_intensity', 'co2_intensity', 'energy_intensity_change_vs_2020',
-  'co2_intensity_change_vs_2020', 'matched_energy_share', 'coal_share', 'electricity_share',
-  'provisional']) }}
-{%- endmacro %}
-
-{#- An enterprise's identity as every source states it, normalised the same way in each staging
-    model: a blank township is null (not a township), a missing division is the industry code's
-    first two digits (GB/T 4754). -#}
-{% macro staged_identity_columns() -%}
-    uscc,
-    enterprise_name,
-    district_code,
-    nullif(trim(township), '') as township,
-    industry_code,
-    coalesce(division_code, left(industry_code, 2)) as division_code
+{#- The select list of a staging model over a source: the source contract's columns in contract
+    order (source_columns, generated from the contracts), then the lineage columns ingestion adds.
+    An enterprise's identity is normalised the same way for every source: a blank township is
+    null (not a township), a missing division is the industry code's first two digits
+    (GB/T 4754). `expressions` gives another column its own expression ({'name': 'sql as name'}). -#}
+{% macro staged_source_columns(source, expressions={}) -%}
+{%- set identity = {
+    'township': "nullif(trim(township), '') as township",
+    'division_code': "coalesce(division_code, left(industry_code, 2)) as division_code",
+} -%}
+{%- for c in source_columns(source) + lineage_columns() -%}
+    {{ expressions.get(c, identity.get(c, adapter.quote(c) if c == 'row_number' else c)) }}{{ ",\n    " if not loop.last }}
+{%- endfor -%}
 {%- endmacro %}
 
 {#- The order of revisions of one key (docs/design.md): later submitted_at (a missing one before

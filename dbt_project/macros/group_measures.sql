@@ -3,7 +3,7 @@
   least one accepted energy report, grouped by `group_cols` and year. Totals cover all such
   enterprise-years; intensities and va_10k_yuan_2020p only the matched ones (complete, va > 0);
   *_change_vs_2020 compares with the same group's intensity in the price base year.
-  Returns a SELECT with the group columns, year and group_measure_columns().
+  Returns a SELECT with the group columns, year and the measures of the group tables' contracts.
 -#}
 {% macro group_measures(group_cols) -%}
 {%- set keys = group_cols + ['year'] -%}

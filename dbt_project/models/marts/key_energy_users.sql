@@ -21,7 +21,7 @@ previous as (
 )
 
 select
-    {% for c in enterprise_year_columns() %}k.{{ c }},
+    {% for c in contract_columns('enterprise_year') %}k.{{ c }},
     {% endfor -%}
     p.energy_tce_prev_year,
     {{ safe_div('k.energy_tce', 'p.energy_tce_prev_year') }} - 1 as energy_change_yoy

@@ -3,23 +3,14 @@
 -- recently delivered file wins; identical rows within a file collapse to one.
 with src as (
     select
-        eval_year,
-        {{ staged_identity_columns() }},
-        coalesce(electricity_10k_kwh, 0) as electricity_10k_kwh,
-        coalesce(zero_carbon_10k_kwh, 0) as zero_carbon_10k_kwh,
-        coalesce(natural_gas_10k_m3, 0) as natural_gas_10k_m3,
-        coalesce(coal_t, 0) as coal_t,
-        coalesce(oil_t, 0) as oil_t,
-        coalesce(heat_gj, 0) as heat_gj,
-        co2_official_t,
-        va_10k_yuan,
-        carbon_value_official,
-        carbon_grade_official,
-        source_file,
-        sheet,
-        "row_number",
-        delivery_seq,
-        file_sha256
+        {{ staged_source_columns('carbon_codes', {
+            'electricity_10k_kwh': 'coalesce(electricity_10k_kwh, 0) as electricity_10k_kwh',
+            'zero_carbon_10k_kwh': 'coalesce(zero_carbon_10k_kwh, 0) as zero_carbon_10k_kwh',
+            'natural_gas_10k_m3': 'coalesce(natural_gas_10k_m3, 0) as natural_gas_10k_m3',
+            'coal_t': 'coalesce(coal_t, 0) as coal_t',
+            'oil_t': 'coalesce(oil_t, 0) as oil_t',
+            'heat_gj': 'coalesce(heat_gj, 0) as heat_gj',
+        }) }}
     from {{ source('raw', 'carbon_codes') }}
 ),
 

@@ -1,0 +1,57 @@
+"""The dbt files generated from the contracts (data_contracts/dbt_yaml.py) are up to date, and
+what they hold comes from the contract files."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+from data_contracts import dbt_yaml, published_tables, table_contract
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_generated_files_are_up_to_date(tmp_path):
+    """Regenerate into a temporary project folder, in another process, and compare."""
+    for rel in dbt_yaml.GENERATED:
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+    run = subprocess.run([sys.executable, "-m", "data_contracts.dbt_yaml", "--project-dir", str(tmp_path)],
+                         cwd=ROOT, capture_output=True, text=True, check=True)
+    assert run.stdout.count("wrote") == len(dbt_yaml.GENERATED)
+    for rel in dbt_yaml.GENERATED:
+        assert (tmp_path / rel).read_text(encoding="utf-8") == (ROOT / "dbt_project" / rel).read_text(
+            encoding="utf-8"), f"{rel} is out of date: run python -m data_contracts.dbt_yaml"
+
+
+def test_check_flags_a_missing_or_stale_file(tmp_path):
+    project = tmp_path / "p"
+    for rel in dbt_yaml.GENERATED:
+        (project / rel).parent.mkdir(parents=True, exist_ok=True)
+    assert dbt_yaml.main(["--check", "--project-dir", str(project)]) == 1  # missing files
+    dbt_yaml.write(project)
+    assert dbt_yaml.main(["--check", "--project-dir", str(project)]) == 0
+    path = project / dbt_yaml.MARTS_YAML
+    path.write_text(path.read_text(encoding="utf-8") + "# edited by hand\n", encoding="utf-8")
+    assert dbt_yaml.main(["--check", "--project-dir", str(project)]) == 1
+
+
+def test_marts_yaml_carries_the_contracts():
+    doc = yaml.safe_load((ROOT / "dbt_project" / dbt_yaml.MARTS_YAML).read_text(encoding="utf-8"))
+    models = {m["name"]: m for m in doc["models"]}
+    assert list(models) == published_tables()
+    for name, model in models.items():
+        c = table_contract(name)
+        assert model["config"]["contract"] == {"enforced": True}
+        # every column the mart holds, typed as the contract says; none that disclosure adds
+        assert [(col["name"], col["data_type"]) for col in model["columns"]] == [
+            (col.name, col.physical_type) for col in c.columns if col.name not in ("suppressed", "suppression_reason")]
+        tests = {next(iter(t)): next(iter(t.values())) for t in model["data_tests"]}
+        if c.primary_key:
+            assert [k.strip('"') for k in tests["unique_combination"]["arguments"]["combination"]] == c.primary_key
+        not_null = [x if isinstance(x, str) else x["name"] for x in tests["not_null_columns"]["arguments"]["columns"]]
+        assert set(c.required_columns) - {"suppressed"} <= set(not_null)
+    domains = [t for t in models["target_progress"]["data_tests"] if "column_domains" in t][0]
+    assert {"name": "status", "values": ["on_track", "at_risk", "behind"]} in \
+        domains["column_domains"]["arguments"]["columns"]
+    assert models["city_year"]["columns"][0]["description"].startswith("年份")
