@@ -25,6 +25,7 @@ $(UV):
 
 $(BIN)/hzcarbon: pyproject.toml uv.lock $(UV)
 	$(UV) sync --frozen --extra test --python $$(command -v $(PYTHON)) --quiet
+	$(BIN)/python -m warehouse.dbt_plan prepare
 	@touch $@
 
 env: $(BIN)/hzcarbon

@@ -38,6 +38,9 @@ def run_job(settings: Settings, out: Console, err: Console) -> int:
         err.print(f"[red]{exc}[/]")
         return EXIT_ERROR
 
+    from warehouse.dbt_plan import prepare_project
+
+    prepare_project()  # generated dbt files and manifest current before dagster-dbt loads them
     from orchestration.definitions import defs
 
     job = defs.resolve_job_def("hzcarbon_job")

@@ -19,6 +19,14 @@ def run_cli(*args: str, env: dict | None = None, cwd: Path | None = None, timeou
                           env=full_env, cwd=cwd or REPO, timeout=timeout)
 
 
+def pytest_configure(config):
+    """The dbt project prepared (generated files, manifest) before any test module imports the
+    Dagster definitions: they are never prepared on import (warehouse/dbt_plan.py)."""
+    from warehouse.dbt_plan import prepare_project
+
+    prepare_project()
+
+
 @pytest.fixture
 def cli():
     return run_cli

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from orchestration.dbt import (DBT_PROJECT_DIR, SOURCE_LOCATIONS, dbt_project, needs_full_refresh,
+from orchestration.dbt import dbt_project
+from warehouse.dbt_plan import (DBT_PROJECT_DIR, SOURCE_LOCATIONS, needs_full_refresh,
                                nodes_reading_as_of, nodes_without_new_inputs)
 from sample_data import generate_landing
 from tests.conftest import run_cli

@@ -21,7 +21,7 @@ previous as (
 )
 
 select
-    {% for c in contract_columns('enterprise_year') %}k.{{ c }},
+    {% for c in contract_columns('key_energy_users') if c not in ('energy_tce_prev_year', 'energy_change_yoy') %}k.{{ c }},
     {% endfor -%}
     p.energy_tce_prev_year,
     {{ safe_div('k.energy_tce', 'p.energy_tce_prev_year') }} - 1 as energy_change_yoy
