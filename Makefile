@@ -32,7 +32,9 @@ env: $(BIN)/hzcarbon
 
 demo: env
 	$(BIN)/hzcarbon generate --out $(DEMO_LANDING) --enterprises $(DEMO_ENTERPRISES) --years 2020-2025 --seed 1 --messy
-	$(BIN)/hzcarbon run --landing $(DEMO_LANDING) --warehouse $(DEMO_WAREHOUSE) --as-of 2026-11
+	@echo "make demo: the release is approved by the named account 'demo' (--auto-approve-by demo);"
+	@echo "           without it a run leaves a candidate for 'hzcarbon release approve ID --by NAME'"
+	$(BIN)/hzcarbon run --landing $(DEMO_LANDING) --warehouse $(DEMO_WAREHOUSE) --auto-approve-by demo
 
 test: env
 	$(BIN)/python -m pytest -n 2 -q

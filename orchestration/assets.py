@@ -20,8 +20,17 @@ CANDIDATE = dg.AssetKey("candidate_release")
 
 @dg.multi_asset(specs=[dg.AssetSpec(k, group_name="ingestion") for k in RAW_KEYS], can_subset=False)
 def landing_ingest(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
-    """Read every new landing file into staging Parquet; quarantine what cannot be accepted."""
+    """Archive every new landing file (by sha256), then read it into staging Parquet; quarantine
+    what cannot be accepted. The run's build fingerprint is taken first (warehouse.provenance)."""
+    from warehouse.provenance import archive_landing
+
     s = warehouse.settings
+    fingerprint, unchanged = warehouse.take_fingerprint(context.run.run_id)
+    if unchanged:
+        context.log.info(f"nothing new since release {unchanged}: this run will not publish a release")
+    archived = archive_landing(s.landing_dir, s.warehouse_dir)
+    if archived:
+        context.log.info(f"archived {len(archived)} new input file(s) in {s.warehouse_dir / 'archive'}")
     result = ingest_landing(s.landing_dir, s.warehouse_dir, as_of=s.as_of, run_id=context.run.run_id)
     for line in result.describe():
         context.log.info(line)
@@ -79,17 +88,28 @@ gate_checks = [_gate_check(name) for name in GATES]
 
 @dg.asset(deps=[CANDIDATE], group_name="publication")
 def release(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
-    """Publish the candidate as releases/<id>/ and switch `latest` (only after every gate passed)."""
+    """Build the candidate into releases/<id>/ (only after every gate passed): a candidate awaiting
+    approval, or `latest` at once when auto_approve_by names the approving account. Nothing is
+    built when the run's fingerprint is the newest release's (nothing new since it)."""
     from warehouse.manifest import manifest_extra
     from warehouse.reference_sets import register_released_sets
     from warehouse.release import publish
 
     s = warehouse.settings
+    fingerprint, unchanged = warehouse.take_fingerprint(context.run.run_id)
+    if unchanged:
+        context.log.info(f"nothing new since release {unchanged}: no new release")
+        return dg.MaterializeResult(metadata={"release_id": unchanged, "nothing_new": True})
     extra = manifest_extra(
         settings=s.as_manifest(), warehouse_dir=s.warehouse_dir,
-        checks=warehouse.recorded_checks(context.run.run_id), run_id=context.run.run_id)
-    release_id = publish(s.candidate_dir, s.warehouse_dir, extra, keep_releases=s.keep_releases)
+        checks=warehouse.recorded_checks(context.run.run_id), run_id=context.run.run_id,
+        fingerprint=fingerprint)
+    release_id = publish(s.candidate_dir, s.warehouse_dir, extra, keep_releases=s.keep_releases,
+                         approve_by=s.auto_approve_by,
+                         retention_years_aggregates=s.thresholds["retention_years_aggregates"],
+                         retention_years_raw=s.thresholds["retention_years_raw"])
     register_released_sets(s.warehouse_dir)
-    context.log.info(f"published release {release_id}")
-    return dg.MaterializeResult(metadata={"release_id": release_id,
+    status = f"published (approved by {s.auto_approve_by})" if s.auto_approve_by else "candidate awaiting approval"
+    context.log.info(f"built release {release_id}: {status}")
+    return dg.MaterializeResult(metadata={"release_id": release_id, "status": status,
                                           "path": str(s.warehouse_dir / "releases" / release_id)})

@@ -1,7 +1,8 @@
 """hzcarbon command line: a face over the Dagster job and the libraries (specs/outputs.md).
 
-Exit codes of `run`: 0 published; 3 blocked by a quality gate (latest unchanged); 2 bad usage or
-unreadable configuration; 1 anything else (including a warehouse held by another run).
+Exit codes of `run`: 0 built (a candidate awaiting approval, or published) or nothing new;
+3 blocked by a quality gate (latest unchanged); 2 bad usage or unreadable configuration;
+1 anything else (including a warehouse held by another run).
 """
 
 import json
@@ -58,9 +59,13 @@ def run(
     warehouse: Annotated[Optional[Path], typer.Option(help="warehouse directory")] = None,
     as_of: Annotated[Optional[str], typer.Option("--as-of", help="YYYY-MM treated as now")] = None,
     keep_releases: Annotated[Optional[int], typer.Option(help="releases to keep (default all)")] = None,
+    auto_approve_by: Annotated[Optional[str], typer.Option(
+        "--auto-approve-by", help="approve a release that passes the gates as this named account")] = None,
 ):
-    """Ingest new landing files, build all models, run all checks, publish when every gate passes."""
-    cli = {"landing": landing, "warehouse": warehouse, "as_of": as_of, "keep_releases": keep_releases}
+    """Ingest new landing files, build all models, run all checks; a release that passes every gate
+    is a candidate until a named person approves it (or --auto-approve-by NAME approves it)."""
+    cli = {"landing": landing, "warehouse": warehouse, "as_of": as_of, "keep_releases": keep_releases,
+           "auto_approve_by": auto_approve_by}
     try:
         settings = load_settings(cli)
     except SettingsError as exc:
@@ -95,6 +100,11 @@ def dictionary():
     from data_contracts.dictionary import render_dictionary
 
     out.print(render_dictionary(), markup=False)
+
+
+from orchestration.cli_release import release_app  # noqa: E402 - the commands above come first in --help
+
+app.add_typer(release_app, name="release")
 
 
 def main() -> None:

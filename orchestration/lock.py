@@ -14,6 +14,16 @@ class WarehouseBusy(RuntimeError):
     pass
 
 
+def describe_holder(text: str) -> str:
+    """'run R (pid P on HOST, started T)' from the lock file's JSON (as written by acquire)."""
+    try:
+        info = json.loads(text)
+    except ValueError:
+        return f"another run ({text or 'not identified yet'})"
+    return (f"run {info.get('run_id')} (pid {info.get('pid')} on {info.get('host')}, "
+            f"started {info.get('started')})")
+
+
 class WarehouseLock:
     def __init__(self, warehouse_dir: Path, run_id: str):
         self.path = Path(warehouse_dir) / ".run.lock"
@@ -26,9 +36,10 @@ class WarehouseLock:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            holder = os.read(fd, 4096).decode("utf-8", "replace").strip() or "unknown"
+            holder = os.read(fd, 4096).decode("utf-8", "replace").strip()
             os.close(fd)
-            raise WarehouseBusy(f"warehouse {self.path.parent} is held by another run: {holder}") from None
+            raise WarehouseBusy(f"warehouse {self.path.parent} is held by {describe_holder(holder)}; "
+                                "try again when it has finished") from None
         info = {"run_id": self.run_id, "pid": os.getpid(), "host": socket.gethostname(),
                 "started": datetime.now(timezone.utc).isoformat(timespec="seconds")}
         os.ftruncate(fd, 0)

@@ -43,6 +43,21 @@ class WarehouseResource(dg.ConfigurableResource):
         path = self.run_state_dir(run_id) / "checks" / f"{name}.json"
         path.write_text(json.dumps(result, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
 
+    def take_fingerprint(self, run_id: str) -> tuple[dict, str | None]:
+        """The run's build fingerprint, taken once when the run starts (before ingestion) and kept
+        in run_state, and the release already built from it, if any (nothing new)."""
+        from warehouse.provenance import Fingerprint, build_fingerprint, unchanged_release
+
+        path = self.run_state_dir(run_id) / "fingerprint.json"
+        if path.exists():
+            taken = json.loads(path.read_text(encoding="utf-8"))
+        else:
+            s = self.settings
+            fp = build_fingerprint(s.landing_dir, s.warehouse_dir, s.as_manifest())
+            taken = {"sha256": fp.sha256, "parts": fp.parts}
+            path.write_text(json.dumps(taken, ensure_ascii=False, default=str), encoding="utf-8")
+        return taken, unchanged_release(self.settings.warehouse_dir, Fingerprint(taken["sha256"], taken["parts"]))
+
     def recorded_checks(self, run_id: str) -> list[dict]:
         checks_dir = self.run_state_dir(run_id) / "checks"
         return [json.loads(p.read_text(encoding="utf-8")) for p in sorted(checks_dir.glob("*.json"))]

@@ -2,15 +2,23 @@
 
 import contextlib
 import os
+from pathlib import Path
 
 import dagster as dg
 import polars as pl
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
-from orchestration.exit_codes import EXIT_BLOCKED, EXIT_ERROR, EXIT_PUBLISHED
+from data_contracts import SOURCES
+from data_contracts.reference import load_reference
+from ingestion.outputs import STAGING_DIR
+from ingestion.pipeline import landing_files
+from orchestration.exit_codes import EXIT_BLOCKED, EXIT_ERROR, EXIT_PUBLISHED, EXIT_USAGE
 from orchestration.lock import WarehouseBusy, WarehouseLock
 from orchestration.settings import Settings
+from warehouse.governance import statuses
+from warehouse.provenance import build_fingerprint, ledger_inputs, unchanged_release
 
 
 def _instance() -> dg.DagsterInstance:
@@ -21,6 +29,23 @@ def _instance() -> dg.DagsterInstance:
 def failed_gates(result: dg.ExecuteInProcessResult) -> list[dg.AssetCheckEvaluation]:
     return [e for e in result.get_asset_check_evaluations()
             if not e.passed and e.severity == dg.AssetCheckSeverity.ERROR]
+
+
+def _built_release_id(result: dg.ExecuteInProcessResult) -> str | None:
+    for m in result.asset_materializations_for_node("release"):
+        value = m.metadata.get("release_id")
+        if value is not None:
+            return str(getattr(value, "value", value))
+    return None
+
+
+def _run_errors(result: dg.ExecuteInProcessResult) -> list[str]:
+    """Failures outside a step (a resource that could not start, e.g. a held warehouse)."""
+    messages = []
+    for event in result.all_events:
+        if event.event_type_value in ("RUN_FAILURE", "ENGINE_EVENT") and event.message and "is held by" in event.message:
+            messages.append(event.message.strip())
+    return messages
 
 
 def _step_errors(result: dg.ExecuteInProcessResult) -> list[str]:
@@ -37,6 +62,17 @@ def run_job(settings: Settings, out: Console, err: Console) -> int:
     except WarehouseBusy as exc:
         err.print(f"[red]{exc}[/]")
         return EXIT_ERROR
+    refused = preflight(settings.landing_dir, settings.warehouse_dir, settings.as_of)
+    if refused:
+        err.print(refused, markup=False)
+        return EXIT_USAGE
+    fingerprint = build_fingerprint(settings.landing_dir, settings.warehouse_dir, settings.as_manifest())
+    unchanged = unchanged_release(settings.warehouse_dir, fingerprint)
+    if unchanged:
+        status = statuses(settings.warehouse_dir).get(unchanged, "candidate")
+        out.print(f"nothing new since release {unchanged} ({status}): inputs, withdrawals, code, reference, "
+                  f"settings and as-of unchanged; no new release", markup=False)
+        return EXIT_PUBLISHED
 
     from warehouse.dbt_plan import prepare_project
 
@@ -55,7 +91,7 @@ def run_job(settings: Settings, out: Console, err: Console) -> int:
     err.print(f"    full log: {log_path}", highlight=False)
     _write_step_timings(instance, result.run_id, settings)
     if result.success:
-        _print_release_summary(settings, out)
+        _print_release_summary(settings, result, out)
         return EXIT_PUBLISHED
     gates = failed_gates(result)
     if gates:
@@ -63,15 +99,55 @@ def run_job(settings: Settings, out: Console, err: Console) -> int:
         for g in gates:
             err.print(f"  ✘ {g.check_name} on {g.asset_key.to_user_string()}: {g.description or ''}", markup=False)
         return EXIT_BLOCKED
-    for message in _step_errors(result) or ["the run failed; see the Dagster log"]:
-        err.print(f"[red]error:[/] {message}", markup=True)
+    messages = _step_errors(result) + _run_errors(result) or ["the run failed; see the Dagster log"]
+    # A warehouse taken by another run between the probe and the run's start: name the holder last.
+    messages.sort(key=lambda m: "is held by" in m)
+    for message in messages:
+        err.print(f"[red]error:[/] {escape(message)}")
     return EXIT_ERROR
 
 
-def _print_release_summary(settings: Settings, out: Console) -> None:
+LANDING_LAYOUT = "<landing>/<source>/[<district_code>/]*.csv|xlsx|xls"
+
+
+def preflight(landing_dir: Path, warehouse_dir: Path, as_of: str) -> str | None:
+    """Why the run cannot start (exit 2), decided before Dagster or dbt do any work; None if it can."""
+    if not landing_files(landing_dir) and not ledger_inputs(warehouse_dir):
+        folders = "\n".join(f"  {landing_dir}/{s}/" for s in SOURCES)
+        return (f"landing directory {landing_dir} holds no input file, and the warehouse has none yet.\n"
+                f"Expected layout: {LANDING_LAYOUT}, with <source> one of:\n{folders}\n"
+                f"e.g. {landing_dir}/energy_reports/2026-10.csv (`hzcarbon generate --out DIR` writes a sample)")
+    first = first_delivered_period(warehouse_dir)
+    if as_of < first:
+        return (f"as_of {as_of} is before {first}, the first period delivered to this warehouse "
+                f"(or the plan's base year): every row would be dated after it. Use --as-of {first} or later.")
+    return None
+
+
+def first_delivered_period(warehouse_dir: Path) -> str:
+    """The earliest energy period staged in the warehouse, or January of the plan's base year
+    (the first period any row may carry) when nothing is staged yet."""
+    base = f"{int(min(load_reference('targets')['base_year'].cast(pl.Int32))):04d}-01"
+    periods = sorted(p.name.split("=", 1)[1] for p in (Path(warehouse_dir) / STAGING_DIR / "energy_reports").glob("period=*"))
+    return max(base, periods[0]) if periods else base
+
+
+def _print_release_summary(settings: Settings, result: dg.ExecuteInProcessResult, out: Console) -> None:
+    release_id = _built_release_id(result)
+    status = statuses(settings.warehouse_dir).get(release_id) if release_id else None
+    if release_id is None:
+        out.print("no new release")
+        return
+    if status != "published":
+        path = settings.warehouse_dir / "releases" / release_id
+        out.print(f"[yellow]built release {release_id}: candidate awaiting approval[/] at {path}")
+        out.print(f"  changes: {path / 'changes.md'}")
+        out.print(f"  approve it: hzcarbon release approve {release_id} --by NAME [--note TEXT] "
+                  f"--warehouse {settings.warehouse_dir}", markup=False)
+        return
     latest = settings.warehouse_dir / "latest"
-    release_id = (settings.warehouse_dir / "LATEST").read_text().strip()
-    out.print(f"[green]published release {release_id}[/] at {latest.resolve()}")
+    out.print(f"[green]published release {release_id}[/] (approved by {settings.auto_approve_by}, "
+              f"setting auto_approve_by) at {latest.resolve()}")
     city = pl.read_parquet(latest / "open" / "city_year.parquet").sort("year")
     table = Table(title="Hangzhou industry (above-scale reporting enterprises)")
     for col in ("year", "enterprises", "key users", "energy tce", "CO2 t", "energy/VA", "Δ vs 2020", "CO2/VA", "Δ vs 2020"):

@@ -37,6 +37,9 @@ class Settings:
     thresholds: dict[str, float] = field(default_factory=dict)
     fault_injection: str = "none"
     config_file: str | None = None
+    # The named account that approves a release that passed the gates (None: a person approves
+    # with `hzcarbon release approve`; README, "Governance").
+    auto_approve_by: str | None = None
 
     def as_manifest(self) -> dict[str, Any]:
         d = asdict(self)
@@ -62,6 +65,9 @@ def _validate_month(value: str) -> str:
         datetime.strptime(value, "%Y-%m")
     except ValueError as exc:
         raise SettingsError(f"as_of must be YYYY-MM, got {value!r}") from exc
+    if value > current_month():
+        raise SettingsError(f"as_of {value} is after the current month {current_month()}: "
+                            "no report can be dated in the future")
     return value
 
 
@@ -124,6 +130,7 @@ def load_settings(cli: dict[str, Any] | None = None, env: dict[str, str] | None 
         thresholds=thresholds,
         fault_injection=fault,
         config_file=config_file,
+        auto_approve_by=str(_pick("auto_approve_by", cli, env, toml, "")).strip() or None,
     )
 
 

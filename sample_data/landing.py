@@ -336,6 +336,9 @@ def generate_landing(out_dir: Path, enterprises: int = 500, years: tuple[int, in
             by_reason[r] = by_reason.get(r, 0) + n
     return {
         "out_dir": str(land.out), "enterprises": enterprises, "years": [y0, y1], "seed": seed,
+        # Every accepted row is dated at the latest in this month: any as-of from it to the current
+        # month gives the same release (the planted future rows are refused under all of them).
+        "as_of_from": f"{y1}-12",
         "messy": messy, "formats": formats,
         "files": {s: sorted(f) for s, f in land.files.items()},
         "rows": truth_rows,

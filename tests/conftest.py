@@ -12,8 +12,11 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def run_cli(*args: str, env: dict | None = None, cwd: Path | None = None, timeout: int = 900) -> subprocess.CompletedProcess:
-    """Run `hzcarbon ARGS` as a user would; the environment is cleaned of HZCARBON_* leftovers."""
+    """Run `hzcarbon ARGS` as a user would; the environment is cleaned of HZCARBON_* leftovers.
+    A release that passes the gates is approved by the account `test-suite` unless ``env`` sets
+    HZCARBON_AUTO_APPROVE_BY itself (to "" for a run that leaves a candidate awaiting approval)."""
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("HZCARBON_") and k != "DAGSTER_HOME"}
+    full_env["HZCARBON_AUTO_APPROVE_BY"] = "test-suite"
     full_env.update(env or {})
     return subprocess.run([str(BIN / "hzcarbon"), *args], capture_output=True, text=True,
                           env=full_env, cwd=cwd or REPO, timeout=timeout)

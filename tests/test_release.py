@@ -122,6 +122,14 @@ EXTRA = {
 }
 
 
+def _publish(*args, **kwargs) -> str:
+    """publish() approved at once by a named account, with no retention floor (these tests are
+    about layout and switching; tests/test_governance.py covers approval and retention)."""
+    kwargs.setdefault("approve_by", "tester")
+    kwargs.setdefault("retention_years_aggregates", 0)
+    return rel.publish(*args, **kwargs)
+
+
 def _sha(p: Path) -> str:
     return hashlib.sha256(p.read_bytes()).hexdigest()
 
@@ -134,7 +142,7 @@ def candidate(tmp_path):
 @pytest.fixture
 def published(tmp_path, candidate):
     wh = tmp_path / "wh"
-    rid = rel.publish(candidate, wh, EXTRA, now=DAY1)
+    rid = _publish(candidate, wh, EXTRA, now=DAY1)
     return wh, rid
 
 
@@ -249,11 +257,11 @@ def test_latest_and_ids_on_the_same_day(published, candidate):
     wh, rid1 = published
     assert os.readlink(wh / "latest") == f"releases/{rid1}"
     assert (wh / "LATEST").read_text().strip() == rid1
-    rid2 = rel.publish(candidate, wh, EXTRA, now=DAY1.replace(hour=23))
+    rid2 = _publish(candidate, wh, EXTRA, now=DAY1.replace(hour=23))
     assert rid2 == "2026-11-20.2"
     assert (wh / "latest").resolve() == (wh / "releases" / rid2).resolve()
     assert (wh / "LATEST").read_text().strip() == rid2
-    rid3 = rel.publish(candidate, wh, EXTRA, now=DAY2)
+    rid3 = _publish(candidate, wh, EXTRA, now=DAY2)
     assert rid3 == "2026-11-21.1"
     assert rel.list_releases(wh) == [rid1, rid2, rid3]
     assert not [p for p in wh.iterdir() if ".tmp-" in p.name]
@@ -263,11 +271,11 @@ def test_failed_publish_switches_nothing(published, tmp_path):
     wh, rid1 = published
     bad = make_candidate(tmp_path / "bad", with_internal=False)
     with pytest.raises(rel.ReleaseError, match="internal/district_year.parquet"):
-        rel.publish(bad, wh, EXTRA, now=DAY1)
+        _publish(bad, wh, EXTRA, now=DAY1)
     assert (wh / "LATEST").read_text().strip() == rid1
     assert sorted(p.name for p in (wh / "releases").iterdir()) == [rid1]
     with pytest.raises(ValueError):
-        rel.publish(bad, wh, {"files": []}, now=DAY1)
+        _publish(bad, wh, {"files": []}, now=DAY1)
 
 
 READER = textwrap.dedent("""
@@ -308,8 +316,8 @@ def test_reader_of_previous_snapshot_is_not_disturbed(published, tmp_path):
     poker.start()
     try:
         changed = make_candidate(tmp_path / "changed", bump=1000.0)
-        rid2 = rel.publish(changed, wh, EXTRA, now=DAY1)
-        rid3 = rel.publish(changed, wh, EXTRA, now=DAY1, keep_releases=1)  # prunes rid1 under the readers
+        rid2 = _publish(changed, wh, EXTRA, now=DAY1)
+        rid3 = _publish(changed, wh, EXTRA, now=DAY1, keep_releases=1)  # prunes rid1 under the readers
         assert rel.list_releases(wh) == [rid3]
     finally:
         stop.set()
@@ -330,24 +338,26 @@ def test_reader_of_previous_snapshot_is_not_disturbed(published, tmp_path):
 
 def test_retention_prunes_but_keeps_latest(published, candidate):
     wh, rid1 = published
-    ids = [rid1] + [rel.publish(candidate, wh, EXTRA, now=DAY1) for _ in range(3)]
+    ids = [rid1] + [_publish(candidate, wh, EXTRA, now=DAY1) for _ in range(3)]
     assert ids[-1] == "2026-11-20.4"
     rel.switch_latest(wh, ids[0])  # someone rolled `latest` back to the oldest release
-    removed = rel.prune_releases(wh, keep_releases=2)
+    removed = rel.prune_releases(wh, keep_releases=2, retention_years_aggregates=0)
     assert removed == [ids[1]]
     assert rel.list_releases(wh) == [ids[0], ids[2], ids[3]]
     # publish with keep_releases: the new one is latest and kept
-    rid = rel.publish(candidate, wh, EXTRA, now=DAY2, keep_releases=1)
+    rid = _publish(candidate, wh, EXTRA, now=DAY2, keep_releases=1)
     assert rel.list_releases(wh) == [rid]
     assert (wh / "LATEST").read_text().strip() == rid
     assert rel.verify_release(wh / "latest") == []
 
 
 def test_same_candidate_gives_identical_files(tmp_path, candidate):
-    a = rel.publish(candidate, tmp_path / "a", EXTRA, now=DAY1)
-    b = rel.publish(candidate, tmp_path / "b", EXTRA, now=DAY2)
+    a = _publish(candidate, tmp_path / "a", EXTRA, now=DAY1)
+    b = _publish(candidate, tmp_path / "b", EXTRA, now=DAY2)
     ra, rb = tmp_path / "a" / "releases" / a, tmp_path / "b" / "releases" / b
-    files = sorted(p.relative_to(ra) for p in ra.rglob("*") if p.suffix in (".parquet", ".xlsx", ".md"))
+    # changes.md names the release ids, which differ
+    files = sorted(p.relative_to(ra) for p in ra.rglob("*")
+                   if p.suffix in (".parquet", ".xlsx", ".md") and p.name != "changes.md")
     assert len(files) == 13 + 13 * 7 + 1
     for f in files:
         assert _sha(ra / f) == _sha(rb / f), f

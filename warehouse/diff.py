@@ -145,8 +145,11 @@ def _why(old_m: dict, new_m: dict) -> dict[str, Any]:
     old_s, new_s = _flatten(old_m.get("settings") or {}), _flatten(new_m.get("settings") or {})
     settings_changes = {k: {"old": old_s.get(k), "new": new_s.get(k)}
                         for k in sorted(set(old_s) | set(new_s)) if old_s.get(k) != new_s.get(k)}
+    old_w = {w.get("id") for w in old_m.get("withdrawals") or []}
     return {
         "as_of": {"old": old_m.get("as_of"), "new": new_m.get("as_of")},
+        "code_version": {"old": old_m.get("code_version"), "new": new_m.get("code_version")},
+        "withdrawals_new": [w for w in new_m.get("withdrawals") or [] if w.get("id") not in old_w],
         "new_inputs": new_inputs,
         "removed_inputs": gone,
         "reference_changes": ref_changes,
@@ -156,12 +159,14 @@ def _why(old_m: dict, new_m: dict) -> dict[str, Any]:
     }
 
 
-def diff_releases(old_dir: Path, new_dir: Path, max_examples: int = MAX_EXAMPLES) -> dict[str, Any]:
+def diff_releases(old_dir: Path, new_dir: Path, max_examples: int = MAX_EXAMPLES,
+                  new_manifest: dict | None = None) -> dict[str, Any]:
     """Per published table: status (same | changed | added | removed), rows added / removed /
     changed by primary key, changed columns with counts and examples (old → new); and ``why``:
-    new input files, reference files whose sha256 changed (and set ids), settings changes."""
+    new input files, withdrawals, reference files whose sha256 changed (and set ids), settings
+    changes. ``new_manifest`` stands in for a manifest not yet written (a release being built)."""
     old_dir, new_dir = Path(old_dir), Path(new_dir)
-    old_m, new_m = _manifest(old_dir), _manifest(new_dir)
+    old_m, new_m = _manifest(old_dir), (new_manifest if new_manifest is not None else _manifest(new_dir))
     result: dict[str, Any] = {
         "old": old_m.get("release_id", old_dir.name),
         "new": new_m.get("release_id", new_dir.name),

@@ -776,6 +776,24 @@ def gate_reference_sets(candidate_dir: Path, params: Mapping[str, Any] | None = 
     return GateResult("reference_sets", not changed, message, {"changed": changed})
 
 
+def gate_accepted_rows(candidate_dir: Path, params: Mapping[str, Any] | None = None) -> GateResult:
+    """A release needs at least one accepted row: a landing where every row was refused would
+    otherwise publish empty tables (README, "Governance")."""
+    dq = _read_parquet(_existing_path(candidate_dir, "data_quality"), ["rows_read", "accepted", "quarantined"])
+    enterprises = pq.ParquetFile(_existing_path(candidate_dir, "enterprise_year")).metadata.num_rows
+    files, read = dq.height, int(dq["rows_read"].sum() or 0)
+    accepted, quarantined = int(dq["accepted"].sum() or 0), int(dq["quarantined"].sum() or 0)
+    details = {"files": files, "rows_read": read, "accepted": accepted, "quarantined": quarantined,
+               "enterprise_years": enterprises}
+    if accepted and enterprises:
+        return GateResult("accepted_rows", True, f"{accepted} accepted rows, {enterprises} enterprise-years", details)
+    message = (f"nothing to publish: no input row was accepted ({files} file(s), {read} row(s) read, "
+               f"{quarantined} quarantined); see why in restricted/quarantine of the candidate "
+               f"or the run's log" if not accepted else
+               f"nothing to publish: {accepted} accepted row(s) but no enterprise-year to report")
+    return GateResult("accepted_rows", False, message, details)
+
+
 def _safe(name: str, gate: Callable[..., GateResult], needs_ingest: bool = False) -> GateFn:
     """The uniform ``(candidate_dir, params, ingest_summary)`` form of a gate; a gate that raises
     returns a failed GateResult naming the error (a crashing gate blocks the release)."""
@@ -798,6 +816,7 @@ def _safe(name: str, gate: Callable[..., GateResult], needs_ingest: bool = False
 
 # name → gate(candidate_dir, params, ingest_summary) -> GateResult, in the order they run
 GATES: dict[str, GateFn] = {
+    "accepted_rows": _safe("accepted_rows", gate_accepted_rows),
     "contracts": _safe("contracts", gate_contracts),
     "totals_across_levels": _safe("totals_across_levels", gate_totals_across_levels),
     "codes_in_reference": _safe("codes_in_reference", gate_codes_in_reference),

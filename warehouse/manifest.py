@@ -19,10 +19,19 @@ def input_files(warehouse_dir: Path) -> list[dict]:
     return df.select([c for c in cols if c in df.columns]).sort("delivery_seq").to_dicts()
 
 
-def manifest_extra(settings: dict, warehouse_dir: Path, checks: list[dict], run_id: str) -> dict:
+def manifest_extra(settings: dict, warehouse_dir: Path, checks: list[dict], run_id: str,
+                   fingerprint: dict | None = None) -> dict:
+    """``fingerprint``: the run's build fingerprint ({"sha256", "parts"}, warehouse.provenance),
+    whose parts name the code version and the withdrawals the release was built with."""
+    from warehouse.provenance import code_version
+
+    parts = (fingerprint or {}).get("parts") or {}
     return {
         "as_of": settings["as_of"],
         "run_id": run_id,
+        "build_fingerprint": (fingerprint or {}).get("sha256"),
+        "code_version": parts.get("code_version") or code_version(),
+        "withdrawals": parts.get("withdrawal_records") or [],
         "settings": settings,
         "inputs": input_files(warehouse_dir),
         "reference_files": reference_sha256(),

@@ -1,4 +1,5 @@
-"""Publishing a candidate as an immutable release and switching ``latest`` atomically.
+"""Building a candidate into an immutable release; ``latest`` switches atomically when the release
+is approved (warehouse.governance).
 
 Layout (specs/outputs.md)::
 
@@ -7,6 +8,7 @@ Layout (specs/outputs.md)::
         districts/<code>/<t>.parquet  districts/<code>/<code>.xlsx   (warehouse.extracts)
         hzcarbon.duckdb                                      (warehouse.snapshot; open tables in schema `open`)
         data_dictionary.md                                   (data_contracts.dictionary)
+        changes.json  changes.md                             (warehouse.changelog)
         manifest.json                                        written last
     <warehouse>/latest -> releases/<id>     relative symlink, replaced atomically
     <warehouse>/LATEST                      the id as text, replaced atomically
@@ -45,10 +47,12 @@ LATEST_FILE = "LATEST"
 MANIFEST = "manifest.json"
 DICTIONARY = "data_dictionary.md"
 SNAPSHOT = "hzcarbon.duckdb"
+CHANGES_JSON, CHANGES_MD = "changes.json", "changes.md"  # warehouse.changelog
 RELEASE_ID_RE = re.compile(r"^(\d{4}-\d{2}-\d{2})\.([1-9]\d*)$")
 _TMP_RE = re.compile(r"^\.(?:tmp|delete)-.*-(\d+)$")
 # Keys publish() writes itself; manifest_extra may not set them.
-RESERVED_MANIFEST_KEYS = ("release_id", "created_at", "files", "tables", "snapshot", "reference_confidence")
+RESERVED_MANIFEST_KEYS = ("release_id", "created_at", "files", "tables", "snapshot", "reference_confidence",
+                          "previous_release")
 
 
 class ReleaseError(RuntimeError):
@@ -149,7 +153,7 @@ def expected_files(districts: list[str] | None = None) -> list[str]:
     for code in codes:
         paths += [f"districts/{code}/{t}.parquet" for t in extracts.extract_tables()]
         paths.append(f"districts/{code}/{code}.xlsx")
-    return sorted(paths + [SNAPSHOT, DICTIONARY])
+    return sorted(paths + [SNAPSHOT, DICTIONARY, CHANGES_JSON, CHANGES_MD])
 
 
 def verify_release(release_dir: Path,
@@ -304,22 +308,33 @@ def switch_latest(warehouse_dir: Path, release_id: str) -> None:
     _fsync_dir(warehouse_dir)
 
 
-def prune_releases(warehouse_dir: Path, keep_releases: int | None) -> list[str]:
-    """Delete all but the ``keep_releases`` newest releases, never the one ``latest`` points
-    at. Each is first renamed out of the way (``releases/.delete-<id>-<pid>``) so no reader
-    sees a half-deleted release under its id. Returns the ids removed."""
+def prune_releases(warehouse_dir: Path, keep_releases: int | None, now: datetime | None = None,
+                   retention_years_aggregates: float | None = None,
+                   retention_years_raw: float | None = None) -> list[str]:
+    """Delete all but the ``keep_releases`` newest releases, never the one ``latest`` points at
+    nor an approved release built within ``retention_years_aggregates`` of ``now``; then the raw
+    archive objects no retained release lists that were archived before the raw floor
+    (warehouse.governance, warehouse.provenance; the floors default to thresholds.csv). Each
+    release is first renamed out of the way (``releases/.delete-<id>-<pid>``) so no reader sees
+    a half-deleted release under its id. Returns the ids removed."""
     if keep_releases is None:
         return []
     if keep_releases < 0:
         raise ValueError(f"keep_releases must be >= 0, got {keep_releases}")
+    from data_contracts.reference import thresholds
+    from warehouse.governance import releases_to_keep
+    from warehouse.provenance import prune_archive
+
+    floors = thresholds()
+    if retention_years_aggregates is None:
+        retention_years_aggregates = floors["retention_years_aggregates"]
+    if retention_years_raw is None:
+        retention_years_raw = floors["retention_years_raw"]
+    now = now or datetime.now(timezone.utc)
     warehouse_dir = Path(warehouse_dir)
-    ids = list_releases(warehouse_dir)
-    keep = set(ids[len(ids) - keep_releases:]) if keep_releases else set()
-    latest = latest_release(warehouse_dir)
-    if latest:
-        keep.add(latest)
+    keep = releases_to_keep(warehouse_dir, keep_releases, now, retention_years_aggregates)
     removed = []
-    for rid in ids:
+    for rid in list_releases(warehouse_dir):
         if rid in keep:
             continue
         src = warehouse_dir / RELEASES_DIR / rid
@@ -327,18 +342,28 @@ def prune_releases(warehouse_dir: Path, keep_releases: int | None) -> list[str]:
         os.rename(src, doomed)
         shutil.rmtree(doomed)
         removed.append(rid)
+    prune_archive(warehouse_dir, now, retention_years_raw)
     return removed
 
 
 def publish(candidate_dir: Path, warehouse_dir: Path, manifest_extra: dict, keep_releases: int | None = None,
-            now: datetime | None = None, *, duckdb_memory_limit: str = snapshot.DEFAULT_MEMORY_LIMIT,
+            now: datetime | None = None, *, approve_by: str | None = None, approve_note: str | None = None,
+            retention_years_aggregates: float | None = None, retention_years_raw: float | None = None,
+            duckdb_memory_limit: str = snapshot.DEFAULT_MEMORY_LIMIT,
             duckdb_threads: int = snapshot.DEFAULT_THREADS) -> str:
-    """Publish ``candidate_dir`` as ``releases/<YYYY-MM-DD.N>`` and switch ``latest`` to it.
+    """Build ``candidate_dir`` into the release ``releases/<YYYY-MM-DD.N>``: a *candidate* until
+    a named person approves it (warehouse.governance.approve); with ``approve_by`` that account
+    approves it at once and ``latest`` switches to it.
 
     ``manifest_extra`` (as_of, settings, inputs, reference files and set ids, checks, …) is written
-    into the manifest as given. ``keep_releases`` N keeps the N newest releases (and always the
-    one ``latest`` points at); None keeps all. ``now`` (UTC) sets the date of the id and
-    ``created_at``. Returns the release id; raises ReleaseError (nothing switched) on failure."""
+    into the manifest as given; the changelog against the release ``latest`` points at (the
+    previous approved one) goes into changes.json and changes.md. ``keep_releases`` N keeps the N
+    newest releases, ``latest`` and approved ones inside the retention floor (prune_releases);
+    None keeps all. ``now`` (UTC) sets the date of the id and ``created_at``. Returns the release
+    id; raises ReleaseError (nothing switched) on failure."""
+    from warehouse.changelog import write_changelog
+    from warehouse.governance import approve, converge_latest
+
     candidate_dir, warehouse_dir = Path(candidate_dir), Path(warehouse_dir)
     clash = [k for k in RESERVED_MANIFEST_KEYS if k in (manifest_extra or {})]
     if clash:
@@ -350,6 +375,7 @@ def publish(candidate_dir: Path, warehouse_dir: Path, manifest_extra: dict, keep
     releases = warehouse_dir / RELEASES_DIR
     releases.mkdir(parents=True, exist_ok=True)
     _clean_stale(warehouse_dir)
+    previous_release = converge_latest(warehouse_dir)  # the approved release the changelog compares with
     release_id = next_release_id(warehouse_dir, now)
     final = releases / release_id
     tmp = releases / f".tmp-{release_id}-{os.getpid()}"
@@ -383,10 +409,12 @@ def publish(candidate_dir: Path, warehouse_dir: Path, manifest_extra: dict, keep
             "release_id": release_id,
             "created_at": now.isoformat().replace("+00:00", "Z"),
             **(manifest_extra or {}),
+            "previous_release": previous_release,
             "reference_confidence": confidence_notes(),
             "snapshot": {"file": SNAPSHOT, "open_schema": snapshot.OPEN_SCHEMA, "restricted_schema": "main"},
             "tables": tables,
         }
+        write_changelog(tmp, releases / previous_release if previous_release else None, manifest)
         manifest["files"], hashed = _file_entries(tmp, _release_files(tmp))
         text = json.dumps(manifest, ensure_ascii=False, indent=2, default=_json_default) + "\n"
         with open(tmp / MANIFEST, "w", encoding="utf-8") as f:
@@ -404,6 +432,8 @@ def publish(candidate_dir: Path, warehouse_dir: Path, manifest_extra: dict, keep
         shutil.rmtree(tmp, ignore_errors=True)
         raise
 
-    switch_latest(warehouse_dir, release_id)
-    prune_releases(warehouse_dir, keep_releases)
+    if approve_by:
+        approve(warehouse_dir, release_id, approve_by, approve_note or "approved as it was built (setting auto_approve_by)")
+    prune_releases(warehouse_dir, keep_releases, now=now, retention_years_aggregates=retention_years_aggregates,
+                   retention_years_raw=retention_years_raw)
     return release_id

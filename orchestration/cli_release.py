@@ -1,0 +1,140 @@
+"""`hzcarbon release list | show ID | approve ID | rollback ID`: publish only what a named person
+approved (warehouse.governance does the work; this module only maps options and exit codes)."""
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+
+from orchestration.exit_codes import EXIT_ERROR, EXIT_USAGE
+from orchestration.lock import WarehouseBusy, WarehouseLock
+from orchestration.settings import SettingsError, load_settings
+
+release_app = typer.Typer(add_completion=False, no_args_is_help=True,
+                          help="Releases: list, show, approve (makes one `latest`), roll back.")
+out = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
+err = Console(stderr=True, highlight=False, width=None if sys.stderr.isatty() else 160)
+
+WarehouseOption = Annotated[Optional[Path], typer.Option(help="warehouse directory (default as for `run`)")]
+
+
+def _warehouse(warehouse: Optional[Path]) -> Path:
+    try:
+        wh = load_settings({"warehouse": warehouse}).warehouse_dir
+    except SettingsError as exc:
+        err.print(f"configuration error: {exc}", markup=False)
+        raise typer.Exit(EXIT_USAGE)
+    if not (wh / "releases").is_dir():
+        err.print(f"{wh} holds no releases (run `hzcarbon run` first)", markup=False)
+        raise typer.Exit(EXIT_USAGE)
+    return wh
+
+
+def _held(wh: Path, what: str):
+    """The warehouse lock for a change of `latest`, so it never races a run's publication."""
+    lock = WarehouseLock(wh, what)
+    try:
+        lock.acquire()
+    except WarehouseBusy as exc:
+        err.print(str(exc), markup=False)
+        raise typer.Exit(EXIT_ERROR)
+    return lock
+
+
+@release_app.command("list")
+def list_(warehouse: WarehouseOption = None, as_json: Annotated[bool, typer.Option("--json")] = False):
+    """Every release with its status: candidate, published (= latest), approved, rolled_back."""
+    from warehouse.governance import converge_latest, release_infos
+
+    wh = _warehouse(warehouse)
+    converge_latest(wh)
+    infos = release_infos(wh)
+    if as_json:
+        out.print(json.dumps([i.__dict__ for i in infos], ensure_ascii=False, indent=1), markup=False)
+        return
+    for i in infos:
+        approved = f"approved by {i.approved_by} at {i.approved_at}" if i.approved_by else ""
+        out.print(f"{i.release_id:<14} {i.status:<12} as of {i.as_of}  built {i.created_at}  {approved}".rstrip(),
+                  markup=False)
+
+
+@release_app.command("show")
+def show(release_id: Annotated[str, typer.Argument(metavar="ID")], warehouse: WarehouseOption = None):
+    """A release's status, approvals and rollbacks, inputs, checks and changelog."""
+    from warehouse.governance import history, statuses
+
+    wh = _warehouse(warehouse)
+    status = statuses(wh).get(release_id)
+    if status is None:
+        err.print(f"no release {release_id} in {wh / 'releases'}", markup=False)
+        raise typer.Exit(EXIT_USAGE)
+    rdir = wh / "releases" / release_id
+    m = json.loads((rdir / "manifest.json").read_text(encoding="utf-8"))
+    out.print(f"release {release_id}: {status}", markup=False)
+    out.print(f"  built {m.get('created_at')} as of {m.get('as_of')}, run {m.get('run_id')}", markup=False)
+    cv = m.get("code_version") or {}
+    out.print(f"  code {cv.get('commit') or cv.get('package_version')}, uv.lock {str(cv.get('uv_lock_sha256'))[:12]}",
+              markup=False)
+    out.print(f"  inputs {len(m.get('inputs') or [])} files, checks "
+              f"{sum(1 for c in m.get('checks') or [] if c.get('passed'))}/{len(m.get('checks') or [])} passed",
+              markup=False)
+    for r in history(wh, release_id):
+        why = r.get("note") or r.get("reason") or ""
+        if r["action"] == "approve" and r["release_id"] == release_id:
+            line = f"approved by {r['by']} at {r['at']}"
+        elif r["action"] == "rollback" and r["release_id"] == release_id:
+            line = f"`latest` rolled back to it by {r['by']} at {r['at']}"
+        elif r["action"] == "rollback":
+            line = f"rolled back (latest → {r['release_id']}) by {r['by']} at {r['at']}"
+        else:
+            line = f"superseded by {r['release_id']} (approved by {r['by']} at {r['at']})"
+        out.print(f"  {line}{': ' + why if why else ''}", markup=False)
+    changes = rdir / "changes.md"
+    if changes.exists():
+        out.print("", markup=False)
+        out.print(changes.read_text(encoding="utf-8"), markup=False)
+
+
+@release_app.command("approve")
+def approve(release_id: Annotated[str, typer.Argument(metavar="ID")],
+            by: Annotated[str, typer.Option("--by", help="name of the person approving")],
+            note: Annotated[Optional[str], typer.Option("--note", help="why (kept with the approval)")] = None,
+            warehouse: WarehouseOption = None):
+    """Approve a built release: it becomes `latest` (the open and district publication)."""
+    from warehouse.governance import ApprovalError, approve as approve_release
+
+    wh = _warehouse(warehouse)
+    lock = _held(wh, f"release approve {release_id}")
+    try:
+        record = approve_release(wh, release_id, by, note)
+    except ApprovalError as exc:
+        err.print(f"error: {exc}", markup=False)
+        raise typer.Exit(EXIT_USAGE)
+    finally:
+        lock.release()
+    out.print(f"release {release_id} approved by {record['by']} at {record['at']}; `latest` → {release_id}"
+              f" (was {record['previous']})", markup=False)
+
+
+@release_app.command("rollback")
+def rollback(release_id: Annotated[str, typer.Argument(metavar="ID")],
+             by: Annotated[str, typer.Option("--by", help="name of the person rolling back")],
+             reason: Annotated[str, typer.Option("--reason", help="why (kept with the rollback)")],
+             warehouse: WarehouseOption = None):
+    """Point `latest` back at ID, a release approved before (the current one is rolled back)."""
+    from warehouse.governance import ApprovalError, rollback as rollback_release
+
+    wh = _warehouse(warehouse)
+    lock = _held(wh, f"release rollback {release_id}")
+    try:
+        record = rollback_release(wh, release_id, by, reason)
+    except ApprovalError as exc:
+        err.print(f"error: {exc}", markup=False)
+        raise typer.Exit(EXIT_USAGE)
+    finally:
+        lock.release()
+    out.print(f"`latest` rolled back to {release_id} (from {record['previous']}) by {record['by']} "
+              f"at {record['at']}: {record['reason']}", markup=False)

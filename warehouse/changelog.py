@@ -1,0 +1,89 @@
+"""The changelog inside every release: ``changes.json`` (warehouse.diff against the previous
+approved release, the one `latest` pointed at when the release was built) and ``changes.md``, the
+same in Chinese and English for the people who approve and read it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from warehouse.diff import diff_releases
+
+CHANGES_JSON = "changes.json"
+CHANGES_MD = "changes.md"
+
+
+def write_changelog(release_dir: Path, previous_dir: Path | None, manifest: dict) -> dict[str, Any]:
+    """Write changes.json and changes.md into ``release_dir`` (a release being built, whose
+    manifest is ``manifest`` without its file list) and return the diff."""
+    release_dir = Path(release_dir)
+    old = Path(previous_dir) if previous_dir is not None else release_dir / ".no-previous-release"
+    d = diff_releases(old, release_dir, new_manifest=manifest)
+    d["old"] = previous_dir.name if previous_dir is not None else None
+    d["new"] = manifest.get("release_id", release_dir.name)
+    (release_dir / CHANGES_JSON).write_text(
+        json.dumps(d, ensure_ascii=False, indent=1, sort_keys=True, default=str) + "\n", encoding="utf-8")
+    (release_dir / CHANGES_MD).write_text(render_changes(d), encoding="utf-8")
+    return d
+
+
+def _fmt(v: Any) -> str:
+    if v is None:
+        return "null"
+    if isinstance(v, float):
+        return f"{v:.6g}"
+    return str(v)
+
+
+def _why_lines(why: dict) -> list[str]:
+    lines = []
+    a = why.get("as_of") or {}
+    if a.get("old") != a.get("new"):
+        lines.append(f"- 数据截至月份 as-of month: {a.get('old')} → {a.get('new')}")
+    cv = why.get("code_version") or {}
+    if cv.get("old") and cv.get("old") != cv.get("new"):
+        lines.append(f"- 程序版本 code version: {(cv['old'] or {}).get('commit')} → {(cv.get('new') or {}).get('commit')}")
+    for w in why.get("withdrawals_new") or []:
+        what = f"file sha256 {str(w.get('sha256'))[:12]}" if w.get("sha256") else f"{w.get('uscc')} {w.get('period')}"
+        lines.append(f"- 撤回 withdrawn: {what} — {w.get('reason')} ({w.get('by')}, {w.get('at')})")
+    for i in why.get("new_inputs") or []:
+        seq = f", 报送序号 delivery {i['delivery_seq']}" if i.get("delivery_seq") is not None else ""
+        lines.append(f"- 新报送文件 new input file: {i.get('file')}{seq}, sha256 {str(i.get('sha256'))[:12]}")
+    for i in why.get("removed_inputs") or []:
+        lines.append(f"- 不再列出的文件 input no longer listed: {i.get('file')}, sha256 {str(i.get('sha256'))[:12]}")
+    for r in why.get("reference_changes") or []:
+        lines.append(f"- 参考数据变更 reference file changed: {r['file']} "
+                     f"({str(r['old_sha256'])[:12]} → {str(r['new_sha256'])[:12]})")
+    for f, s in (why.get("reference_set_changes") or {}).items():
+        lines.append(f"- 参考集版本 reference set ids of {f}: {s['old']} → {s['new']}")
+    for k, s in (why.get("settings_changes") or {}).items():
+        if k in ("landing_dir", "warehouse_dir", "config_file", "auto_approve_by"):
+            continue
+        lines.append(f"- 设置变更 setting {k}: {_fmt(s['old'])} → {_fmt(s['new'])}")
+    return lines or ["- 无新输入、撤回、参考数据或设置变更 no new inputs, withdrawals, reference or settings changes"]
+
+
+def render_changes(d: dict[str, Any]) -> str:
+    if d.get("old"):
+        title = f"# 变更说明 Changes: {d['old']} → {d['new']}"
+        intro = f"与上一个已批准发布 {d['old']} 比较 (compared with the previous approved release {d['old']})."
+    else:
+        title = f"# 变更说明 Changes: {d['new']}"
+        intro = "首次发布, 无可比较的已批准发布 (first release: no approved release to compare with)."
+    lines = [title, "", intro, "", "## 原因 Why", ""] + _why_lines(d.get("why") or {})
+    lines += ["", "## 表 Tables", "",
+              "| 表 table | 层 layer | 状态 status | 原行数 rows old | 新行数 rows new | 新增 added | 删除 removed | 变化 changed |",
+              "|---|---|---|---|---|---|---|---|"]
+    for t, r in d.get("tables", {}).items():
+        lines.append(f"| {t} | {r['layer']} | {r['status']} | {r['rows_old']} | {r['rows_new']} | "
+                     f"{r.get('added', '')} | {r.get('removed', '')} | {r.get('changed', '')} |")
+    for t, r in d.get("tables", {}).items():
+        if r.get("status") != "changed" or not r.get("changed_columns"):
+            continue
+        lines += ["", f"### {t}", ""]
+        for c, info in r["changed_columns"].items():
+            ex = "; ".join("(" + ", ".join(_fmt(v) for v in e["key"].values()) + f") {_fmt(e['old'])} → {_fmt(e['new'])}"
+                           for e in info["examples"])
+            lines.append(f"- `{c}`: {info['count']} 行变化 row(s) changed, 例 e.g. {ex}")
+    return "\n".join(lines).rstrip() + "\n"

@@ -1,0 +1,267 @@
+"""How a release was made: the code version, the raw archive of every input file, and the build
+fingerprint that says whether anything is new since the last release (README, "Governance").
+
+- ``code_version()``: the git commit of the checkout (with a digest of uncommitted changes to
+  tracked files, if any) or, outside a checkout, the package version; and the sha256 of uv.lock.
+- Raw archive ``<warehouse>/archive/``: every landing file copied once, named by its sha256
+  (``archive/objects/<sha[:2]>/<sha256>``), before it is ingested; ``archive/catalog.jsonl``
+  records under which source and file name each content arrived and when.
+- ``build_fingerprint()``: sha256 over the inputs (ingest ledger and landing files, by content),
+  the withdrawals in force, the code version, the reference files, the settings and the as-of.
+  Equal fingerprints mean the run would rebuild the last release: ``unchanged_release`` names it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from functools import cache
+from importlib import metadata
+from pathlib import Path
+
+import polars as pl
+
+from data_contracts.reference import reference_sha256
+from ingestion.outputs import LEDGER_FILE
+from ingestion.pipeline import landing_files
+from warehouse.release import MANIFEST, RELEASES_DIR, list_releases
+
+REPO = Path(__file__).resolve().parents[1]
+ARCHIVE_DIR = "archive"
+CATALOG = "catalog.jsonl"
+HASH_CACHE = Path("run_state") / "landing_sha256.json"
+# Settings that say where or by whom a run is made, not what it builds.
+NOT_FINGERPRINTED = ("landing_dir", "warehouse_dir", "config_file", "auto_approve_by", "keep_releases")
+
+
+def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(chunk):
+            h.update(block)
+    return h.hexdigest()
+
+
+# ---------------------------------------------------------------------------------------------
+# code version
+
+def _git(*args: str) -> str | None:
+    try:
+        done = subprocess.run(["git", "-C", str(REPO), *args], capture_output=True, timeout=30)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return done.stdout.decode("utf-8", "replace") if done.returncode == 0 else None
+
+
+@cache
+def code_version() -> dict:
+    """{"commit": git commit (+ "-dirty-<sha12>" of `git diff HEAD` when tracked files changed)
+    or None, "package_version", "uv_lock_sha256"}. Cached: the code does not change in a process."""
+    commit = None
+    if (REPO / ".git").exists():
+        head = (_git("rev-parse", "HEAD") or "").strip() or None
+        if head:
+            changes = _git("diff", "HEAD", "--no-ext-diff", "--binary")
+            commit = head if not changes else f"{head}-dirty-{hashlib.sha256(changes.encode()).hexdigest()[:12]}"
+    try:
+        version = metadata.version("hzcarbon")
+    except metadata.PackageNotFoundError:
+        version = None
+    lock = REPO / "uv.lock"
+    return {"commit": commit, "package_version": version,
+            "uv_lock_sha256": sha256_file(lock) if lock.exists() else None}
+
+
+def describe_code_version(v: dict) -> str:
+    return f"commit {v.get('commit')}" if v.get("commit") else f"package {v.get('package_version')}"
+
+
+# ---------------------------------------------------------------------------------------------
+# landing files by content (hashes cached by size and modification time)
+
+def landing_hashes(landing_dir: Path, warehouse_dir: Path) -> list[tuple[str, str, Path, str]]:
+    """(source, relative file, path, sha256) of every landing file; a file whose size and
+    modification time are those of the last look is not read again."""
+    cache_path = Path(warehouse_dir) / HASH_CACHE
+    try:
+        known = json.loads(cache_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        known = {}
+    fresh, out = {}, []
+    for entry in landing_files(Path(landing_dir)):
+        st = entry.path.stat()
+        sig = [st.st_size, st.st_mtime_ns]
+        hit = known.get(str(entry.path))
+        sha = hit[2] if hit and hit[:2] == sig else sha256_file(entry.path)
+        fresh[str(entry.path)] = [*sig, sha]
+        out.append((entry.source, entry.relative, entry.path, sha))
+    if fresh != known and Path(warehouse_dir).is_dir():
+        cache_path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cache_path.with_name(f"{cache_path.name}.tmp-{os.getpid()}")
+        tmp.write_text(json.dumps(fresh), encoding="utf-8")
+        os.replace(tmp, cache_path)
+    return out
+
+
+def ledger_inputs(warehouse_dir: Path) -> list[tuple[str, str, str]]:
+    ledger = Path(warehouse_dir) / LEDGER_FILE
+    if not ledger.exists():
+        return []
+    return [tuple(r) for r in pl.read_parquet(ledger, columns=["source", "file", "sha256"]).iter_rows()]
+
+
+# ---------------------------------------------------------------------------------------------
+# raw archive
+
+def archive_path(warehouse_dir: Path, sha256: str) -> Path:
+    return Path(warehouse_dir) / ARCHIVE_DIR / "objects" / sha256[:2] / sha256
+
+
+def read_catalog(warehouse_dir: Path) -> list[dict]:
+    path = Path(warehouse_dir) / ARCHIVE_DIR / CATALOG
+    if not path.exists():
+        return []
+    out = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            out.append(json.loads(line))
+        except ValueError:  # a line cut short by a crash
+            continue
+    return out
+
+
+def _copy_hashing(src: Path, dst_dir: Path) -> tuple[Path, str]:
+    """Copy ``src`` to a temp file in ``dst_dir``, hashing the bytes copied."""
+    dst_dir.mkdir(parents=True, exist_ok=True)
+    tmp = dst_dir / f".tmp-{os.getpid()}-{src.name}"
+    h = hashlib.sha256()
+    with open(src, "rb") as fi, open(tmp, "wb") as fo:
+        while block := fi.read(1 << 20):
+            h.update(block)
+            fo.write(block)
+        fo.flush()
+        os.fsync(fo.fileno())
+    return tmp, h.hexdigest()
+
+
+def archive_landing(landing_dir: Path, warehouse_dir: Path, now: datetime | None = None) -> list[dict]:
+    """Copy every landing file whose content the archive lacks into it; catalogue every (source,
+    file, sha256) not catalogued yet. Returns the new catalogue records."""
+    warehouse_dir = Path(warehouse_dir)
+    at = (now or datetime.now(timezone.utc)).isoformat(timespec="seconds").replace("+00:00", "Z")
+    seen = {(r["source"], r["file"], r["sha256"]) for r in read_catalog(warehouse_dir) if "source" in r}
+    new = []
+    for source, relative, path, sha in landing_hashes(landing_dir, warehouse_dir):
+        target = archive_path(warehouse_dir, sha)
+        if not target.exists():
+            tmp, copied = _copy_hashing(path, warehouse_dir / ARCHIVE_DIR / ".incoming")
+            final = archive_path(warehouse_dir, copied)  # the bytes copied name the object
+            final.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(tmp, final)
+            sha = copied
+        if (source, relative, sha) not in seen:
+            seen.add((source, relative, sha))
+            new.append({"source": source, "file": relative, "sha256": sha, "archived_at": at,
+                        "bytes": archive_path(warehouse_dir, sha).stat().st_size})
+    if new:
+        catalog = warehouse_dir / ARCHIVE_DIR / CATALOG
+        with open(catalog, "a", encoding="utf-8") as f:
+            f.writelines(json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n" for r in new)
+            f.flush()
+            os.fsync(f.fileno())
+    return new
+
+
+def _release_inputs(warehouse_dir: Path) -> set[str]:
+    """sha256 of every input file a release present lists."""
+    shas = set()
+    for rid in list_releases(warehouse_dir):
+        try:
+            m = json.loads((Path(warehouse_dir) / RELEASES_DIR / rid / MANIFEST).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        shas |= {i.get("sha256") for i in m.get("inputs") or []}
+    return shas
+
+
+def prune_archive(warehouse_dir: Path, now: datetime, retention_years_raw: float) -> list[str]:
+    """Remove archived inputs that no release present lists and that were archived before the raw
+    retention floor (统计法实施条例 §22: respondents' original data at least 2 years). Inputs
+    ingested but not yet in any release are younger than any sensible floor. Returns the sha256s."""
+    from warehouse.governance import _years_before
+
+    warehouse_dir = Path(warehouse_dir)
+    floor = _years_before(now.date(), int(retention_years_raw)).isoformat()
+    first_archived: dict[str, str] = {}
+    for r in read_catalog(warehouse_dir):
+        if "archived_at" in r:
+            first_archived.setdefault(r["sha256"], r["archived_at"])
+    keep = _release_inputs(warehouse_dir)
+    removed = []
+    for sha, at in sorted(first_archived.items()):
+        path = archive_path(warehouse_dir, sha)
+        if sha in keep or at[:10] >= floor or not path.exists():
+            continue
+        path.unlink()
+        removed.append(sha)
+    if removed:
+        stamp = now.isoformat(timespec="seconds").replace("+00:00", "Z")
+        with open(warehouse_dir / ARCHIVE_DIR / CATALOG, "a", encoding="utf-8") as f:
+            f.writelines(json.dumps({"sha256": s, "pruned_at": stamp}) + "\n" for s in removed)
+    return removed
+
+
+# ---------------------------------------------------------------------------------------------
+# fingerprint: is anything new since the last release?
+
+@dataclass(frozen=True)
+class Fingerprint:
+    sha256: str
+    parts: dict
+
+
+def fingerprinted_settings(settings: dict) -> dict:
+    return {k: v for k, v in settings.items() if k not in NOT_FINGERPRINTED}
+
+
+def build_fingerprint(landing_dir: Path, warehouse_dir: Path, settings: dict,
+                      withdrawals: list[str] | None = None) -> Fingerprint:
+    """What a run would build from: every input (ledger and landing, by content), the
+    withdrawals in force (their ids), code version, reference files, settings and as-of."""
+    inputs = set(ledger_inputs(warehouse_dir))
+    inputs |= {(s, f, h) for s, f, _, h in landing_hashes(landing_dir, warehouse_dir)}
+    parts = {
+        "inputs": sorted(inputs),
+        "withdrawals": sorted(withdrawals or []),
+        "code_version": code_version(),
+        "reference_files": reference_sha256(),
+        "settings": fingerprinted_settings(settings),
+        "as_of": settings.get("as_of"),
+    }
+    text = json.dumps(parts, sort_keys=True, ensure_ascii=False, default=str)
+    return Fingerprint(hashlib.sha256(text.encode("utf-8")).hexdigest(), parts)
+
+
+def newest_release_fingerprint(warehouse_dir: Path) -> tuple[str, str | None] | None:
+    """(release id, its build fingerprint) of the newest release built, whatever its status."""
+    ids = list_releases(warehouse_dir)
+    if not ids:
+        return None
+    path = Path(warehouse_dir) / RELEASES_DIR / ids[-1] / MANIFEST
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return ids[-1], None
+    return ids[-1], manifest.get("build_fingerprint")
+
+
+def unchanged_release(warehouse_dir: Path, fingerprint: Fingerprint) -> str | None:
+    """The newest release when it was built from exactly this fingerprint (nothing new), else None."""
+    newest = newest_release_fingerprint(warehouse_dir)
+    if newest and newest[1] == fingerprint.sha256:
+        return newest[0]
+    return None
