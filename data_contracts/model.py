@@ -108,6 +108,12 @@ class Contract:
         return self.custom.get("grain")
 
     @property
+    def short_name_zh(self) -> str:
+        """Short Chinese name of a published table: the snapshot's ``zh`` view and the workbook
+        sheet (customProperty ``shortNameZh``; the table label where none is given)."""
+        return self.custom.get("shortNameZh") or self.label_zh
+
+    @property
     def labels_zh(self) -> dict[str, str]:
         """Column name -> Chinese label."""
         return {c.name: c.label_zh for c in self.columns}

@@ -384,7 +384,8 @@ def publish(candidate_dir: Path, warehouse_dir: Path, manifest_extra: dict, keep
             "created_at": now.isoformat().replace("+00:00", "Z"),
             **(manifest_extra or {}),
             "reference_confidence": confidence_notes(),
-            "snapshot": {"file": SNAPSHOT, "open_schema": snapshot.OPEN_SCHEMA, "restricted_schema": "main"},
+            "snapshot": {"file": SNAPSHOT, "open_schema": snapshot.OPEN_SCHEMA, "restricted_schema": "main",
+                         "chinese_views_schema": snapshot.ZH_SCHEMA, "storage_version": snapshot.STORAGE_VERSION},
             "tables": tables,
         }
         manifest["files"], hashed = _file_entries(tmp, _release_files(tmp))
