@@ -52,6 +52,7 @@ class Column:
     source: str | None = None  # where a published column comes from
     primary_key: bool = False
     primary_key_position: int | None = None
+    value_labels_zh: dict[str, str] = field(default_factory=dict)  # code -> Chinese (valueLabelsZh)
 
     @property
     def header_names(self) -> tuple[str, ...]:
@@ -103,6 +104,12 @@ class Contract:
         return bool(self.custom.get("districtExtract", False))
 
     @property
+    def district_extract_column(self) -> str:
+        """The column that decides which district's extract a row goes to (customProperty
+        ``districtExtractColumn``; ``district_code`` where none is given)."""
+        return self.custom.get("districtExtractColumn") or "district_code"
+
+    @property
     def grain(self) -> str | None:
         """Human-readable grain, e.g. 'district_code × year'."""
         return self.custom.get("grain")
@@ -140,6 +147,7 @@ def _column(p: SchemaProperty) -> Column:
         source=custom.get("source"),
         primary_key=bool(p.primaryKey),
         primary_key_position=p.primaryKeyPosition,
+        value_labels_zh={str(k): str(v) for k, v in (custom.get("valueLabelsZh") or {}).items()},
     )
 
 

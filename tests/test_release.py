@@ -32,6 +32,8 @@ _PL = {"VARCHAR": pl.String, "BIGINT": pl.Int64, "INTEGER": pl.Int32, "DOUBLE": 
 def _value(table: str, col: str, ptype: str, i: int, row: dict, bump: float):
     if col == "district_code":
         return row.get("district_code")
+    if col == "submitter_district_code":  # quarantine rows go to the district that delivered the file
+        return row.get("district_code")
     if col == "year":
         return row["year"]
     if col == "uscc":

@@ -5,8 +5,10 @@ status current) gets the tables whose contract says ``districtExtract: true``, f
 own ``district_code``:
 
 - restricted tables (enterprise_year, key_energy_users, high_consumption_low_efficiency,
-  quarantine) from ``<candidate>/restricted/<table>.parquet``; quarantine rows whose district is
-  unknown (null) go to no district;
+  quarantine) from ``<candidate>/restricted/<table>.parquet``. Rows go by the contract's
+  ``district_extract_column``: ``district_code``, except quarantine, which goes back to the
+  district that delivered the file (``submitter_district_code``), never to a district merely
+  named in a rejected row; rejections of files without a submitter go to no district;
 - open tables (district_year, district_industry_year) WITHOUT suppression, from
   ``<candidate>/internal/<table>.parquet`` (unsuppressed values, written by the candidate writer
   beside open/ and restricted/; never published as such). When the internal file has no
@@ -158,7 +160,7 @@ def _split_by_district(sources: dict[str, pl.DataFrame], codes: list[str]) -> di
     """{code: {table: that district's rows}}, each in the source's row order (so the key order
     write_table found in the candidate file holds, and it need not sort again). Rows of no
     listed district (null or another code) go nowhere."""
-    parts = {table: df.partition_by("district_code", as_dict=True, maintain_order=True)
+    parts = {table: df.partition_by(table_contract(table).district_extract_column, as_dict=True, maintain_order=True)
              for table, df in sources.items()}
     return {code: {table: parts[table].get((code,), df.clear()) for table, df in sources.items()}
             for code in codes}
