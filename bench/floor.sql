@@ -60,7 +60,7 @@ select
     coalesce(cast(工业生产消费量 as double), 0) as q,
     coalesce(cast("其中：用作原材料" as double), 0) as f,
     coalesce(cast("其中：加工转换产出量" as double), 0) as o
-from read_csv('${LANDING}/energy_reports/*.csv', header = true, auto_detect = false, delim = ',', quote = '"', escape = '"',
+from read_csv('${LANDING}/energy_reports/**/*.csv', header = true, auto_detect = false, delim = ',', quote = '"', escape = '"',
           all_varchar = true, columns = {'统一社会信用代码': 'VARCHAR', '单位详细名称': 'VARCHAR', '行政区划代码': 'VARCHAR',
                '乡镇街道': 'VARCHAR', '行业代码': 'VARCHAR', '报告期': 'VARCHAR', '能源名称': 'VARCHAR',
                '能源代码': 'VARCHAR', '计量单位': 'VARCHAR', '工业生产消费量': 'VARCHAR',

@@ -311,7 +311,7 @@ def add_month(landing: Path) -> int:
     submission a month later, as a new file in energy_reports/. Returns its data rows."""
     import polars as pl
 
-    src = sorted((landing / "energy_reports").glob(f"{INCREMENT_FROM[:4]}_*.csv"))
+    src = sorted((landing / "energy_reports").rglob(f"{INCREMENT_FROM[:4]}_*.csv"))
     frames = [pl.read_csv(p, infer_schema_length=0) for p in src]
     rows = pl.concat(frames).filter(pl.col("报告期") == INCREMENT_FROM)
     rows = rows.with_columns(pl.lit(INCREMENT_TO).alias("报告期"),

@@ -59,6 +59,7 @@ class Column:
         if self.minimum is None and self.maximum is None:
             return None
         return (self.minimum, self.maximum)
+    value_labels_zh: dict[str, str] = field(default_factory=dict)  # code -> Chinese (valueLabelsZh)
 
     @property
     def header_names(self) -> tuple[str, ...]:
@@ -141,11 +142,21 @@ class Contract:
             if q.get("metric") == "nullValues" and q.get("mustBe") == 0:
                 out += (q.get("arguments") or {}).get("columns", [])
         return out
+    def district_extract_column(self) -> str:
+        """The column that decides which district's extract a row goes to (customProperty
+        ``districtExtractColumn``; ``district_code`` where none is given)."""
+        return self.custom.get("districtExtractColumn") or "district_code"
 
     @property
     def grain(self) -> str | None:
         """Human-readable grain, e.g. 'district_code × year'."""
         return self.custom.get("grain")
+
+    @property
+    def short_name_zh(self) -> str:
+        """Short Chinese name of a published table: the snapshot's ``zh`` view and the workbook
+        sheet (customProperty ``shortNameZh``; the table label where none is given)."""
+        return self.custom.get("shortNameZh") or self.label_zh
 
     @property
     def labels_zh(self) -> dict[str, str]:
@@ -179,6 +190,7 @@ def _column(p: SchemaProperty) -> Column:
         minimum=options.get("minimum"),
         maximum=options.get("maximum"),
         stage=custom.get("stage", "mart"),
+        value_labels_zh={str(k): str(v) for k, v in (custom.get("valueLabelsZh") or {}).items()},
     )
 
 

@@ -38,6 +38,7 @@ class LandingFile:
     source: str
     relative: str  # e.g. `energy_reports/a.csv`, the `file` of staging, quarantine and ledger
     path: Path
+    submitter: str | None = None  # district that delivered it (`<source>/<district_code>/…`), else None
 
 
 @dataclass
@@ -56,6 +57,7 @@ class FileReport:
     sheets_skipped: list[str] = field(default_factory=list)
     unknown_columns: list[str] = field(default_factory=list)
     duplicate_of: str | None = None
+    submitter_district_code: str | None = None
     rejections: list[tuple[str | None, str, str]] = field(default_factory=list)  # (sheet, reason, message)
 
     def ledger_row(self, run_id: str) -> dict:
@@ -66,7 +68,7 @@ class FileReport:
             "quarantined_by_reason": json.dumps(self.quarantined_by_reason, ensure_ascii=False, sort_keys=True),
             "sheets_skipped": json.dumps(self.sheets_skipped, ensure_ascii=False),
             "unknown_columns": json.dumps(self.unknown_columns, ensure_ascii=False),
-            "duplicate_of": self.duplicate_of,
+            "duplicate_of": self.duplicate_of, "submitter_district_code": self.submitter_district_code,
         }
 
 
@@ -125,7 +127,8 @@ class FileIngest:
         self.source = entry.source
         self.contract = source_contract(self.source)
         self.work_dir = work_dir
-        self.report = FileReport(self.source, entry.relative, facts.sha256, delivery_seq)
+        self.report = FileReport(self.source, entry.relative, facts.sha256, delivery_seq,
+                                 submitter_district_code=entry.submitter)
         self.reasons: Counter[str] = Counter()
         self.rejected: list[pl.DataFrame] = []
         self.spool = Spool(work_dir)  # ("staged", partition value) and ("quarantine",) rows
@@ -175,7 +178,7 @@ class FileIngest:
 
     def _reject(self, sheet: str | None, reason: str, message: str, rid: int) -> None:
         row = out.whole_file_quarantine(self.source, self.entry.relative, sheet, reason, message,
-                                        self.report.delivery_seq, self.facts.sha256)
+                                        self.report.delivery_seq, self.facts.sha256, self.entry.submitter)
         self.rejected.append(row.with_columns(pl.lit(rid, dtype=pl.Int64).alias(RID)))
         self.report.rejections.append((sheet, reason, message))
         self.report.rows_read += 1  # a file rejected whole counts as one row read and quarantined
@@ -226,7 +229,9 @@ class FileIngest:
         return [
             pl.lit(self.source).alias("source"), pl.lit(self.entry.relative).alias("file"),
             pl.lit(sheet, dtype=pl.String).alias("sheet"), pl.col(ROW_NUMBER).cast(pl.Int32).alias("row_number"),
-            pl.col("district_code"), pl.col(REASON).alias("reason"),
+            pl.col("district_code"),
+            pl.lit(self.entry.submitter, dtype=pl.String).alias("submitter_district_code"),
+            pl.col(REASON).alias("reason"),
             pl.col(REASON).replace_strict(REASON_ZH, return_dtype=pl.String).alias("reason_zh"),
             self._raw_json(headers).alias("raw"),
             pl.lit(self.report.delivery_seq, dtype=pl.Int32).alias("delivery_seq"),

@@ -21,14 +21,14 @@ LINEAGE_SCHEMA = {
 }
 QUARANTINE_SCHEMA = {
     "source": pl.String, "file": pl.String, "sheet": pl.String, "row_number": pl.Int32,
-    "district_code": pl.String, "reason": pl.String, "reason_zh": pl.String, "raw": pl.String,
-    "delivery_seq": pl.Int32, "file_sha256": pl.String,
+    "district_code": pl.String, "submitter_district_code": pl.String, "reason": pl.String,
+    "reason_zh": pl.String, "raw": pl.String, "delivery_seq": pl.Int32, "file_sha256": pl.String,
 }
 LEDGER_SCHEMA = {
     "source": pl.String, "file": pl.String, "sha256": pl.String, "delivery_seq": pl.Int32,
     "first_seen_run": pl.String, "rows_read": pl.Int64, "staged": pl.Int64, "quarantined": pl.Int64,
     "total_rows": pl.Int64, "quarantined_by_reason": pl.String, "sheets_skipped": pl.String,
-    "unknown_columns": pl.String, "duplicate_of": pl.String,
+    "unknown_columns": pl.String, "duplicate_of": pl.String, "submitter_district_code": pl.String,
 }
 # Staging partition column per source: the month for energy reports, the year evaluated otherwise.
 PARTITION_COLUMN = {"energy_reports": "period", "mu_evaluations": "eval_year", "carbon_codes": "eval_year"}
@@ -113,15 +113,17 @@ def ensure_empty_files(warehouse_dir: Path, sources: Iterable[str]) -> None:
     for source in sources:
         for target, schema in ((warehouse_dir / STAGING_DIR / source / EMPTY_FILE, staging_schema(source)),
                                (warehouse_dir / QUARANTINE_DIR / source / EMPTY_FILE, QUARANTINE_SCHEMA)):
-            if not target.exists():
+            # rewritten when the schema grew (a column added since), so dbt's globs always see it
+            if not target.exists() or pl.read_parquet_schema(target) != schema:
                 write_frame(pl.DataFrame(schema=schema), target)
 
 
 def whole_file_quarantine(source: str, file: str, sheet: str | None, reason: str, message: str,
-                          delivery_seq: int, sha256: str) -> pl.DataFrame:
+                          delivery_seq: int, sha256: str, submitter: str | None = None) -> pl.DataFrame:
     """The one quarantine row of a file (or sheet) rejected whole; `raw` carries the why."""
     return pl.DataFrame([{
         "source": source, "file": file, "sheet": sheet, "row_number": None, "district_code": None,
+        "submitter_district_code": submitter,
         "reason": reason, "reason_zh": REASON_ZH[reason], "raw": json.dumps({"_error": message}, ensure_ascii=False),
         "delivery_seq": delivery_seq, "file_sha256": sha256,
     }], schema=QUARANTINE_SCHEMA)
@@ -131,7 +133,15 @@ def read_ledger(warehouse_dir: Path) -> pl.DataFrame:
     path = warehouse_dir / LEDGER_FILE
     if not path.exists():
         return pl.DataFrame(schema=LEDGER_SCHEMA)
-    return pl.read_parquet(path).cast(LEDGER_SCHEMA)  # type: ignore[arg-type]
+    ledger = pl.read_parquet(path)
+    missing = [pl.lit(None, dtype=t).alias(c) for c, t in LEDGER_SCHEMA.items() if c not in ledger.columns]
+    return ledger.with_columns(missing).select(LEDGER_SCHEMA.keys()).cast(LEDGER_SCHEMA)  # type: ignore[arg-type]
+
+
+def ledger_is_current(warehouse_dir: Path) -> bool:
+    """Whether the ledger file (if any) has every column of LEDGER_SCHEMA."""
+    path = warehouse_dir / LEDGER_FILE
+    return not path.exists() or set(pl.read_parquet_schema(path)) >= set(LEDGER_SCHEMA)
 
 
 def write_ledger(warehouse_dir: Path, ledger: pl.DataFrame) -> None:

@@ -8,12 +8,13 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import closing
 from dataclasses import asdict, dataclass, field
-from functools import partial
+from functools import cache, partial
 from pathlib import Path
 
 import polars as pl
 
 from data_contracts import SOURCES
+from data_contracts.reference import load_reference
 from ingestion import outputs as out
 from ingestion.files import FileIngest, FileReport, LandingFile
 from ingestion.readers import CSV_SUFFIXES, FileFacts, sniff_file
@@ -112,16 +113,33 @@ def quarantine_share_by_source(result: IngestResult) -> dict[str, float]:
 
 
 def landing_files(landing_dir: Path) -> list[LandingFile]:
-    """Every file of the three source folders, ordered by source (spec order) then path.
-    Hidden files (`.DS_Store`, `.gitkeep`) are no deliveries and are left alone."""
+    """Every file of the three source folders and of the folders below them, ordered by source
+    (spec order) then relative path. A file under `<source>/<district_code>/` (a current
+    district or county) was delivered by that district: its submitter. Files directly under
+    `<source>/` or in any other folder have none. Hidden files and folders (`.DS_Store`,
+    `.gitkeep`, `.uploading/`) are no deliveries and are left alone."""
+    codes = submitter_codes()
     files = []
     for source in SOURCES:
         folder = landing_dir / source
         if not folder.is_dir():
             continue
-        entries = [p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")]
-        files += [LandingFile(source, f"{source}/{p.name}", p) for p in sorted(entries, key=lambda p: p.name)]
-    return files
+        for path in folder.rglob("*"):
+            parts = path.relative_to(folder).parts
+            if any(p.startswith(".") for p in parts) or not path.is_file():
+                continue
+            submitter = parts[0] if len(parts) > 1 and parts[0] in codes else None
+            files.append(LandingFile(source, "/".join((source, *parts)), path, submitter))
+    return sorted(files, key=lambda f: (SOURCES.index(f.source), f.relative))
+
+
+@cache
+def submitter_codes() -> frozenset[str]:
+    """Codes of the current districts and counties: the names of the landing sub-folders whose
+    files a district delivered."""
+    d = load_reference("districts")
+    d = d.filter(pl.col("kind").is_in(["district", "county"]) & (pl.col("status") == "current"))
+    return frozenset(d["district_code"].to_list())
 
 
 def _sniff(entry: LandingFile) -> FileFacts:
@@ -170,7 +188,7 @@ def _ingest(delivery: Delivery, as_of: AsOf, warehouse_dir: Path, work_root: Pat
     entry, facts = delivery.entry, delivery.facts
     if delivery.duplicate_of is not None:
         report = FileReport(entry.source, entry.relative, facts.sha256, delivery.delivery_seq,
-                            duplicate_of=delivery.duplicate_of)
+                            duplicate_of=delivery.duplicate_of, submitter_district_code=entry.submitter)
         return report, out.PendingFiles()
     # Named by delivery, not content: the same bytes delivered to two sources may be ingested at once.
     work_dir = work_root / str(delivery.delivery_seq)
@@ -210,6 +228,8 @@ def ingest_landing(landing_dir: Path, warehouse_dir: Path, as_of: str, run_id: s
     warehouse_dir.mkdir(parents=True, exist_ok=True)
     out.ensure_empty_files(warehouse_dir, SOURCES)
     ledger = out.read_ledger(warehouse_dir)
+    if not out.ledger_is_current(warehouse_dir):
+        out.write_ledger(warehouse_dir, ledger)  # a ledger from before a column was added
     result = IngestResult(run_id, as_of)
     work_root = warehouse_dir / WORK_DIR / re.sub(r"[^\w.-]", "_", run_id)
     ingest = partial(_ingest, as_of=period, warehouse_dir=warehouse_dir, work_root=work_root)

@@ -8,7 +8,6 @@ import dagster as dg
 import polars as pl
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
 from data_contracts import SOURCES
 from data_contracts.reference import load_reference
@@ -145,33 +144,10 @@ def _print_release_summary(settings: Settings, result: dg.ExecuteInProcessResult
         out.print(f"  approve it: hzcarbon release approve {release_id} --by NAME [--note TEXT] "
                   f"--warehouse {settings.warehouse_dir}", markup=False)
         return
-    latest = settings.warehouse_dir / "latest"
-    out.print(f"[green]published release {release_id}[/] (approved by {settings.auto_approve_by}, "
-              f"setting auto_approve_by) at {latest.resolve()}")
-    city = pl.read_parquet(latest / "open" / "city_year.parquet").sort("year")
-    table = Table(title="Hangzhou industry (above-scale reporting enterprises)")
-    for col in ("year", "enterprises", "key users", "energy tce", "CO2 t", "energy/VA", "Δ vs 2020", "CO2/VA", "Δ vs 2020"):
-        table.add_column(col, justify="right")
-    for r in city.iter_rows(named=True):
-        table.add_row(str(r["year"]), str(r["enterprise_count"]), str(r["key_energy_user_count"]),
-                      _fmt(r["energy_tce"], 0), _fmt(r["co2_total_t"], 0), _fmt(r["energy_intensity"], 4),
-                      _pct(r["energy_intensity_change_vs_2020"]), _fmt(r["co2_intensity"], 4),
-                      _pct(r["co2_intensity_change_vs_2020"]))
-    out.print(table)
-    progress = pl.read_parquet(latest / "open" / "target_progress.parquet")
-    city_rows = progress.filter(pl.col("scope_code") == "330100").sort("year").group_by("indicator").last()
-    for r in city_rows.sort("indicator").iter_rows(named=True):
-        out.print(f"target {r['indicator']} {r['year']}: {_pct(r['actual_change'])} vs path {_pct(r['path_change'])} "
-                  f"(target {_pct(r['target_change'])} by {r['target_year']}) → {r['status']}")
-    out.print(f"query it: python -c \"import duckdb; print(duckdb.connect('{latest / 'hzcarbon.duckdb'}', read_only=True).sql('show tables'))\"")
+    from orchestration.summary import print_release_summary
 
-
-def _fmt(v, digits: int) -> str:
-    return "—" if v is None else f"{v:,.{digits}f}"
-
-
-def _pct(v) -> str:
-    return "—" if v is None else f"{v:+.1%}"
+    print_release_summary(settings.warehouse_dir / "latest", release_id, out,
+                          approved_by=settings.auto_approve_by)
 
 
 def step_timings(instance: dg.DagsterInstance, run_id: str) -> dict[str, float]:

@@ -86,7 +86,7 @@ class Landing:
         style of the run; in messy files the column order may be shuffled and optional columns
         that are empty throughout may be left out (a template without them)."""
         contract = source_contract(source)
-        rng = self.file_rng(name)
+        rng = self.file_rng(Path(name).name)  # the same draws wherever the file is put
         style = "messy" if self.messy else ("canonical" if self.formats == "csv-utf8" else "clean")
         cols = [c for c in contract.source_columns if c.name not in drop]
         if self.messy:
@@ -113,6 +113,7 @@ class Landing:
             layout.total_columns = tuple(h for h in numeric if h in table.columns)[:3]
             self.total_rows[source] += 1
         path = self.out / source / name
+        path.parent.mkdir(parents=True, exist_ok=True)
         write_table(path, fmt, table, numeric, layout)
         self.files[source].append(f"{source}/{name}")
         self.file_formats[f"{source}/{name}"] = fmt
@@ -128,6 +129,7 @@ class Landing:
             self.quarantine[source][reason] = self.quarantine[source].get(reason, 0) + n
 
     def reject_file(self, source: str, name: str, data: bytes, case: str, reason: str | None, **info) -> None:
+        (self.out / source / name).parent.mkdir(parents=True, exist_ok=True)
         (self.out / source / name).write_bytes(data)
         self.files[source].append(f"{source}/{name}")
         if reason:
@@ -180,9 +182,10 @@ def _energy_year(land: Landing, year: int, truth: pl.DataFrame, y0: int, state: 
     groups = sorted({r["uscc"] for r in planted})
     for i, code in enumerate(codes):
         part = parts[(code,)]
-        name_base = f"{year}_{code}_{dist[code].name}_{STEM['energy_reports']}"
+        # each district delivers its reports into its own folder (the submitter, README "Landing layout")
+        name_base = f"{code}/{year}_{code}_{dist[code].name}_{STEM['energy_reports']}"
         fmt = land.next_format("energy_reports", part.height)
-        rng_f = land.file_rng(name_base)
+        rng_f = land.file_rng(name_base.split("/")[-1])
         mine = [r for r in planted if groups.index(r["uscc"]) % len(codes) == i]
         drop_extras = []
         if land.messy and fmt.startswith("csv") and not state.get("unknown_column"):
@@ -230,10 +233,10 @@ def _energy_whole_files(land: Landing, y0: int, state: dict) -> None:
           "consumption": "10.5"}
     cols = [c.name for c in source_contract(src).source_columns if c.name != "unit"]
     table = pl.DataFrame({mz.header(source_contract(src).column(c), "canonical"): [ok.get(c, "")] for c in cols})
-    land.reject_file(src, f"{y0}_缺列_{stem}.csv", table.write_csv().encode("utf-8"), "missing_required_column",
+    land.reject_file(src, f"330106/{y0}_缺列_{stem}.csv", table.write_csv().encode("utf-8"), "missing_required_column",
                      "missing_required_column", column="计量单位")
     first = sorted(state["energy_files"])[0]
-    dup = Path(first).stem + "_重复上报" + Path(first).suffix
+    dup = str(Path(first).with_name(Path(first).stem + "_重复上报" + Path(first).suffix))
     (land.out / src / dup).write_bytes((land.out / src / first).read_bytes())
     land.files[src].append(f"{src}/{dup}")
     land.cases.append({"source": src, "file": f"{src}/{dup}", "case": "duplicate_file", "reason": None,

@@ -25,7 +25,7 @@ def _deliver_month_and_revision(landing: Path) -> None:
     """One new delivery: the December rows again as next January, and every 2021-06 electricity
     row revised upwards with a later submission time (it must replace the one delivered first)."""
     rows = pl.concat([pl.read_csv(p, infer_schema_length=0)
-                      for p in sorted((landing / "energy_reports").glob("2021_*.csv"))])
+                      for p in sorted((landing / "energy_reports").rglob("2021_*.csv"))])
     new_month = rows.filter(pl.col("报告期") == COPIED_MONTH).with_columns(
         pl.lit(NEW_MONTH).alias("报告期"), _later(pl.col("上报时间")).alias("上报时间"))
     revised = rows.filter((pl.col("报告期") == REVISED_MONTH) & (pl.col("能源代码") == "33")).with_columns(

@@ -21,6 +21,7 @@ from data_contracts import published_tables, table_contract
 from warehouse import release as rel
 from warehouse.extracts import current_districts, extract_tables
 from warehouse.snapshot import snapshot_contents
+from warehouse.workbook import header, shown_columns, workbook_name
 
 DAY1 = datetime(2026, 11, 20, 8, 0, tzinfo=timezone.utc)
 DAY2 = datetime(2026, 11, 21, 1, 0, tzinfo=timezone.utc)
@@ -31,6 +32,8 @@ _PL = {"VARCHAR": pl.String, "BIGINT": pl.Int64, "INTEGER": pl.Int32, "DOUBLE": 
 
 def _value(table: str, col: str, ptype: str, i: int, row: dict, bump: float):
     if col == "district_code":
+        return row.get("district_code")
+    if col == "submitter_district_code":  # quarantine rows go to the district that delivered the file
         return row.get("district_code")
     if col == "year":
         return row["year"]
@@ -158,7 +161,8 @@ def test_release_layout_and_manifest(published, candidate):
     assert sorted(p.name for p in (r / "districts").iterdir()) == codes
     for code in codes:
         names = sorted(p.name for p in (r / "districts" / code).iterdir())
-        assert names == sorted([f"{t}.parquet" for t in extract_tables()] + [f"{code}.xlsx"])
+        assert names == sorted([f"{t}.parquet" for t in extract_tables()]
+                               + [workbook_name(code, dict(current_districts())[code], rid)])
     assert (r / "hzcarbon.duckdb").is_file() and (r / "data_dictionary.md").is_file()
     assert not list(r.rglob("*.wal")) and not list((wh / "releases").glob(".tmp-*"))
 
@@ -204,14 +208,16 @@ def test_district_extracts_hold_only_their_district(published):
             assert df.columns == table_contract(t).column_names
             assert df["district_code"].dtype == pl.String
             assert set(df["district_code"].to_list()) <= {code}, (code, t)
-        wb = openpyxl.load_workbook(d / f"{code}.xlsx", read_only=True)
-        assert wb.sheetnames == extract_tables()
+        wb = openpyxl.load_workbook(d / workbook_name(code, _name, rid), read_only=True)
+        assert wb.sheetnames == ["说明", "概览", *[table_contract(t).short_name_zh for t in extract_tables()]]
         for t in extract_tables():
-            ws = wb[t]
+            ws = wb[table_contract(t).short_name_zh]
             rows = list(ws.iter_rows(values_only=True))
             c = table_contract(t)
-            assert list(rows[0]) == [col.label_zh for col in c.columns]  # Chinese header row
-            pos = c.column_names.index("district_code")
+            shown = shown_columns(t, c.column_names)
+            assert list(rows[0]) == [header(c.column(n)) for n in shown]  # Chinese header row with units
+            assert len(rows) - 1 == pl.read_parquet(d / f"{t}.parquet").height
+            pos = shown.index(c.district_extract_column)
             assert all(row[pos] == code for row in rows[1:]), (code, t)
         wb.close()
     # the quarantine row without a district is in no extract; the restricted table has it
@@ -221,9 +227,9 @@ def test_district_extracts_hold_only_their_district(published):
 
 def test_xlsx_codes_are_text_and_headers_chinese(published):
     wh, rid = published
-    path = wh / "releases" / rid / "districts" / "330102" / "330102.xlsx"
+    path = wh / "releases" / rid / "districts" / "330102" / workbook_name("330102", "上城区", rid)
     wb = openpyxl.load_workbook(path)  # full mode: cell data types
-    ws = wb["enterprise_year"]
+    ws = wb["企业年度"]
     header = [c.value for c in ws[1]]
     assert header[:4] == ["统一社会信用代码", "年份", "企业名称", "区县代码"]
     cols = table_contract("enterprise_year").column_names
@@ -355,10 +361,11 @@ def test_same_candidate_gives_identical_files(tmp_path, candidate):
     a = _publish(candidate, tmp_path / "a", EXTRA, now=DAY1)
     b = _publish(candidate, tmp_path / "b", EXTRA, now=DAY2)
     ra, rb = tmp_path / "a" / "releases" / a, tmp_path / "b" / "releases" / b
+    # workbooks carry their release id and build date (tests/test_workbook.py checks their determinism);
     # changes.md names the release ids, which differ
     files = sorted(p.relative_to(ra) for p in ra.rglob("*")
-                   if p.suffix in (".parquet", ".xlsx", ".md") and p.name != "changes.md")
-    assert len(files) == 13 + 13 * 7 + 1
+                   if p.suffix in (".parquet", ".md") and p.name != "changes.md")
+    assert len(files) == 13 + 13 * 6 + 1
     for f in files:
         assert _sha(ra / f) == _sha(rb / f), f
     assert snapshot_contents(ra / "hzcarbon.duckdb") == snapshot_contents(rb / "hzcarbon.duckdb")
@@ -392,7 +399,7 @@ def test_district_workbooks_same_bytes_in_parallel(tmp_path, candidate, monkeypa
     assert sorted(serial) == sorted(parallel) == sorted(c for c, _ in current_districts())
     for code in serial:
         names = [p.name for p in serial[code]]
-        assert names == [p.name for p in parallel[code]] and f"{code}.xlsx" in names
+        assert names == [p.name for p in parallel[code]] and names[-1].endswith(".xlsx")
         for a, b in zip(serial[code], parallel[code]):
             assert _sha(a) == _sha(b), (code, a.name)
 

@@ -134,7 +134,7 @@ def test_clean_csv_landing_reads_back_to_the_truth(tmp_path):
     truth = clean_records(seed=5, **SMALL)
     for source, df in truth.items():
         contract = source_contract(source)
-        files = sorted((tmp_path / source).glob("*.csv"))
+        files = sorted((tmp_path / source).rglob("*.csv"))
         raw = pl.concat([pl.read_csv(f, infer_schema_length=0) for f in files])
         label = {c.label_zh: c.name for c in contract.columns}
         raw = raw.rename(label, strict=False)

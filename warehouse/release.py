@@ -5,7 +5,7 @@ Layout (specs/outputs.md)::
 
     <warehouse>/releases/<YYYY-MM-DD.N>/
         open/<t>.parquet  restricted/<t>.parquet           copied byte for byte from the candidate
-        districts/<code>/<t>.parquet  districts/<code>/<code>.xlsx   (warehouse.extracts)
+        districts/<code>/<t>.parquet  districts/<code>/<code>_<区名>_<id>.xlsx   (warehouse.extracts)
         hzcarbon.duckdb                                      (warehouse.snapshot; open tables in schema `open`)
         data_dictionary.md                                   (data_contracts.dictionary)
         changes.json  changes.md                             (warehouse.changelog)
@@ -40,6 +40,7 @@ import pyarrow.parquet as pq
 from data_contracts import published_tables, table_contract
 from data_contracts.dictionary import confidence_notes, render_dictionary
 from warehouse import extracts, snapshot
+from warehouse.workbook import ReleaseInfo, workbook_name
 
 RELEASES_DIR = "releases"
 LATEST_LINK = "latest"
@@ -146,13 +147,16 @@ def _release_files(root: Path) -> list[Path]:
                   key=lambda p: p.relative_to(root).as_posix())
 
 
-def expected_files(districts: list[str] | None = None) -> list[str]:
-    """Relative paths every release must contain (manifest.json aside)."""
+def expected_files(districts: list[str] | None = None, release_id: str | None = None) -> list[str]:
+    """Relative paths every release must contain (manifest.json aside); the district workbooks
+    only when ``release_id`` (part of their names) is given."""
     codes = districts if districts is not None else [c for c, _ in extracts.current_districts()]
+    names = dict(extracts.current_districts())
     paths = [f"{table_contract(t).layer}/{t}.parquet" for t in published_tables()]
     for code in codes:
         paths += [f"districts/{code}/{t}.parquet" for t in extracts.extract_tables()]
-        paths.append(f"districts/{code}/{code}.xlsx")
+        if release_id is not None:
+            paths.append(f"districts/{code}/{workbook_name(code, names.get(code, code), release_id)}")
     return sorted(paths + [SNAPSHOT, DICTIONARY, CHANGES_JSON, CHANGES_MD])
 
 
@@ -206,7 +210,7 @@ def verify_release(release_dir: Path,
     for rel in sorted(on_disk - set(listed)):
         problems.append(f"{rel}: not in the manifest")
     districts = sorted({Path(p).parts[1] for p in listed if p.startswith("districts/")}) or None
-    for rel in expected_files(districts if districts else None):
+    for rel in expected_files(districts if districts else None, str(rid)):
         if rel not in listed:
             problems.append(f"{rel}: expected in every release, not in the manifest")
     return problems
@@ -398,10 +402,8 @@ def publish(candidate_dir: Path, warehouse_dir: Path, manifest_extra: dict, keep
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="snapshot") as pool:
             snapshot_built = pool.submit(snapshot.build_snapshot, tmp, tmp / SNAPSHOT,
                                          memory_limit=duckdb_memory_limit, threads=duckdb_threads)
-            # Workbooks of the release `latest` points at are reused when made from the same inputs.
-            previous = warehouse_dir / LATEST_LINK / "districts"
-            extracts.write_district_extracts(candidate_dir, tmp / "districts",
-                                             previous_dir=previous if previous.is_dir() else None)
+            release_info = ReleaseInfo(release_id, (manifest_extra or {}).get("as_of"), now.date())
+            extracts.write_district_extracts(candidate_dir, tmp / "districts", release=release_info)
             snapshot_built.result()
         (tmp / DICTIONARY).write_text(render_dictionary(), encoding="utf-8")
 
@@ -411,7 +413,8 @@ def publish(candidate_dir: Path, warehouse_dir: Path, manifest_extra: dict, keep
             **(manifest_extra or {}),
             "previous_release": previous_release,
             "reference_confidence": confidence_notes(),
-            "snapshot": {"file": SNAPSHOT, "open_schema": snapshot.OPEN_SCHEMA, "restricted_schema": "main"},
+            "snapshot": {"file": SNAPSHOT, "open_schema": snapshot.OPEN_SCHEMA, "restricted_schema": "main",
+                         "chinese_views_schema": snapshot.ZH_SCHEMA, "storage_version": snapshot.STORAGE_VERSION},
             "tables": tables,
         }
         write_changelog(tmp, releases / previous_release if previous_release else None, manifest)

@@ -6,8 +6,15 @@ Nobody writes to it afterwards; statisticians open it with ``read_only=True``.
 
 Layout: open tables in schema ``open`` (``open.city_year``, ``open.district_year``, …: the
 suppressed, publishable versions), restricted tables in the default schema ``main``
-(``enterprise_year``, …). Tables and columns carry the contract's Chinese label and definition
-as DuckDB comments (``duckdb_columns().comment``).
+(``enterprise_year``, …). Tables and columns carry the contract's Chinese label, unit and
+definition as DuckDB comments (``duckdb_columns().comment``). Schema ``zh`` holds a view of
+every table named by the contract's short Chinese name with the Chinese labels as column names
+(``select 年份, 综合能源消费量 from zh.全市年度``).
+
+Storage: the file is written in DuckDB's storage format ``STORAGE_VERSION`` (v1.0.0), which
+every DuckDB 1.x client reads (CLI, R, DBeaver's JDBC driver, Python 1.x) as well as 2.x; the
+2.0 default (storage version 69) is unreadable to all of them. tests/test_snapshot_cli.py opens
+a release's snapshot with the 1.x CLI from the package registry.
 """
 
 from __future__ import annotations
@@ -20,6 +27,10 @@ from data_contracts import published_tables, table_contract
 from warehouse.duckdb_limits import DEFAULT_MEMORY_LIMIT, DEFAULT_THREADS, duckdb_config
 
 OPEN_SCHEMA = "open"
+ZH_SCHEMA = "zh"
+# The oldest storage format DuckDB 2.0 writes, read by every 1.x client (checked with duckdb-cli 1.5.6).
+STORAGE_VERSION = "v1.0.0"
+_ALIAS = "snapshot"  # the catalog name while the file is built (readers see the file's own name)
 
 
 def snapshot_table_name(table: str) -> str:
@@ -43,9 +54,12 @@ def build_snapshot(release_dir: Path, db_path: Path, *, memory_limit: str = DEFA
     if db_path.exists():
         raise FileExistsError(f"{db_path} exists: a snapshot is built once, never rewritten")
     counts: dict[str, int] = {}
-    con = duckdb.connect(str(db_path), config=duckdb_config(memory_limit, threads))
+    con = duckdb.connect(config=duckdb_config(memory_limit, threads))
     try:
+        con.execute(f"ATTACH {_q(str(db_path))} AS {_ALIAS} (STORAGE_VERSION {_q(STORAGE_VERSION)})")
+        con.execute(f"USE {_ALIAS}")
         con.execute(f"CREATE SCHEMA {_ident(OPEN_SCHEMA)}")
+        con.execute(f"CREATE SCHEMA {_ident(ZH_SCHEMA)}")
         for table in published_tables():
             contract = table_contract(table)
             parquet = release_dir / contract.layer / f"{table}.parquet"
@@ -54,22 +68,46 @@ def build_snapshot(release_dir: Path, db_path: Path, *, memory_limit: str = DEFA
             schema, name = snapshot_table_name(table).split(".")
             qualified = f"{_ident(schema)}.{_ident(name)}"
             con.execute(f"CREATE TABLE {qualified} AS SELECT * FROM read_parquet({_q(str(parquet))})")
-            con.execute(f"COMMENT ON TABLE {qualified} IS {_q(f'{contract.label_zh} — {contract.purpose}')}")
-            present = {r[0] for r in con.execute(
-                "SELECT column_name FROM duckdb_columns() WHERE schema_name = ? AND table_name = ?",
-                [schema, name]).fetchall()}
-            for col in contract.columns:
-                if col.name in present:
-                    note = f"{col.label_zh}" + (f" [{col.unit}]" if col.unit else "") + f": {col.description}"
-                    con.execute(f"COMMENT ON COLUMN {qualified}.{_ident(col.name)} IS {_q(note)}")
+            present = [r[0] for r in con.execute(
+                "SELECT column_name FROM duckdb_columns() WHERE database_name = ? AND schema_name = ? "
+                "AND table_name = ? ORDER BY column_index", [_ALIAS, schema, name]).fetchall()]
+            _comment_table(con, "TABLE", qualified, contract, {c: c for c in present})
+            _zh_view(con, qualified, contract, present)
             counts[f"{schema}.{name}"] = con.execute(f"SELECT count(*) FROM {qualified}").fetchall()[0][0]
-        con.execute("CHECKPOINT")
+        con.execute("USE memory")
+        con.execute(f"DETACH {_ALIAS}")  # checkpoints: no WAL is left
     finally:
         con.close()
     wal = db_path.with_name(db_path.name + ".wal")
     if wal.exists():
         raise RuntimeError(f"{wal} left behind after CHECKPOINT and close")
     return counts
+
+
+def zh_view_name(table: str) -> str:
+    """Qualified name of the Chinese view of a published table (``zh.全市年度``)."""
+    return f"{ZH_SCHEMA}.{table_contract(table).short_name_zh}"
+
+
+def _column_note(col) -> str:
+    return f"{col.label_zh}" + (f" [{col.unit}]" if col.unit else "") + f": {col.description}"
+
+
+def _comment_table(con, kind: str, qualified: str, contract, names: dict[str, str]) -> None:
+    """Comments on a table or view and on its columns (``names``: column -> name in ``qualified``)."""
+    con.execute(f"COMMENT ON {kind} {qualified} IS {_q(f'{contract.label_zh} — {contract.purpose}')}")
+    for col in contract.columns:
+        if col.name in names:
+            con.execute(f"COMMENT ON COLUMN {qualified}.{_ident(names[col.name])} IS {_q(_column_note(col))}")
+
+
+def _zh_view(con, qualified: str, contract, present: list[str]) -> None:
+    """The view ``zh.<short Chinese name>`` of a table, its columns named by their Chinese labels."""
+    labels = {c: contract.labels_zh.get(c, c) for c in present}
+    view = f"{_ident(ZH_SCHEMA)}.{_ident(contract.short_name_zh)}"
+    select = ", ".join(f"{_ident(c)} AS {_ident(labels[c])}" for c in present)
+    con.execute(f"CREATE VIEW {view} AS SELECT {select} FROM {qualified}")
+    _comment_table(con, "VIEW", view, contract, labels)
 
 
 def snapshot_contents(db_path: Path) -> dict[str, list[tuple]]:

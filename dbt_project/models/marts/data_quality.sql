@@ -18,6 +18,7 @@ superseded as (
 select
     l.source,
     l.file,
+    l.submitter_district_code,
     l.sha256,
     l.delivery_seq,
     l.rows_read,

@@ -5,6 +5,7 @@ select
     sheet,
     "row_number",
     district_code,
+    submitter_district_code,
     reason,
     reason_zh,
     raw

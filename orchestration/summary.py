@@ -1,0 +1,96 @@
+"""What `hzcarbon run` prints after publishing: the city's headline figures with their units,
+provisional years marked, where each kind of output is, and a query that works as printed."""
+
+import shlex
+import sys
+from pathlib import Path
+
+import polars as pl
+from rich.console import Console
+from rich.table import Table
+
+from data_contracts import table_contract
+
+CITY_SCOPE = "330100"
+# city_year columns of the summary table, with the digits they are shown with
+SUMMARY_COLUMNS = (("enterprise_count", 0), ("key_energy_user_count", 0), ("energy_tce", 0), ("co2_total_t", 0),
+                   ("energy_intensity", 4), ("energy_intensity_change_vs_2020", None), ("co2_intensity", 4),
+                   ("co2_intensity_change_vs_2020", None))
+SHORT_UNITS = {"吨标准煤 (tce)": "tce", "吨二氧化碳 (tCO2)": "t CO2", "家": "",
+               "吨标准煤/万元 (2020年价格)": "tce/10k yuan", "吨二氧化碳/万元 (2020年价格)": "t CO2/10k yuan",
+               "比例 (share)": "%"}
+HEADINGS = {"enterprise_count": "enterprises", "key_energy_user_count": "key users (≥1000 tce)",
+            "energy_tce": "energy", "co2_total_t": "CO2", "energy_intensity": "energy/VA",
+            "energy_intensity_change_vs_2020": "energy/VA vs 2020", "co2_intensity": "CO2/VA",
+            "co2_intensity_change_vs_2020": "CO2/VA vs 2020"}
+
+
+def print_release_summary(release_dir: Path, release_id: str, out: Console, approved_by: str | None = None) -> None:
+    release_dir = Path(release_dir)
+    approval = f" (approved by {approved_by}, setting auto_approve_by)" if approved_by else ""
+    out.print(f"[green]published release {release_id}[/]{approval} at {release_dir.resolve()}")
+    out.print(city_table(release_dir))
+    for line in target_lines(release_dir):
+        out.print(line, markup=False, soft_wrap=True)
+    for line in where_lines(release_dir):
+        out.print(line, markup=False, soft_wrap=True)
+
+
+def _heading(col: str) -> str:
+    unit = SHORT_UNITS.get(table_contract("city_year").column(col).unit or "", "")
+    return f"{HEADINGS[col]} ({unit})" if unit else HEADINGS[col]
+
+
+def city_table(release_dir: Path) -> Table:
+    city = pl.read_parquet(release_dir / "open" / "city_year.parquet").sort("year")
+    table = Table(title="Hangzhou industry, above-scale reporting enterprises (VA at 2020 prices; * provisional)")
+    table.add_column("year", justify="right")
+    for col, _ in SUMMARY_COLUMNS:
+        table.add_column(_heading(col), justify="right")
+    for r in city.iter_rows(named=True):
+        year = f"{r['year']}*" if r["provisional"] else str(r["year"])
+        table.add_row(year, *[_pct(r[c]) if digits is None else _fmt(r[c], digits) for c, digits in SUMMARY_COLUMNS])
+    return table
+
+
+def target_lines(release_dir: Path) -> list[str]:
+    progress = pl.read_parquet(release_dir / "open" / "target_progress.parquet")
+    city_rows = progress.filter(pl.col("scope_code") == CITY_SCOPE).sort("year").group_by("indicator").last()
+    return [f"target {r['indicator']} {r['year']}{' (provisional)' if r['provisional'] else ''}: "
+            f"{_pct(r['actual_change'])} vs path {_pct(r['path_change'])} "
+            f"(target {_pct(r['target_change'])} by {r['target_year']}) → {r['status']}"
+            for r in city_rows.sort("indicator").iter_rows(named=True)]
+
+
+def where_lines(release_dir: Path) -> list[str]:
+    """Where each kind of output is, and a query that runs as printed from any directory."""
+    root = release_dir.resolve()
+    workbooks = sorted(root.glob("districts/*/*.xlsx"))
+    csvs = sorted(root.glob("open/*.csv"))
+    lines = [f"district workbooks: {len(workbooks)} in {root / 'districts'}/<code>/"
+             + (f" (e.g. {workbooks[0].relative_to(root)})" if workbooks else "")]
+    if csvs:
+        lines.append(f"open data: {len(csvs)} CSV (UTF-8 with BOM) beside their Parquet in {root / 'open'}")
+    lines.append(f"data dictionary: {root / 'data_dictionary.md'}")
+    lines.append(f"snapshot (DuckDB, any 1.x/2.x client): {root / 'hzcarbon.duckdb'}")
+    lines.append(f"query it: {query_command(root / 'hzcarbon.duckdb')}")
+    return lines
+
+
+def query_command(db: Path) -> str:
+    """A shell command that prints the city figures from the snapshot: this environment's DuckDB
+    CLI when installed beside its Python, else its Python (neither needs an activated venv)."""
+    sql = "select year, energy_tce, co2_total_t, energy_intensity from open.city_year order by year"
+    cli = Path(sys.executable).parent / "duckdb"
+    if cli.exists():
+        return shlex.join([str(cli), "-readonly", str(db), "-c", sql])
+    code = f"import duckdb; duckdb.connect({str(db)!r}, read_only=True).sql({sql!r}).show()"
+    return shlex.join([sys.executable, "-c", code])
+
+
+def _fmt(v, digits: int) -> str:
+    return "—" if v is None else f"{v:,.{digits}f}"
+
+
+def _pct(v) -> str:
+    return "—" if v is None else f"{v:+.1%}"

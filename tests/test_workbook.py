@@ -1,0 +1,145 @@
+"""The district workbook a clerk can use as it is, opened with openpyxl from a real release."""
+
+from datetime import date
+
+import openpyxl
+import polars as pl
+import pytest
+
+from data_contracts import table_contract
+from tests.conftest import run_cli
+from tests.tiny_landing import ENERGY_HEADER, write_csv, write_tiny_landing
+from warehouse.extracts import extract_tables, write_district_extracts
+from warehouse.workbook import ReleaseInfo, workbook_name
+
+XIHU, XIHU_NAME = "330106", "西湖区"  # FIRM_A of the tiny landing
+AS_OF = "2026-11"
+
+
+@pytest.fixture(scope="module")
+def release(tmp_path_factory):
+    root = tmp_path_factory.mktemp("workbook")
+    landing = write_tiny_landing(root / "landing")
+    bad = ["91330106MA2TB001??", "坏数据企业", XIHU, "1713", "2021-03", "电力", "33", "万千瓦时", 1.0, 0.0,
+           "2021-03-10 09:00:00"]
+    write_csv(landing / "energy_reports" / XIHU / "2021_西湖区_补报.csv", ENERGY_HEADER, [bad])
+    warehouse = root / "warehouse"
+    result = run_cli("run", "--landing", str(landing), "--warehouse", str(warehouse), "--as-of", AS_OF)
+    assert result.returncode == 0, result.stdout + result.stderr
+    latest = (warehouse / "latest").resolve()
+    return warehouse, latest, latest.name
+
+
+@pytest.fixture(scope="module")
+def book(release):
+    _, latest, rid = release
+    path = latest / "districts" / XIHU / workbook_name(XIHU, XIHU_NAME, rid)
+    assert path.name == f"330106_西湖区_{rid}.xlsx"
+    wb = openpyxl.load_workbook(path)
+    yield wb
+    wb.close()
+
+
+def _header_index(ws) -> dict[str, int]:
+    return {c.value: c.column for c in ws[1]}
+
+
+def test_sheet_names_and_order(book):
+    assert book.sheetnames == ["说明", "概览", "分区县年度", "分区县分行业年度", "企业年度", "重点用能企业",
+                               "高耗低效企业", "隔离记录"]
+    assert [table_contract(t).short_name_zh for t in extract_tables()] == book.sheetnames[2:]
+
+
+def test_guide_names_release_and_as_of(book, release):
+    _, _, rid = release
+    rows = {r[0]: r[1] for r in book["说明"].iter_rows(min_row=2, values_only=True) if r[0]}
+    assert rows["区县"] == f"{XIHU} {XIHU_NAME}"
+    assert rows["发布版本"] == rid
+    assert rows["数据截至月份"] == AS_OF
+    assert rows["生成日期"] == rid[:10]  # the release id starts with its UTC build date
+    assert "统计法" in rows["保密抑制"] and "未经抑制" in rows["保密抑制"]
+    assert "企业年度" in rows and "概览" in rows  # what each sheet holds
+    assert any(k.startswith("单位工业增加值能耗(吨标准煤/万元") for k in rows)  # indicator definitions
+    assert rows["问题反馈"]
+    assert "参考值说明" in rows and any(k.endswith(".csv") for k in rows)  # placeholder reference values
+
+
+def test_headers_carry_units_from_the_contracts(book):
+    heads = _header_index(book["分区县年度"])
+    assert "综合能源消费量(吨标准煤)" in heads
+    assert "二氧化碳排放总量(吨二氧化碳)" in heads
+    assert "煤炭消费占比(%)" in heads
+    assert "年份" in heads and "是否暂估" in heads
+
+
+def test_number_formats_share_tce_and_counts(book, release):
+    _, latest, _ = release
+    ws = book["分区县年度"]
+    heads = _header_index(ws)
+    tce = ws.cell(2, heads["综合能源消费量(吨标准煤)"])
+    share = ws.cell(2, heads["电力消费占比(%)"])
+    count = ws.cell(2, heads["企业数(家)"])
+    assert tce.number_format == "#,##0.00" and tce.data_type == "n"
+    assert share.number_format == "0.0%" and 0 < share.value <= 1
+    assert count.number_format == "#,##0"
+    own = pl.read_parquet(latest / "districts" / XIHU / "district_year.parquet").sort("year")
+    assert tce.value == pytest.approx(own["energy_tce"][0], rel=1e-12)
+    assert ws.cell(2, heads["年份"]).number_format == "0"
+
+
+def test_booleans_read_shi_fou_and_codes_are_text(book):
+    ws = book["企业年度"]
+    heads = _header_index(ws)
+    flags = {ws.cell(r, heads["是否全年填报"]).value for r in range(2, ws.max_row + 1)}
+    assert flags <= {"是", "否"} and flags
+    uscc = ws.cell(2, heads["统一社会信用代码"])
+    assert uscc.data_type == "s" and uscc.number_format == "@"
+    assert ws.cell(2, heads["区县代码"]).value == XIHU
+    assert ws.cell(2, heads["行业大类代码"]).data_type == "s"
+
+
+def test_frozen_header_filter_and_print_setup(book):
+    for name in book.sheetnames[2:]:
+        ws = book[name]
+        assert ws.freeze_panes == "A2", name
+        assert ws.auto_filter.ref and ws.auto_filter.ref.startswith("A1:"), name
+        assert ws.page_setup.orientation == "landscape", name
+        # one page wide (fitToWidth absent = its OOXML default 1), as many pages long as needed
+        assert ws.page_setup.fitToWidth in (None, 1) and ws.page_setup.fitToHeight == 0, name
+        assert ws.sheet_properties.pageSetUpPr.fitToPage, name
+        assert ws.print_title_rows == "$1:$1", name
+    assert book["说明"].page_setup.orientation == "landscape"
+
+
+def test_overview_path_chart_and_rejected_rows(book, release):
+    _, latest, _ = release
+    ws = book["概览"]
+    values = [[c for c in row] for row in ws.iter_rows(values_only=True)]
+    head = next(i for i, r in enumerate(values) if r[0] == "年份")
+    heads = values[head]
+    own = pl.read_parquet(latest / "districts" / XIHU / "district_year.parquet").sort("year")
+    first = values[head + 1]
+    assert first[0] == 2020
+    assert first[heads.index("本区单位工业增加值能耗(吨标准煤/万元，2020年价格)")] == pytest.approx(own["energy_intensity"][0])
+    second = values[head + 2]
+    change = own["energy_intensity"][1] / own["energy_intensity"][0] - 1
+    assert second[heads.index("本区较2020年变化(%)")] == pytest.approx(change)
+    path_2021 = (1 - 0.18) ** (1 / 5) - 1  # the −18 % target by 2025, compounding from 2020
+    assert second[heads.index("目标路径较2020年(%)")] == pytest.approx(path_2021)
+    assert len(ws._charts) == 1 and ws._charts[0].tagname == "lineChart"
+    # its own delivery with one rejected row is listed
+    files = [r for r in values if r[0] == f"energy_reports/{XIHU}/2021_西湖区_补报.csv"]
+    assert files and files[0][1] == 1 and files[0][2] == "否"
+    # and the row is on the 隔离记录 sheet, reason in Chinese
+    q = book["隔离记录"]
+    qh = _header_index(q)
+    assert q.max_row == 2 and "隔离原因代码" not in qh
+    assert q.cell(2, qh["隔离原因"]).value and not q.cell(2, qh["隔离原因"]).value.isascii()
+
+
+def test_same_inputs_same_bytes(release, tmp_path):
+    warehouse, _, rid = release
+    info = ReleaseInfo(rid, AS_OF, date(2026, 12, 1))
+    a = write_district_extracts(warehouse / "candidate", tmp_path / "a", [(XIHU, XIHU_NAME)], release=info)
+    b = write_district_extracts(warehouse / "candidate", tmp_path / "b", [(XIHU, XIHU_NAME)], release=info)
+    assert a[XIHU][-1].read_bytes() == b[XIHU][-1].read_bytes()
