@@ -97,6 +97,11 @@ def dictionary():
     out.print(render_dictionary(), markup=False)
 
 
+from orchestration import cli_portal  # noqa: E402  (hzcarbon serve, hzcarbon users)
+
+cli_portal.register(app)
+
+
 def main() -> None:
     try:
         app()
