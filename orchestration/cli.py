@@ -106,6 +106,10 @@ from orchestration.cli_release import release_app  # noqa: E402 - the commands a
 
 app.add_typer(release_app, name="release")
 
+from orchestration import cli_portal  # noqa: E402  (hzcarbon serve, hzcarbon users)
+
+cli_portal.register(app)
+
 
 def main() -> None:
     try:

@@ -1,0 +1,135 @@
+"""The figures of the target-progress report, read from one release (docs/portal.md).
+
+A suppressed cell stays suppressed here: its value is None and it is listed as suppressed, so
+the page can mark it instead of drawing a zero or a silent gap. An aggregate over cells of which
+any is suppressed is suppressed too (its visible part, set against a published total, would give
+the hidden cell away).
+"""
+
+from pathlib import Path
+
+import polars as pl
+
+from portal.releases import Release
+
+INDICATORS = ("energy_intensity", "co2_intensity")
+KEY_GROUPS = ("建材", "化工", "纺织化纤")
+CITY_CODE = "330100"
+# Monthly tables a later pipeline adds; the report shows them when the release has them.
+MONTHLY_TABLES = ("city_month", "intensity_monthly")
+
+
+def _open(release: Release, name: str) -> pl.DataFrame:
+    return pl.read_parquet(release.table_path(name, "open"))
+
+
+def _progress(release: Release) -> dict:
+    """Per indicator and scope: the actual change and the path by year, with status."""
+    frame = _open(release, "target_progress").sort("scope_code", "indicator", "year")
+    result: dict[str, list[dict]] = {i: [] for i in INDICATORS}
+    for (scope, indicator), rows in frame.group_by("scope_code", "indicator", maintain_order=True):
+        if indicator not in result:
+            continue
+        r = rows.to_dict(as_series=False)
+        result[indicator].append({
+            "scope_code": scope, "scope_name": r["scope_name"][0], "years": r["year"],
+            "actual": [None if s else v for v, s in zip(r["actual_change"], r["suppressed"])],
+            "path": r["path_change"], "status": r["status"], "suppressed": r["suppressed"],
+            "provisional": r["provisional"], "status_basis": r["status_basis"][0],
+            "target_change": r["target_change"][0], "target_year": r["target_year"][0],
+        })
+    for scopes in result.values():  # the city first, then districts by code
+        scopes.sort(key=lambda s: (s["scope_code"] != CITY_CODE, s["scope_code"]))
+    return result
+
+
+def _key_groups(release: Release) -> dict:
+    """Energy intensity of each key group by year (sum of its divisions' energy over their value
+    added); a group-year with any suppressed division is suppressed."""
+    frame = (_open(release, "city_industry_year").filter(pl.col("key_group").is_in(KEY_GROUPS))
+             .group_by("key_group", "year")
+             .agg(pl.col("suppressed").any().alias("suppressed"), pl.col("energy_tce").sum(),
+                  pl.col("va_10k_yuan_2020p").sum())
+             .with_columns(pl.when(~pl.col("suppressed") & (pl.col("va_10k_yuan_2020p") > 0))
+                           .then(pl.col("energy_tce") / pl.col("va_10k_yuan_2020p")).alias("intensity"))
+             .sort("key_group", "year"))
+    years = sorted(frame["year"].unique().to_list())
+    groups = []
+    for group in KEY_GROUPS:
+        rows = {r["year"]: r for r in frame.filter(pl.col("key_group") == group).iter_rows(named=True)}
+        groups.append({"name": group,
+                       "values": [rows[y]["intensity"] if y in rows else None for y in years],
+                       "suppressed": [bool(rows[y]["suppressed"]) if y in rows else False for y in years],
+                       "present": [y in rows for y in years]})
+    return {"years": years, "groups": groups}
+
+
+def _district_names(release: Release) -> dict[str, str]:
+    frame = _open(release, "district_year").select("district_code", "district_name").unique()
+    return dict(frame.iter_rows())
+
+
+def _hcle(release: Release, names: dict[str, str]) -> dict:
+    """Size of the 高耗低效 list by year and district (counts only; the list itself is restricted)."""
+    path = release.table_path("high_consumption_low_efficiency", "restricted")
+    counts = (pl.read_parquet(path, columns=["uscc", "year", "district_code"])
+              .group_by("year", "district_code").agg(pl.col("uscc").n_unique().alias("n")))
+    years = sorted(counts["year"].unique().to_list())
+    districts = sorted(counts["district_code"].unique().to_list())
+    table = {(y, d): n for y, d, n in counts.iter_rows()}
+    return {"years": years,
+            "series": [{"code": d, "name": names.get(d, d), "values": [table.get((y, d), 0) for y in years]}
+                       for d in districts],
+            "totals": [sum(table.get((y, d), 0) for d in districts) for y in years]}
+
+
+def _distribution(frame: pl.DataFrame, category: str, names: dict[str, str]) -> dict:
+    """District × category counts of the latest year; a sum over any suppressed cell is suppressed."""
+    year = frame["year"].max()
+    cells = (frame.filter(pl.col("year") == year).group_by("district_code", category)
+             .agg(pl.col("suppressed").any().alias("suppressed"), pl.col("enterprise_count").sum().alias("n"))
+             .sort("district_code", category))
+    categories = sorted(str(c) for c in cells[category].unique().to_list())
+    districts = sorted(cells["district_code"].unique().to_list())
+    points = [{"district": districts.index(d), "category": categories.index(str(c)),
+               "value": None if s else n, "suppressed": bool(s)}
+              for d, c, s, n in cells.iter_rows()]
+    return {"year": year, "categories": categories,
+            "districts": [names.get(d, d) for d in districts], "points": points}
+
+
+def _monthly(release: Release) -> list[dict]:
+    tables = []
+    for name in MONTHLY_TABLES:
+        path = release.optional_open_table(name)
+        if path is None:
+            continue
+        frame = pl.read_parquet(path)
+        tables.append({"name": name, "columns": frame.columns, "rows": frame.tail(24).rows()})
+    return tables
+
+
+def report_data(release: Release) -> dict:
+    names = _district_names(release)
+    progress = _progress(release)
+    latest_status: dict[str, dict] = {}  # scope -> the latest year's status of each indicator
+    for indicator, scopes in progress.items():
+        for s in scopes:
+            row = latest_status.setdefault(s["scope_code"], {"scope_code": s["scope_code"], "scope_name": s["scope_name"],
+                                                             "year": s["years"][-1]})
+            row[indicator] = {"status": s["status"][-1], "suppressed": s["suppressed"][-1],
+                              "status_basis": s["status_basis"]}
+    return {
+        "release_id": release.release_id,
+        "progress": progress,
+        "latest_status": list(latest_status.values()),
+        "key_groups": _key_groups(release),
+        "hcle": _hcle(release, names),
+        "carbon_grades": _distribution(_open(release, "carbon_grade_distribution"), "carbon_grade", names),
+        "mu_classes": _distribution(_open(release, "mu_class_distribution"), "mu_class", names),
+        "monthly": _monthly(release),
+    }
+
+
+def report_cache_key(release: Release) -> tuple[str, float]:
+    return release.release_id, Path(release.path / "manifest.json").stat().st_mtime
