@@ -14,8 +14,8 @@
     'key_energy_users': ['uscc', 'year', 'enterprise_name', 'district_code', 'district_imputed', 'division_code', 'industry_code', 'key_group', 'high_energy', 'months_reported', 'is_complete', 'energy_tce', 'feedstock_tce', 'conversion_output_tce', 'energy_tce_net', 'energy_tce_equiv', 'electricity_10k_kwh', 'co2_direct_t', 'co2_indirect_t', 'co2_total_t', 'va_10k_yuan', 'va_source', 'va_10k_yuan_2020p', 'energy_intensity', 'co2_intensity', 'is_key_energy_user', 'mu_scale', 'mu_score', 'mu_class', 'mu_class_source', 'mu_score_recomputed', 'mu_class_recomputed', 'carbon_value', 'carbon_level', 'carbon_grade', 'carbon_grade_source', 'carbon_k_recomputed', 'carbon_grade_recomputed', 'factor_set', 'mu_rule_set', 'carbon_rule_set', 'provisional', 'energy_tce_prev_year', 'energy_change_yoy'],
     'high_consumption_low_efficiency': ['uscc', 'enterprise_name', 'district_code', 'division_code', 'year', 'energy_tce', 'mu_class', 'carbon_grade', 'reasons'],
     'source_reconciliation': ['uscc', 'year', '"check"', 'value', 'reference_value', 'relative_difference', 'flagged'],
-    'quarantine': ['source', 'file', 'sheet', '"row_number"', 'district_code', 'reason', 'reason_zh', 'raw'],
-    'data_quality': ['source', 'file', 'sha256', 'delivery_seq', 'rows_read', 'accepted', 'quarantined', 'superseded', 'total_rows', 'quarantined_by_reason', 'sheets_skipped', 'unknown_columns'],
+    'quarantine': ['source', 'file', 'sheet', '"row_number"', 'district_code', 'submitter_district_code', 'reason', 'reason_zh', 'raw'],
+    'data_quality': ['source', 'file', 'submitter_district_code', 'sha256', 'delivery_seq', 'rows_read', 'accepted', 'quarantined', 'superseded', 'total_rows', 'quarantined_by_reason', 'sheets_skipped', 'unknown_columns'],
 } -%}
 {{ return(columns[table]) }}
 {%- endmacro %}
