@@ -142,6 +142,8 @@ class Contract:
             if q.get("metric") == "nullValues" and q.get("mustBe") == 0:
                 out += (q.get("arguments") or {}).get("columns", [])
         return out
+
+    @property
     def district_extract_column(self) -> str:
         """The column that decides which district's extract a row goes to (customProperty
         ``districtExtractColumn``; ``district_code`` where none is given)."""
