@@ -39,7 +39,7 @@ def _held(wh: Path, what: str):
     try:
         lock.acquire()
     except WarehouseBusy as exc:
-        err.print(str(exc), markup=False)
+        err.print(str(exc), markup=False, soft_wrap=True)
         raise typer.Exit(EXIT_ERROR)
     return lock
 

@@ -265,3 +265,9 @@ def unchanged_release(warehouse_dir: Path, fingerprint: Fingerprint) -> str | No
     if newest and newest[1] == fingerprint.sha256:
         return newest[0]
     return None
+
+
+def nothing_new(landing_dir: Path, warehouse_dir: Path, settings: dict) -> str | None:
+    """The release a run with these settings would merely rebuild (nothing new since it), or None.
+    The CLI asks before it starts Dagster; the schedule and the sensor before they request a run."""
+    return unchanged_release(warehouse_dir, build_fingerprint(landing_dir, warehouse_dir, settings))
