@@ -198,7 +198,10 @@ def hzcarbon_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehou
     target = state_dir / "dbt_target"
     # Incremental models (macros/incremental.sql) add only what new deliveries change; when
     # anything else changed since the last good build (but a later as_of), everything is rebuilt.
-    fingerprint = build_inputs_fingerprint(dbt_vars)
+    # A changed set of withdrawals took rows out of (or back into) staging that incremental
+    # models had already added: rebuild everything (warehouse.withdrawals).
+    withdrawals = [w["id"] for w in warehouse.take_fingerprint(context.run.run_id)[0]["parts"]["withdrawals"]]
+    fingerprint = build_inputs_fingerprint({**dbt_vars, "withdrawals": withdrawals})
     # Unit tests check the SQL's logic on fixtures, not the data: they run in the test suite
     # (tests/test_dbt_project.py builds with them), not in every production run (dbt's advice).
     # dbt.log at info, not debug: the debug file log wrote every SQL statement and ~15 events per
