@@ -14,7 +14,6 @@ compared: a rebuild has no previous approved release to compare with.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 from dataclasses import dataclass, field
@@ -120,10 +119,6 @@ def rebuild_settings_env(plan: RebuildPlan) -> dict[str, str]:
     for name, value in (s.get("thresholds") or {}).items():
         env[f"HZCARBON_{name.upper()}"] = repr(value)
     return env
-
-
-def _sha(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def _workbook_values(path: Path) -> dict[str, list[tuple]]:
