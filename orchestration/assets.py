@@ -23,17 +23,23 @@ def landing_ingest(context: dg.AssetExecutionContext, warehouse: WarehouseResour
     """Archive every new landing file (by sha256), then read it into staging Parquet; quarantine
     what cannot be accepted. The run's build fingerprint is taken first (warehouse.provenance)."""
     from warehouse.provenance import archive_landing
+    from warehouse.rebuild import record_ingest_run
+    from warehouse.withdrawals import apply_withdrawals
 
     s = warehouse.settings
     fingerprint, unchanged = warehouse.take_fingerprint(context.run.run_id)
     if unchanged:
         context.log.info(f"nothing new since release {unchanged}: this run will not publish a release")
     archived = archive_landing(s.landing_dir, s.warehouse_dir)
+    record_ingest_run(s.warehouse_dir, context.run.run_id, s.as_of)
     if archived:
         context.log.info(f"archived {len(archived)} new input file(s) in {s.warehouse_dir / 'archive'}")
     result = ingest_landing(s.landing_dir, s.warehouse_dir, as_of=s.as_of, run_id=context.run.run_id)
     for line in result.describe():
         context.log.info(line)
+    records = fingerprint["parts"]["withdrawals"]  # the withdrawals this run's release is built with
+    for sha, rows in apply_withdrawals(s.warehouse_dir, records).items():
+        context.log.info(f"withdrawn: {rows} staged rows of the file with sha256 {sha[:12]}")
     summary = result.summary_by_source()
     (warehouse.run_state_dir(context.run.run_id) / "ingest_summary.json").write_text(
         json.dumps(summary, ensure_ascii=False, indent=1), encoding="utf-8")

@@ -102,9 +102,11 @@ def dictionary():
     out.print(render_dictionary(), markup=False)
 
 
-from orchestration.cli_release import release_app  # noqa: E402 - the commands above come first in --help
+from orchestration.cli_release import rebuild, release_app, withdraw  # noqa: E402 - the commands above come first in --help
 
 app.add_typer(release_app, name="release")
+app.command()(withdraw)
+app.command()(rebuild)
 
 from orchestration import cli_portal  # noqa: E402  (hzcarbon serve, hzcarbon users)
 

@@ -39,7 +39,7 @@ def _held(wh: Path, what: str):
     try:
         lock.acquire()
     except WarehouseBusy as exc:
-        err.print(str(exc), markup=False)
+        err.print(str(exc), markup=False, soft_wrap=True)
         raise typer.Exit(EXIT_ERROR)
     return lock
 
@@ -138,3 +138,71 @@ def rollback(release_id: Annotated[str, typer.Argument(metavar="ID")],
         lock.release()
     out.print(f"`latest` rolled back to {release_id} (from {record['previous']}) by {record['by']} "
               f"at {record['at']}: {record['reason']}", markup=False)
+
+
+def withdraw(file: Annotated[Optional[str], typer.Option("--file", metavar="SHA256",
+                                                         help="sha256 of a delivered file (see data_quality)")] = None,
+             uscc: Annotated[Optional[str], typer.Option("--uscc", help="an enterprise's code ...")] = None,
+             period: Annotated[Optional[str], typer.Option("--period", help="... and the month YYYY-MM")] = None,
+             reason: Annotated[str, typer.Option("--reason", help="why (kept with the withdrawal)")] = "",
+             by: Annotated[str, typer.Option("--by", help="name of the person withdrawing")] = "",
+             warehouse: WarehouseOption = None):
+    """Withdraw a delivered file, or one enterprise's month of energy reports: the next run
+    leaves it out (the ledger keeps the file; data_quality counts its rows as withdrawn)."""
+    from warehouse.withdrawals import WithdrawalError, withdraw as record_withdrawal
+
+    try:
+        wh = load_settings({"warehouse": warehouse}).warehouse_dir
+    except SettingsError as exc:
+        err.print(f"configuration error: {exc}", markup=False)
+        raise typer.Exit(EXIT_USAGE)
+    lock = _held(wh, "withdraw")
+    try:
+        record = record_withdrawal(wh, reason=reason, by=by, sha256=file, uscc=uscc, period=period)
+    except WithdrawalError as exc:
+        err.print(f"error: {exc}", markup=False)
+        raise typer.Exit(EXIT_USAGE)
+    finally:
+        lock.release()
+    what = ", ".join(record["files"]) if record["kind"] == "file" else f"{record['uscc']} {record['period']}"
+    out.print(f"withdrawal {record['id']} recorded ({what}) by {record['by']}: {record['reason']}; "
+              "the next `hzcarbon run` builds a release without it", markup=False)
+
+
+def rebuild(release_id: Annotated[str, typer.Argument(metavar="ID")],
+            out_dir: Annotated[Path, typer.Option("--out", help="empty directory for the rebuild")],
+            warehouse: WarehouseOption = None):
+    """Rebuild a release from the raw archive alone (its inputs, withdrawals, as-of and settings)
+    and verify it against its manifest. Exit 0 verified, 1 differs or refused, 2 bad usage."""
+    import os
+
+    from orchestration.runner import run_job
+    from warehouse.rebuild import RebuildRefused, compare_releases, prepare_rebuild, rebuild_settings_env, replay_ingestion
+    from warehouse.release import list_releases
+
+    wh = _warehouse(warehouse)
+    try:
+        plan = prepare_rebuild(wh, release_id, out_dir.resolve())
+    except RebuildRefused as exc:
+        err.print(f"rebuild refused: {exc}", markup=False, soft_wrap=True)
+        raise typer.Exit(EXIT_ERROR)
+    out.print(f"rebuilding {release_id} in {out_dir}: {sum(len(i) for _, _, i in plan.runs)} archived input "
+              f"file(s) in {len(plan.runs)} ingest run(s), {len(plan.manifest.get('withdrawals') or [])} "
+              f"withdrawal(s), as of {plan.manifest['as_of']}", markup=False)
+    replay_ingestion(plan, wh)
+    for name in [k for k in os.environ if k.startswith("HZCARBON_")]:
+        del os.environ[name]
+    os.environ.update(rebuild_settings_env(plan))
+    code = run_job(load_settings(), out, err)
+    built = list_releases(plan.warehouse_dir)
+    if code != 0 or not built:
+        err.print(f"the rebuild of {release_id} built no release (exit code {code})", markup=False)
+        raise typer.Exit(EXIT_ERROR)
+    problems = compare_releases(wh / "releases" / release_id, plan.warehouse_dir / "releases" / built[-1])
+    if problems:
+        err.print(f"rebuild of {release_id} differs from the release:", markup=False)
+        for p in problems:
+            err.print(f"  ✘ {p}", markup=False, soft_wrap=True)
+        raise typer.Exit(EXIT_ERROR)
+    out.print(f"rebuild of {release_id} verified: every Parquet file byte for byte, workbooks, snapshot and "
+              f"dictionary equal in content ({plan.warehouse_dir / 'releases' / built[-1]})", markup=False)

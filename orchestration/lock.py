@@ -38,8 +38,8 @@ class WarehouseLock:
         except BlockingIOError:
             holder = os.read(fd, 4096).decode("utf-8", "replace").strip()
             os.close(fd)
-            raise WarehouseBusy(f"warehouse {self.path.parent} is held by {describe_holder(holder)}; "
-                                "try again when it has finished") from None
+            raise WarehouseBusy(f"warehouse {self.path.parent} is busy (try again when that run has finished): "
+                                f"it is held by {describe_holder(holder)}") from None
         info = {"run_id": self.run_id, "pid": os.getpid(), "host": socket.gethostname(),
                 "started": datetime.now(timezone.utc).isoformat(timespec="seconds")}
         os.ftruncate(fd, 0)

@@ -59,7 +59,7 @@ def run_job(settings: Settings, out: Console, err: Console) -> int:
     try:  # fail fast, before Dagster starts, when another run holds the warehouse
         WarehouseLock(settings.warehouse_dir, "probe").acquire_and_release()
     except WarehouseBusy as exc:
-        err.print(f"[red]{exc}[/]")
+        err.print(str(exc), style="red", markup=False, soft_wrap=True)
         return EXIT_ERROR
     refused = preflight(settings.landing_dir, settings.warehouse_dir, settings.as_of)
     if refused:
@@ -70,7 +70,7 @@ def run_job(settings: Settings, out: Console, err: Console) -> int:
     if unchanged:
         status = statuses(settings.warehouse_dir).get(unchanged, "candidate")
         out.print(f"nothing new since release {unchanged} ({status}): inputs, withdrawals, code, reference, "
-                  f"settings and as-of unchanged; no new release", markup=False)
+                  f"settings and as-of unchanged; no new release", markup=False, soft_wrap=True)
         return EXIT_PUBLISHED
 
     from warehouse.dbt_plan import prepare_project
@@ -102,7 +102,7 @@ def run_job(settings: Settings, out: Console, err: Console) -> int:
     # A warehouse taken by another run between the probe and the run's start: name the holder last.
     messages.sort(key=lambda m: "is held by" in m)
     for message in messages:
-        err.print(f"[red]error:[/] {escape(message)}")
+        err.print(f"[red]error:[/] {escape(message)}", soft_wrap=True)
     return EXIT_ERROR
 
 

@@ -31,4 +31,17 @@ def landing_sensor(context: dg.SensorEvaluationContext):
     if fingerprint == context.cursor:
         return dg.SkipReason("no new landing files")
     context.update_cursor(fingerprint)
+    current = unchanged_release_now()
+    if current:  # a file touched or copied again with the same content: nothing to build
+        return dg.SkipReason(f"nothing new since release {current}")
     return dg.RunRequest(run_key=fingerprint)
+
+
+def unchanged_release_now() -> str | None:
+    """The release a run would only rebuild now (warehouse.provenance.nothing_new), or None."""
+    from warehouse.provenance import nothing_new
+
+    s = load_settings()
+    if not s.warehouse_dir.is_dir():
+        return None
+    return nothing_new(s.landing_dir, s.warehouse_dir, s.as_manifest())

@@ -175,7 +175,7 @@ def synthetic_marts(seed: int = 7, n: int = 80) -> dict[str, pl.DataFrame]:
         schema_overrides={"sheet": pl.String, "row_number": pl.Int32})
     dq = pl.DataFrame({"source": ["energy_reports"], "file": ["energy_reports/a.csv"], "sha256": ["ab" * 32],
                        "delivery_seq": [1], "rows_read": [100], "accepted": [99], "quarantined": [1],
-                       "superseded": [0], "total_rows": [0]})
+                       "superseded": [0], "withdrawn": [0], "total_rows": [0]})
     carbon = ey.group_by("district_code", "division_code", "year", "carbon_grade").agg(
         pl.len().cast(pl.Int64).alias("enterprise_count"))
     mu = ey.group_by("district_code", "year", "mu_class").agg(pl.len().cast(pl.Int64).alias("enterprise_count"))

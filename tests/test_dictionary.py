@@ -49,7 +49,8 @@ EXPECTED = {
     "source_reconciliation": ["uscc", "year", "check", "value", "reference_value", "relative_difference", "flagged"],
     "quarantine": ["source", "file", "sheet", "row_number", "district_code", "reason", "reason_zh", "raw"],
     "data_quality": ["source", "file", "sha256", "delivery_seq", "rows_read", "accepted", "quarantined",
-                     "superseded", "total_rows", "quarantined_by_reason", "sheets_skipped", "unknown_columns"],
+                     "superseded", "withdrawn", "total_rows", "quarantined_by_reason", "sheets_skipped",
+                     "unknown_columns"],
 }
 KEYS = {
     "city_year": ["year"], "district_year": ["district_code", "year"],

@@ -39,7 +39,9 @@ def _fmt(v: Any) -> str:
 def _why_lines(why: dict) -> list[str]:
     lines = []
     a = why.get("as_of") or {}
-    if a.get("old") != a.get("new"):
+    if a.get("old") is None:
+        lines.append(f"- 数据截至月份 as-of month: {a.get('new')}")
+    elif a.get("old") != a.get("new"):
         lines.append(f"- 数据截至月份 as-of month: {a.get('old')} → {a.get('new')}")
     cv = why.get("code_version") or {}
     if cv.get("old") and cv.get("old") != cv.get("new"):

@@ -201,14 +201,16 @@ class BuildPlan:
     message: str = ""
 
 
-def plan_build(warehouse_dir: Path, working_db: Path, as_of: str, dbt_vars: dict | None = None) -> BuildPlan:
+def plan_build(warehouse_dir: Path, working_db: Path, as_of: str, dbt_vars: dict | None = None,
+               extra_inputs: dict | None = None) -> BuildPlan:
     """The build of ``warehouse_dir`` for ``as_of``. Takes the last good build's record away
     (``last_good_build``): call ``record_build_inputs`` with the plan's fingerprint and sources
-    once the build succeeds."""
+    once the build succeeds. ``extra_inputs`` are inputs that are not dbt variables but force a
+    full refresh when they change (the withdrawals in force)."""
     dbt_vars = dbt_vars or {}
     state_dir = Path(warehouse_dir) / "run_state"
     state_dir.mkdir(parents=True, exist_ok=True)
-    fingerprint = build_inputs_fingerprint(dbt_vars)
+    fingerprint = build_inputs_fingerprint({**dbt_vars, **(extra_inputs or {})})
     # Unit tests check the SQL's logic on fixtures, not the data: they run in the test suite
     # (tests/test_dbt_project.py builds with them), not in every production run (dbt's advice).
     # dbt.log at info, not debug: the debug file log wrote every SQL statement and ~15 events per

@@ -23,7 +23,7 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 
 from warehouse.release import (
-    MANIFEST, RELEASES_DIR, ReleaseError, latest_release, list_releases, parse_release_id, switch_latest,
+    MANIFEST, RELEASES_DIR, latest_release, list_releases, parse_release_id, switch_latest,
 )
 
 APPROVALS_LOG = "approvals.jsonl"
@@ -224,8 +224,3 @@ def releases_to_keep(warehouse_dir: Path, keep_releases: int | None, now: dateti
         if parsed and parsed[0] >= floor and rid in ids:
             keep.add(rid)
     return keep
-
-
-def check_release_exists(warehouse_dir: Path, release_id: str) -> None:
-    if release_id not in list_releases(warehouse_dir):
-        raise ReleaseError(f"no release {release_id}")

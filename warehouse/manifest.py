@@ -26,14 +26,19 @@ def manifest_extra(settings: dict, warehouse_dir: Path, checks: list[dict], run_
     from warehouse.provenance import code_version
 
     parts = (fingerprint or {}).get("parts") or {}
+    inputs = input_files(warehouse_dir)
+    by_file = {w["sha256"]: w["id"] for w in parts.get("withdrawals") or [] if w.get("kind") == "file"}
+    for i in inputs:  # the ledger keeps a withdrawn file; the manifest marks it
+        if i.get("sha256") in by_file:
+            i["withdrawn"] = by_file[i["sha256"]]
     return {
         "as_of": settings["as_of"],
         "run_id": run_id,
         "build_fingerprint": (fingerprint or {}).get("sha256"),
         "code_version": parts.get("code_version") or code_version(),
-        "withdrawals": parts.get("withdrawal_records") or [],
+        "withdrawals": parts.get("withdrawals") or [],
         "settings": settings,
-        "inputs": input_files(warehouse_dir),
+        "inputs": inputs,
         "reference_files": reference_sha256(),
         "reference_sets": set_ids(),
         "reference_set_fingerprints": set_fingerprints(),

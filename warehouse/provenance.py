@@ -228,15 +228,16 @@ def fingerprinted_settings(settings: dict) -> dict:
     return {k: v for k, v in settings.items() if k not in NOT_FINGERPRINTED}
 
 
-def build_fingerprint(landing_dir: Path, warehouse_dir: Path, settings: dict,
-                      withdrawals: list[str] | None = None) -> Fingerprint:
+def build_fingerprint(landing_dir: Path, warehouse_dir: Path, settings: dict) -> Fingerprint:
     """What a run would build from: every input (ledger and landing, by content), the
-    withdrawals in force (their ids), code version, reference files, settings and as-of."""
+    withdrawals in force (warehouse.withdrawals), code version, reference files, settings, as-of."""
+    from warehouse.withdrawals import read_withdrawals
+
     inputs = set(ledger_inputs(warehouse_dir))
     inputs |= {(s, f, h) for s, f, _, h in landing_hashes(landing_dir, warehouse_dir)}
     parts = {
         "inputs": sorted(inputs),
-        "withdrawals": sorted(withdrawals or []),
+        "withdrawals": read_withdrawals(warehouse_dir),
         "code_version": code_version(),
         "reference_files": reference_sha256(),
         "settings": fingerprinted_settings(settings),
@@ -265,3 +266,9 @@ def unchanged_release(warehouse_dir: Path, fingerprint: Fingerprint) -> str | No
     if newest and newest[1] == fingerprint.sha256:
         return newest[0]
     return None
+
+
+def nothing_new(landing_dir: Path, warehouse_dir: Path, settings: dict) -> str | None:
+    """The release a run with these settings would merely rebuild (nothing new since it), or None.
+    The CLI asks before it starts Dagster; the schedule and the sensor before they request a run."""
+    return unchanged_release(warehouse_dir, build_fingerprint(landing_dir, warehouse_dir, settings))

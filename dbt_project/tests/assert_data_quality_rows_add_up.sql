@@ -1,5 +1,5 @@
--- For every ledger file: rows_read = accepted + quarantined + superseded + total_rows.
+-- For every ledger file: rows_read = accepted + quarantined + superseded + withdrawn + total_rows.
 select *
 from {{ ref('data_quality') }}
-where rows_read <> accepted + quarantined + superseded + total_rows
-   or accepted < 0
+where rows_read <> accepted + quarantined + superseded + withdrawn + total_rows
+   or accepted < 0 or withdrawn < 0

@@ -1,5 +1,7 @@
 -- restricted/data_quality: one row per ledger file. rows_read = accepted + quarantined +
--- superseded + total_rows, where accepted = staged − superseded (revision losers found by dbt).
+-- superseded + withdrawn + total_rows, where withdrawn = staged rows no longer in staging (a
+-- withdrawal moved them out, warehouse.withdrawals) and accepted = staged − superseded − withdrawn
+-- (superseded: revision losers found by dbt).
 with ledger as (
     select * from {{ source('raw', 'ingest_ledger') }}
 ),
@@ -13,22 +15,43 @@ superseded as (
     union all
     select 'carbon_codes', file_sha256, count(*)
     from {{ ref('stg_carbon_codes_superseded') }} group by file_sha256
+),
+
+in_staging as (
+    select 'energy_reports' as source, file_sha256, count(*) as n
+    from {{ source('raw', 'energy_reports') }} group by file_sha256
+    union all
+    select 'mu_evaluations', file_sha256, count(*)
+    from {{ source('raw', 'mu_evaluations') }} group by file_sha256
+    union all
+    select 'carbon_codes', file_sha256, count(*)
+    from {{ source('raw', 'carbon_codes') }} group by file_sha256
+),
+
+counted as (
+    select
+        l.*,
+        case when l.duplicate_of is null then coalesce(s.n, 0) else 0 end as n_superseded,
+        case when l.duplicate_of is null then l.staged - coalesce(p.n, 0) else 0 end as n_withdrawn
+    from ledger as l
+    left join superseded as s on s.source = l.source and s.file_sha256 = l.sha256
+    left join in_staging as p on p.source = l.source and p.file_sha256 = l.sha256
 )
 
 select
-    l.source,
-    l.file,
-    l.submitter_district_code,
-    l.sha256,
-    l.delivery_seq,
-    l.rows_read,
-    l.staged - case when l.duplicate_of is null then coalesce(s.n, 0) else 0 end as accepted,
-    l.quarantined,
-    case when l.duplicate_of is null then coalesce(s.n, 0) else 0 end as superseded,
-    l.total_rows,
-    l.quarantined_by_reason,
-    l.sheets_skipped,
-    l.unknown_columns
-from ledger as l
-left join superseded as s on s.source = l.source and s.file_sha256 = l.sha256
-order by l.delivery_seq, l.source, l.file
+    source,
+    file,
+    submitter_district_code,
+    sha256,
+    delivery_seq,
+    rows_read,
+    staged - n_superseded - n_withdrawn as accepted,
+    quarantined,
+    n_superseded as superseded,
+    n_withdrawn as withdrawn,
+    total_rows,
+    quarantined_by_reason,
+    sheets_skipped,
+    unknown_columns
+from counted
+order by delivery_seq, source, file
