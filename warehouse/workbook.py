@@ -110,6 +110,14 @@ def shown_columns(table: str, columns: list[str]) -> list[str]:
     return [c for c in columns if f"{c}_zh" not in columns]
 
 
+FORMULA_START = r"[=+\-@\t\r]"  # what a spreadsheet may take for a formula (OWASP CSV injection)
+
+
+def neutralise_formula_text(text: pl.Expr) -> pl.Expr:
+    """Text that starts like a formula gets a leading apostrophe, so it stays text in any spreadsheet."""
+    return text.str.replace(f"^({FORMULA_START})", "'$1")  # keeps the column's name
+
+
 def cell_values(s: pl.Series, col: Column, kind: str) -> list:
     """The values to write: 是/否 for booleans, Chinese labels for coded values, numbers as
     numbers (NaN and inf as empty), everything else as text."""
@@ -117,6 +125,7 @@ def cell_values(s: pl.Series, col: Column, kind: str) -> list:
         return s.replace_strict({True: "是", False: "否"}, default=None, return_dtype=pl.String).to_list()
     if kind == "text":
         text = s if s.dtype == pl.String else s.cast(pl.String)
+        text = text.to_frame("v").select(neutralise_formula_text(pl.col("v"))).to_series()
         if col.value_labels_zh:
             labels = col.value_labels_zh
             return [None if v is None else "；".join(labels.get(p, p) for p in v.split(";")) for v in text.to_list()]
@@ -402,3 +411,38 @@ def _intensity_chart(wb, ws, first: int, last: int, row: int) -> None:
     chart.set_size({"width": 900, "height": 380})
     ws.insert_chart(row, 0, chart)
 
+
+
+# --- the open-data workbook ----------------------------------------------------------------------
+
+def write_open_workbook(path: Path, release: ReleaseInfo, tables: dict[str, pl.DataFrame]) -> Path:
+    """One workbook of the open tables: a 说明 sheet, then a sheet per table (Chinese headers with
+    units, number formats, 是/否), as published after disclosure control."""
+    path = Path(path)
+    tmp = path.with_name(path.name + ".tmp")
+    wb = xlsxwriter.Workbook(str(tmp), {"constant_memory": True, "strings_to_numbers": False,
+                                        "strings_to_formulas": False, "strings_to_urls": False})
+    wb.set_properties({"title": f"杭州市工业领域碳达峰监测开放数据 {release.release_id}", "author": "hzcarbon",
+                       "company": "hzcarbon", "created": WORKBOOK_CREATED})
+    fmts = Formats(wb)
+    sheets = [(sheet, table, chunk) for table, df in tables.items() for sheet, chunk in _sheet_chunks(table, df)]
+    ws = wb.add_worksheet(GUIDE_SHEET)
+    ws.set_column(0, 0, 30, fmts.label)
+    ws.set_column(1, 1, 110, fmts.wrap)
+    licenses = sorted({table_contract(t).license for t in tables if table_contract(t).license})
+    rows = [("发布版本", release.release_id), ("数据截至月份", release.as_of or "—"),
+            ("生成日期", release.built.isoformat()), ("许可协议", "、".join(licenses) or "—"),
+            ("保密抑制", "依据《统计法》第二十五条，企业数少于阈值或少数大户占比过高的单元格（及连带抑制的单元格）不公布数值，"
+                         "“是否保密抑制”为“是”。")]
+    rows += [(sheet, f"{table_contract(t).label_zh}（{table_contract(t).purpose}）") for sheet, t, _ in sheets]
+    ws.write_string(0, 0, f"杭州市工业领域碳达峰监测开放数据（{release.release_id}）", fmts.title)
+    for i, (label, text) in enumerate(rows, start=2):
+        ws.set_row(i, LINE_HEIGHT * max(_lines(label, 30), _lines(text, 110)))
+        ws.write_string(i, 0, label, fmts.label)
+        ws.write_string(i, 1, text, fmts.wrap)
+    _print_setup(ws, fmts, "开放数据", repeat_header=False)
+    for sheet, table, chunk in sheets:
+        _table_sheet(wb, fmts, sheet, table, chunk, "杭州市开放数据")
+    wb.close()
+    tmp.replace(path)
+    return path
