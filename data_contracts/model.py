@@ -150,6 +150,11 @@ class Contract:
         return self.custom.get("districtExtractColumn") or "district_code"
 
     @property
+    def license(self) -> str | None:
+        """SPDX id of the licence an open table is published under (customProperty ``license``)."""
+        return self.custom.get("license")
+
+    @property
     def grain(self) -> str | None:
         """Human-readable grain, e.g. 'district_code × year'."""
         return self.custom.get("grain")

@@ -17,6 +17,7 @@ from orchestration.exit_codes import EXIT_ERROR, EXIT_USAGE
 from orchestration.settings import SettingsError, export_to_env, load_settings
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
+GENERATE_MANIFEST = "generate_manifest.json"  # written by `generate` beside the source folders
 # Wide enough for the summary table when output goes to a file or a CI log.
 out = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
 err = Console(stderr=True, highlight=False, width=None if sys.stderr.isatty() else 160)
@@ -49,8 +50,14 @@ def generate(
         raise typer.BadParameter("formats must be mixed or csv-utf8")
     summary = generate_landing(out_dir, enterprises=enterprises, years=_year_range(years), seed=seed,
                                messy=messy, formats=formats)
-    out.print(f"wrote sample landing data to {out_dir}")
-    out.print(json.dumps(summary, ensure_ascii=False, indent=1, default=str), markup=False)
+    # The file list and the rest of the summary go to a file beside the source folders, where
+    # ingestion does not look (it reads only <source>/ and the folders below).
+    manifest = Path(out_dir) / GENERATE_MANIFEST
+    manifest.write_text(json.dumps(summary, ensure_ascii=False, indent=1, default=str) + "\n", encoding="utf-8")
+    files = {source: len(names) for source, names in summary["files"].items()}
+    typer.echo(f"wrote {sum(files.values())} files ({', '.join(f'{s} {n}' for s, n in files.items())}), "
+               f"{summary['enterprises']:,} enterprises {summary['years'][0]}–{summary['years'][1]}, "
+               f"{sum(summary['rows_written'].values()):,} data rows to {out_dir}; file list: {manifest}")
 
 
 @app.command()
@@ -82,16 +89,23 @@ def run(
 
 
 @app.command()
-def diff(old: Path, new: Path, as_json: Annotated[bool, typer.Option("--json")] = False):
+def diff(old: Path, new: Path, as_json: Annotated[bool, typer.Option("--json")] = False,
+         lang: Annotated[str, typer.Option("--lang", help="en | zh (Chinese labels)")] = "en"):
     """What changed between two releases, and why (inputs, revisions, reference changes)."""
     from warehouse.diff import diff_releases, render_diff
+    from warehouse.diff_zh import render_diff_zh
+
+    if lang not in ("en", "zh"):
+        raise typer.BadParameter("--lang must be en or zh")
 
     for p in (old, new):
         if not (p / "manifest.json").exists():
             err.print(f"[red]{p} is not a release directory (no manifest.json)[/]")
             raise typer.Exit(EXIT_USAGE)
     d = diff_releases(old, new)
-    out.print(json.dumps(d, ensure_ascii=False, indent=1, default=str) if as_json else render_diff(d), markup=False)
+    render = render_diff_zh if lang == "zh" else render_diff
+    # plain text, never wrapped: the Markdown tables must survive a redirect to a file or a pipe
+    typer.echo(json.dumps(d, ensure_ascii=False, indent=1, default=str) if as_json else render(d).rstrip("\n"))
 
 
 @app.command()
@@ -99,7 +113,7 @@ def dictionary():
     """Print the data dictionary generated from data_contracts/."""
     from data_contracts.dictionary import render_dictionary
 
-    out.print(render_dictionary(), markup=False)
+    typer.echo(render_dictionary().rstrip("\n"))  # plain text, never wrapped (Markdown tables)
 
 
 from orchestration.cli_release import rebuild, release_app, withdraw  # noqa: E402 - the commands above come first in --help

@@ -16,13 +16,14 @@ CITY_SCOPE = "330100"
 SUMMARY_COLUMNS = (("enterprise_count", 0), ("key_energy_user_count", 0), ("energy_tce", 0), ("co2_total_t", 0),
                    ("energy_intensity", 4), ("energy_intensity_change_vs_2020", None), ("co2_intensity", 4),
                    ("co2_intensity_change_vs_2020", None))
-SHORT_UNITS = {"吨标准煤 (tce)": "tce", "吨二氧化碳 (tCO2)": "t CO2", "家": "",
-               "吨标准煤/万元 (2020年价格)": "tce/10k yuan", "吨二氧化碳/万元 (2020年价格)": "t CO2/10k yuan",
+# short forms of the contracts' units, to keep the table within a terminal
+SHORT_UNITS = {"吨标准煤 (tce)": "tce", "吨二氧化碳 (tCO2)": "t", "家": "",
+               "吨标准煤/万元 (2020年价格)": "tce/10k¥", "吨二氧化碳/万元 (2020年价格)": "t/10k¥",
                "比例 (share)": "%"}
-HEADINGS = {"enterprise_count": "enterprises", "key_energy_user_count": "key users (≥1000 tce)",
+HEADINGS = {"enterprise_count": "enterprises", "key_energy_user_count": "key users",
             "energy_tce": "energy", "co2_total_t": "CO2", "energy_intensity": "energy/VA",
-            "energy_intensity_change_vs_2020": "energy/VA vs 2020", "co2_intensity": "CO2/VA",
-            "co2_intensity_change_vs_2020": "CO2/VA vs 2020"}
+            "energy_intensity_change_vs_2020": "vs 2020", "co2_intensity": "CO2/VA",
+            "co2_intensity_change_vs_2020": "vs 2020"}
 
 
 def print_release_summary(release_dir: Path, release_id: str, out: Console, approved_by: str | None = None) -> None:
@@ -38,12 +39,15 @@ def print_release_summary(release_dir: Path, release_id: str, out: Console, appr
 
 def _heading(col: str) -> str:
     unit = SHORT_UNITS.get(table_contract("city_year").column(col).unit or "", "")
-    return f"{HEADINGS[col]} ({unit})" if unit else HEADINGS[col]
+    return f"{HEADINGS[col]}\n({unit})" if unit else HEADINGS[col]
 
 
 def city_table(release_dir: Path) -> Table:
     city = pl.read_parquet(release_dir / "open" / "city_year.parquet").sort("year")
-    table = Table(title="Hangzhou industry, above-scale reporting enterprises (VA at 2020 prices; * provisional)")
+    table = Table(title="Hangzhou industry, above-scale reporting enterprises",
+                  caption="energy in tce (吨标准煤), CO2 in t (吨二氧化碳), intensities per 10k yuan (¥) of value "
+                          "added at 2020 prices; key users use ≥ 1000 tce a year; * provisional year (factors or "
+                          "deflator carried forward)")
     table.add_column("year", justify="right")
     for col, _ in SUMMARY_COLUMNS:
         table.add_column(_heading(col), justify="right")
@@ -70,7 +74,9 @@ def where_lines(release_dir: Path) -> list[str]:
     lines = [f"district workbooks: {len(workbooks)} in {root / 'districts'}/<code>/"
              + (f" (e.g. {workbooks[0].relative_to(root)})" if workbooks else "")]
     if csvs:
-        lines.append(f"open data: {len(csvs)} CSV (UTF-8 with BOM) beside their Parquet in {root / 'open'}")
+        lines.append(f"open data: {len(csvs)} CSV (UTF-8 with BOM) beside their Parquet in {root / 'open'}, "
+                     f"one workbook {root / 'open' / 'hzcarbon_open_data.xlsx'}, descriptor "
+                     f"{root / 'open' / 'datapackage.json'}")
     lines.append(f"data dictionary: {root / 'data_dictionary.md'}")
     lines.append(f"snapshot (DuckDB, any 1.x/2.x client): {root / 'hzcarbon.duckdb'}")
     lines.append(f"query it: {query_command(root / 'hzcarbon.duckdb')}")

@@ -47,10 +47,11 @@ EXPECTED = {
     "high_consumption_low_efficiency": ["uscc", "enterprise_name", "district_code", "division_code", "year",
                                         "energy_tce", "mu_class", "carbon_grade", "reasons"],
     "source_reconciliation": ["uscc", "year", "check", "value", "reference_value", "relative_difference", "flagged"],
-    "quarantine": ["source", "file", "sheet", "row_number", "district_code", "reason", "reason_zh", "raw"],
-    "data_quality": ["source", "file", "sha256", "delivery_seq", "rows_read", "accepted", "quarantined",
-                     "superseded", "withdrawn", "total_rows", "quarantined_by_reason", "sheets_skipped",
-                     "unknown_columns"],
+    # + submitter_district_code (issue 15): who delivered the file, to send its rejected rows back; + withdrawn (issue 14)
+    "quarantine": ["source", "file", "sheet", "row_number", "district_code", "submitter_district_code", "reason",
+                   "reason_zh", "raw"],
+    "data_quality": ["source", "file", "submitter_district_code", "sha256", "delivery_seq", "rows_read", "accepted",
+                     "quarantined", "superseded", "withdrawn", "total_rows", "quarantined_by_reason", "sheets_skipped", "unknown_columns"],
 }
 KEYS = {
     "city_year": ["year"], "district_year": ["district_code", "year"],

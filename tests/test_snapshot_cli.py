@@ -96,3 +96,20 @@ def test_query_hint_works_as_printed(release):
                          env={"PATH": "/usr/bin:/bin"})
     assert out.returncode == 0, out.stderr
     assert "2020" in out.stdout and "2021" in out.stdout
+
+
+def test_run_summary_names_units_provisional_and_places(release):
+    latest, result = release
+    out = result.stdout
+    assert "(tce)" in out and "(t)" in out and "(tce/10k¥)" in out and "(t/10k¥)" in out
+    flat = re.sub(r"\s+", " ", out)  # the caption wraps at the table's width
+    assert "energy in tce (吨标准煤), CO2 in t (吨二氧化碳)" in flat and "* provisional year" in flat
+    city = pq.read_table(latest / "open" / "city_year.parquet").to_pylist()
+    for row in city:  # a provisional year is marked with *
+        marked = f"{row['year']}*" in out
+        assert marked == bool(row["provisional"]), row["year"]
+    root = str(latest.resolve())
+    assert f"district workbooks: 13 in {root}/districts/<code>/" in out
+    assert f"open data: 7 CSV (UTF-8 with BOM) beside their Parquet in {root}/open" in out
+    assert f"data dictionary: {root}/data_dictionary.md" in out
+    assert f"snapshot (DuckDB, any 1.x/2.x client): {root}/hzcarbon.duckdb" in out

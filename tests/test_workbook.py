@@ -143,3 +143,14 @@ def test_same_inputs_same_bytes(release, tmp_path):
     a = write_district_extracts(warehouse / "candidate", tmp_path / "a", [(XIHU, XIHU_NAME)], release=info)
     b = write_district_extracts(warehouse / "candidate", tmp_path / "b", [(XIHU, XIHU_NAME)], release=info)
     assert a[XIHU][-1].read_bytes() == b[XIHU][-1].read_bytes()
+
+
+def test_coded_reasons_read_in_chinese(book, release):
+    _, latest, _ = release
+    ws = book["分区县年度"]
+    col = _header_index(ws)["抑制原因"]
+    shown = [ws.cell(r, col).value for r in range(2, ws.max_row + 1)]
+    codes = pl.read_parquet(latest / "districts" / XIHU / "district_year.parquet")["suppression_reason"].to_list()
+    labels = table_contract("district_year").column("suppression_reason").value_labels_zh
+    assert any(codes), "the tiny district has suppressed cells (fewer firms than the minimum)"
+    assert shown == [None if c is None else labels[c] for c in codes]

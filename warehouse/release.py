@@ -5,6 +5,7 @@ Layout (specs/outputs.md)::
 
     <warehouse>/releases/<YYYY-MM-DD.N>/
         open/<t>.parquet  restricted/<t>.parquet           copied byte for byte from the candidate
+        open/<t>.csv  open/hzcarbon_open_data.xlsx  open/datapackage.json   (warehouse.opendata)
         districts/<code>/<t>.parquet  districts/<code>/<code>_<区名>_<id>.xlsx   (warehouse.extracts)
         hzcarbon.duckdb                                      (warehouse.snapshot; open tables in schema `open`)
         data_dictionary.md                                   (data_contracts.dictionary)
@@ -39,7 +40,7 @@ import pyarrow.parquet as pq
 
 from data_contracts import published_tables, table_contract
 from data_contracts.dictionary import confidence_notes, render_dictionary
-from warehouse import extracts, snapshot
+from warehouse import extracts, opendata, snapshot
 from warehouse.workbook import ReleaseInfo, workbook_name
 
 RELEASES_DIR = "releases"
@@ -406,6 +407,7 @@ def publish(candidate_dir: Path, warehouse_dir: Path, manifest_extra: dict, keep
             extracts.write_district_extracts(candidate_dir, tmp / "districts", release=release_info)
             snapshot_built.result()
         (tmp / DICTIONARY).write_text(render_dictionary(), encoding="utf-8")
+        opendata.write_open_formats(tmp, release_info)  # CSV, workbook, datapackage.json beside open/*.parquet
 
         manifest: dict[str, Any] = {
             "release_id": release_id,

@@ -34,8 +34,11 @@ EXCEL_MAX_ROWS = 1_048_576  # header included
 CITY_SCOPE = "330100"
 INDICATORS = ("energy_intensity", "co2_intensity")
 WIDTH_SAMPLE_ROWS = 2_000  # rows read to size a column
-MAX_WIDTH, MIN_WIDTH, HEADER_WRAP_WIDTH = 60, 8, 22
+MAX_WIDTH, MIN_WIDTH, HEADER_WRAP_WIDTH = 60, 8, 12
+WIDE_SHEET_COLUMNS = 20  # sheets wider than this print on A3
+LINE_HEIGHT = 15  # points per line of wrapped text
 GUIDE_SHEET, OVERVIEW_SHEET = "说明", "概览"
+OVERVIEW_WIDTH = 14
 REPORT_ERRORS = ("发现数据有误时，请将文件名、工作表名、行号（隔离记录见“原始值”与“行号”两列）和更正后的数值"
                  "发给市经信局数据管理员；更正数据请以新文件报送到本区县的报送目录，系统按上报时间采用最新一版。")
 SUPPRESSION_NOTE = ("保密抑制：依据《统计法》第二十五条，对外公开的汇总表中，企业数少于阈值或少数大户占比过高的单元格"
@@ -107,6 +110,14 @@ def shown_columns(table: str, columns: list[str]) -> list[str]:
     return [c for c in columns if f"{c}_zh" not in columns]
 
 
+FORMULA_START = r"[=+\-@\t\r]"  # what a spreadsheet may take for a formula (OWASP CSV injection)
+
+
+def neutralise_formula_text(text: pl.Expr) -> pl.Expr:
+    """Text that starts like a formula gets a leading apostrophe, so it stays text in any spreadsheet."""
+    return text.str.replace(f"^({FORMULA_START})", "'$1")  # keeps the column's name
+
+
 def cell_values(s: pl.Series, col: Column, kind: str) -> list:
     """The values to write: 是/否 for booleans, Chinese labels for coded values, numbers as
     numbers (NaN and inf as empty), everything else as text."""
@@ -114,6 +125,7 @@ def cell_values(s: pl.Series, col: Column, kind: str) -> list:
         return s.replace_strict({True: "是", False: "否"}, default=None, return_dtype=pl.String).to_list()
     if kind == "text":
         text = s if s.dtype == pl.String else s.cast(pl.String)
+        text = text.to_frame("v").select(neutralise_formula_text(pl.col("v"))).to_series()
         if col.value_labels_zh:
             labels = col.value_labels_zh
             return [None if v is None else "；".join(labels.get(p, p) for p in v.split(";")) for v in text.to_list()]
@@ -194,10 +206,16 @@ def _sheet_chunks(table: str, df: pl.DataFrame) -> list[tuple[str, pl.DataFrame]
             for i, start in enumerate(range(0, df.height, per_sheet))]
 
 
-def _print_setup(ws, fmts: Formats, title: str, repeat_header: bool = True) -> None:
+def _lines(text: str, width: float) -> int:
+    """Lines ``text`` wraps into in a column ``width`` characters wide."""
+    return max(1, -(-display_width(text) // max(1, int(width) - 1)))
+
+
+def _print_setup(ws, fmts: Formats, title: str, repeat_header: bool = True, columns: int = 0,
+                 pages_long: int = 0) -> None:
     ws.set_landscape()
-    ws.set_paper(9)  # A4
-    ws.fit_to_pages(1, 0)  # one page wide, as many long as needed
+    ws.set_paper(8 if columns > WIDE_SHEET_COLUMNS else 9)  # A3 for wide sheets, else A4
+    ws.fit_to_pages(1, pages_long)  # one page wide, as many long as needed (0) unless given
     if repeat_header:
         ws.repeat_rows(0)
     ws.set_header(f"&L{title}&R&A")
@@ -212,9 +230,10 @@ def _table_sheet(wb, fmts: Formats, sheet: str, table: str, df: pl.DataFrame, ti
     heads = [header(c) for c in cols]
     values = [cell_values(df[c.name], c, k) for c, k in zip(cols, kinds)]
     ws = wb.add_worksheet(sheet)
-    for j, (head, vals, kind) in enumerate(zip(heads, values, kinds)):
-        ws.set_column(j, j, column_width(head, vals, kind), fmts.kind[kind])
-    ws.set_row(0, 15 * max(1, max((-(-display_width(h) // HEADER_WRAP_WIDTH) for h in heads), default=1)))
+    widths = [column_width(head, vals, kind) for head, vals, kind in zip(heads, values, kinds)]
+    for j, (width, kind) in enumerate(zip(widths, kinds)):
+        ws.set_column(j, j, width, fmts.kind[kind])
+    ws.set_row(0, LINE_HEIGHT * max((_lines(h, w) for h, w in zip(heads, widths)), default=1))
     for j, head in enumerate(heads):
         ws.write_string(0, j, head, fmts.header)
     writers = [(j, ws.write_string if k in ("text", "bool") else ws.write_number, fmts.kind[k])
@@ -225,7 +244,7 @@ def _table_sheet(wb, fmts: Formats, sheet: str, table: str, df: pl.DataFrame, ti
                 write(i, j, v, fmt)
     ws.freeze_panes(1, 0)
     ws.autofilter(0, 0, max(df.height, 1), max(len(cols) - 1, 0))
-    _print_setup(ws, fmts, f"{title} {contract.label_zh}")
+    _print_setup(ws, fmts, f"{title} {contract.label_zh}", columns=len(cols))
 
 
 def _guide_rows(code: str, name: str, release: ReleaseInfo, sheets: list[tuple[str, str]]) -> list[tuple[str, str]]:
@@ -245,10 +264,10 @@ def _guide_rows(code: str, name: str, release: ReleaseInfo, sheets: list[tuple[s
     units: dict[str, list[str]] = {}
     for table in dict.fromkeys(t for _, t in sheets):
         for col in table_contract(table).columns:
-            unit = unit_label(col)
-            if unit and col.label_zh not in units.setdefault(f"{unit}（{col.unit}）" if unit != col.unit else unit, []):
-                units[f"{unit}（{col.unit}）" if unit != col.unit else unit].append(col.label_zh)
+            if unit_label(col) and col.label_zh not in units.setdefault(col.unit, []):
+                units[col.unit].append(col.label_zh)
     rows += [(unit, "、".join(labels)) for unit, labels in units.items()]
+    rows.append(("", "比例 (share) 在表中显示为百分数；“(吨标准煤)”等列名括号内为该列单位。"))
     rows.append(("", ""))
     rows.append(("指标定义", ""))
     seen = set()
@@ -265,10 +284,13 @@ def _guide_rows(code: str, name: str, release: ReleaseInfo, sheets: list[tuple[s
 
 def _guide_sheet(wb, fmts: Formats, code: str, name: str, release: ReleaseInfo, sheets: list[tuple[str, str]]) -> None:
     ws = wb.add_worksheet(GUIDE_SHEET)
-    ws.set_column(0, 0, 34, fmts.label)
-    ws.set_column(1, 1, 110, fmts.wrap)
+    widths = (44, 110)
+    ws.set_column(0, 0, widths[0], fmts.label)
+    ws.set_column(1, 1, widths[1], fmts.wrap)
     ws.write_string(0, 0, f"{name}工业能耗与碳排放数据（{release.release_id}）", fmts.title)
     for i, (label, text) in enumerate(_guide_rows(code, name, release, sheets), start=2):
+        # row heights set here: LibreOffice does not grow a row for wrapped text on its own
+        ws.set_row(i, LINE_HEIGHT * max(_lines(label, widths[0]), _lines(text, widths[1])))
         if label and not text:
             ws.write_string(i, 0, label, fmts.section)
             ws.write_blank(i, 1, None, fmts.section)
@@ -342,16 +364,17 @@ def _overview_sheet(wb, fmts: Formats, code: str, name: str, ov: Overview) -> No
     else:
         _write_frame(ws, fmts, top3 + 1, ov.rejected,
                      [("文件", "file", "text"), ("隔离行数(行)", "rows", "int"), ("整个文件被退回", "whole_file", "bool")])
-    for j, (head, _, kind) in enumerate(cols):
-        ws.set_column(j, j, 44 if j == 0 and not ov.rejected.is_empty() else min(22, max(10, display_width(head) // 2 + 2)))
+    ws.set_column(0, 0, 44 if not ov.rejected.is_empty() else OVERVIEW_WIDTH)
+    ws.set_column(1, len(cols) - 1, OVERVIEW_WIDTH)
     if n:
         _intensity_chart(wb, ws, top + 2, top + 1 + n, top3 + ov.rejected.height + 3)
     ws.freeze_panes(0, 0)
-    _print_setup(ws, fmts, f"{code} {name} 概览", repeat_header=False)
+    _print_setup(ws, fmts, f"{code} {name} 概览", repeat_header=False, pages_long=1)  # chart on the same page
 
 
 def _write_frame(ws, fmts: Formats, top: int, df: pl.DataFrame, cols: list[tuple[str, str, str]]) -> None:
     """A small table at row ``top``, written row by row (the workbook is in constant-memory mode)."""
+    ws.set_row(top, LINE_HEIGHT * max(_lines(head, OVERVIEW_WIDTH) for head, _, _ in cols))
     for j, (head, _, _) in enumerate(cols):
         ws.write_string(top, j, head, fmts.header)
     columns = [(s.replace_strict({True: "是", False: "否"}, default=None, return_dtype=pl.String)
@@ -383,8 +406,43 @@ def _intensity_chart(wb, ws, first: int, last: int, row: int) -> None:
                           "line": line, "marker": {"type": "circle", "size": 5}})
     chart.set_title({"name": "单位工业增加值能耗、碳排放较2020年变化与目标路径"})
     chart.set_y_axis({"num_format": "0%", "major_gridlines": {"visible": True}})
-    chart.set_x_axis({"name": "年份"})
+    chart.set_x_axis({"name": "年份", "label_position": "low"})
     chart.set_legend({"position": "bottom"})
     chart.set_size({"width": 900, "height": 380})
     ws.insert_chart(row, 0, chart)
 
+
+
+# --- the open-data workbook ----------------------------------------------------------------------
+
+def write_open_workbook(path: Path, release: ReleaseInfo, tables: dict[str, pl.DataFrame]) -> Path:
+    """One workbook of the open tables: a 说明 sheet, then a sheet per table (Chinese headers with
+    units, number formats, 是/否), as published after disclosure control."""
+    path = Path(path)
+    tmp = path.with_name(path.name + ".tmp")
+    wb = xlsxwriter.Workbook(str(tmp), {"constant_memory": True, "strings_to_numbers": False,
+                                        "strings_to_formulas": False, "strings_to_urls": False})
+    wb.set_properties({"title": f"杭州市工业领域碳达峰监测开放数据 {release.release_id}", "author": "hzcarbon",
+                       "company": "hzcarbon", "created": WORKBOOK_CREATED})
+    fmts = Formats(wb)
+    sheets = [(sheet, table, chunk) for table, df in tables.items() for sheet, chunk in _sheet_chunks(table, df)]
+    ws = wb.add_worksheet(GUIDE_SHEET)
+    ws.set_column(0, 0, 30, fmts.label)
+    ws.set_column(1, 1, 110, fmts.wrap)
+    licenses = sorted({table_contract(t).license for t in tables if table_contract(t).license})
+    rows = [("发布版本", release.release_id), ("数据截至月份", release.as_of or "—"),
+            ("生成日期", release.built.isoformat()), ("许可协议", "、".join(licenses) or "—"),
+            ("保密抑制", "依据《统计法》第二十五条，企业数少于阈值或少数大户占比过高的单元格（及连带抑制的单元格）不公布数值，"
+                         "“是否保密抑制”为“是”。")]
+    rows += [(sheet, f"{table_contract(t).label_zh}（{table_contract(t).purpose}）") for sheet, t, _ in sheets]
+    ws.write_string(0, 0, f"杭州市工业领域碳达峰监测开放数据（{release.release_id}）", fmts.title)
+    for i, (label, text) in enumerate(rows, start=2):
+        ws.set_row(i, LINE_HEIGHT * max(_lines(label, 30), _lines(text, 110)))
+        ws.write_string(i, 0, label, fmts.label)
+        ws.write_string(i, 1, text, fmts.wrap)
+    _print_setup(ws, fmts, "开放数据", repeat_header=False)
+    for sheet, table, chunk in sheets:
+        _table_sheet(wb, fmts, sheet, table, chunk, "杭州市开放数据")
+    wb.close()
+    tmp.replace(path)
+    return path
