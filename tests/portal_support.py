@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.conftest import BIN, REPO, run_cli
 
@@ -20,6 +21,7 @@ PASSWORD = "correct-horse-battery"
 USERS = {"clerk102": "district:330102", "clerk106": "district:330106", "stat": "statistician", "admin": "admin"}
 ENTERPRISES = 60
 SHANGCHENG, XIHU = "330102", "330106"
+UPLOAD_MAX_MB = 1
 
 
 def build_release(shared_root: Path) -> Path:
@@ -120,3 +122,21 @@ def messy_energy_csv(warehouse: Path) -> tuple[bytes, dict[int, str]]:
     ]
     expected = {4: "invalid_uscc", 5: "negative_value", 6: "unknown_energy_type"}
     return ("\n".join([header, *rows]) + "\n").encode("utf-8"), expected
+
+
+@pytest.fixture(scope="session")
+def warehouse(tmp_path_factory) -> Path:
+    """The one release of the portal tests (shared by xdist workers through their common parent)."""
+    base = tmp_path_factory.getbasetemp()
+    return build_release(base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base)
+
+
+@pytest.fixture(scope="session")
+def landing(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("portal_landing")
+
+
+@pytest.fixture(scope="session")
+def base(warehouse, landing):
+    with portal_server(warehouse, landing, "--upload-max-mb", str(UPLOAD_MAX_MB)) as url:
+        yield url

@@ -19,28 +19,10 @@ from portal.accounts import Accounts
 from portal.releases import Warehouse
 from portal.report import report_data
 from tests.conftest import run_cli
+from tests.portal_support import base, landing, warehouse  # noqa: F401  (fixtures)
 from tests.portal_support import (
-    PASSWORD, SHANGCHENG, XIHU, audit_entries, build_release, csrf_of, login, messy_energy_csv, portal_server, tree,
+    PASSWORD, UPLOAD_MAX_MB, SHANGCHENG, XIHU, audit_entries, build_release, csrf_of, login, messy_energy_csv, portal_server, tree,
 )
-
-UPLOAD_MAX_MB = 1
-
-
-@pytest.fixture(scope="session")
-def warehouse(tmp_path_factory) -> Path:
-    base = tmp_path_factory.getbasetemp()
-    return build_release(base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base)
-
-
-@pytest.fixture(scope="session")
-def landing(tmp_path_factory) -> Path:
-    return tmp_path_factory.mktemp("portal_landing")
-
-
-@pytest.fixture(scope="session")
-def base(warehouse, landing):
-    with portal_server(warehouse, landing, "--upload-max-mb", str(UPLOAD_MAX_MB)) as url:
-        yield url
 
 
 @pytest.fixture
