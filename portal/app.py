@@ -34,6 +34,9 @@ DISTRICT_CODE = re.compile(r"^\d{6}$")
 SESSION_HOURS = 8
 UPLOAD_CHUNK = 1024 * 1024
 REJECTED_ROWS_SHOWN = 500
+# Scripts and styles only from the site itself (the report's data is a JSON block, not a script).
+SECURITY_HEADERS = {"Content-Security-Policy": "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'",
+                    "X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin"}
 MEDIA = {"csv": "text/csv; charset=utf-8",
          "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
          "parquet": "application/vnd.apache.parquet", "duckdb": "application/octet-stream",
@@ -84,6 +87,12 @@ def create_app(warehouse: Path, landing: Path | None = None, root_path: str = ""
     app.add_middleware(SessionMiddleware, secret_key=session_secret(warehouse), session_cookie="hzcarbon_session",
                        max_age=SESSION_HOURS * 3600, same_site="lax", https_only=secure_cookies)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next):
+        response = await call_next(request)
+        response.headers.update(SECURITY_HEADERS)
+        return response
 
     # --- request helpers ------------------------------------------------------------------
 
