@@ -256,7 +256,7 @@ def create_app(warehouse: Path, landing: Path | None = None, root_path: str = ""
         data = await run_in_threadpool(cached_report, r.release_id, (r.path / "manifest.json").stat().st_mtime)
         t = translator(language(request))
         labels = {k: t(k) for k in ("energy_intensity", "co2_intensity", "actual_change", "path_change", "suppressed",
-                                     "on_track", "at_risk", "behind", "enterprises", "year", "city")}
+                                     "on_track", "at_risk", "behind", "enterprises", "year", "city", "save_png")}
         return page(request, "report.html", release=r, data=data, labels=labels)
 
     # --- accounts -------------------------------------------------------------------------

@@ -208,6 +208,20 @@ def test_an_upload_is_stored_under_its_district_and_validated_by_ingestion(base,
 from data_contracts.quarantine_reasons import REASON_ZH  # noqa: E402
 
 
+@pytest.mark.parametrize("source, suffix", [("energy_reports", ".xlsx"), ("mu_evaluations", ".csv"), ("carbon_codes", ".xls")])
+def test_the_source_is_recognised_from_the_header_when_not_chosen(base, warehouse, landing, clerk, source, suffix):
+    from portal.i18n import STRINGS
+
+    exports = sorted(p for p in (warehouse.parent / "portal_generated" / source).iterdir()
+                     if "损坏" not in p.name and "缺列" not in p.name)  # neither a broken file nor one lacking a column
+    export = next((p for p in exports if p.suffix == suffix), exports[0])
+    response = upload(clerk, SHANGCHENG, export.name, export.read_bytes(), source="auto")
+    assert response.status_code == 200
+    assert re.search(rf'id="upload-source">{STRINGS[source][0]}<', response.text)
+    stored = [p for p in (landing / source / SHANGCHENG).iterdir() if p.read_bytes() == export.read_bytes()]
+    assert len(stored) == 1
+
+
 def test_an_upload_name_with_a_path_is_only_a_name(base, warehouse, landing, clerk):
     content, _ = messy_energy_csv(warehouse)
     before_tree = tree(landing, warehouse, landing.parent)

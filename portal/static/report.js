@@ -13,6 +13,8 @@
     if (!el) { return; }
     var c = echarts.init(el, null, { renderer: "canvas" });
     option.animation = false;
+    // Each chart saves itself as a PNG (for reports and slides), drawn at twice the screen size.
+    option.toolbox = { right: 4, top: 0, feature: { saveAsImage: { title: L.save_png, pixelRatio: 2, name: id.replace(/^chart-/, "hzcarbon_" + data.release_id + "_") } } };
     c.setOption(option);
     window.hzcarbonCharts.push(c);
   }
