@@ -6,6 +6,7 @@ import fcntl
 import json
 import os
 import re
+import shutil
 import socket
 import subprocess
 import time
@@ -125,10 +126,32 @@ def messy_energy_csv(warehouse: Path) -> tuple[bytes, dict[int, str]]:
 
 
 @pytest.fixture(scope="session")
-def warehouse(tmp_path_factory) -> Path:
+def built(tmp_path_factory) -> Path:
     """The one release of the portal tests (shared by xdist workers through their common parent)."""
     base = tmp_path_factory.getbasetemp()
     return build_release(base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base)
+
+
+@pytest.fixture(scope="session")
+def generated(built) -> Path:
+    """The generated landing the release was built from."""
+    return built.parent / "portal_generated"
+
+
+@pytest.fixture(scope="session")
+def warehouse(built, tmp_path_factory) -> Path:
+    """This worker's copy of the published part of the warehouse (releases, latest, accounts),
+    so that its audit log and scratch files are its own."""
+    own = tmp_path_factory.mktemp("portal_wh")
+    for name in ("releases", "portal"):
+        shutil.copytree(built / name, own / name, symlinks=True)
+    for name in ("latest", "LATEST"):
+        path = built / name
+        if path.is_symlink():
+            (own / name).symlink_to(os.readlink(path))
+        elif path.exists():
+            shutil.copy2(path, own / name)
+    return own
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,7 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from data_contracts.quarantine_reasons import REASON_ZH
-from tests.portal_support import base, landing, warehouse  # noqa: F401  (fixtures)
+from tests.portal_support import base, built, landing, warehouse  # noqa: F401  (fixtures)
 from tests.portal_support import (
     PASSWORD, SHANGCHENG, XIHU, audit_entries, messy_energy_csv, portal_server,
 )

@@ -19,7 +19,7 @@ from portal.accounts import Accounts
 from portal.releases import Warehouse
 from portal.report import report_data
 from tests.conftest import run_cli
-from tests.portal_support import base, landing, warehouse  # noqa: F401  (fixtures)
+from tests.portal_support import base, built, generated, landing, warehouse  # noqa: F401  (fixtures)
 from tests.portal_support import (
     PASSWORD, UPLOAD_MAX_MB, SHANGCHENG, XIHU, audit_entries, build_release, csrf_of, login, messy_energy_csv, portal_server, tree,
 )
@@ -209,10 +209,10 @@ from data_contracts.quarantine_reasons import REASON_ZH  # noqa: E402
 
 
 @pytest.mark.parametrize("source, suffix", [("energy_reports", ".xlsx"), ("mu_evaluations", ".csv"), ("carbon_codes", ".xls")])
-def test_the_source_is_recognised_from_the_header_when_not_chosen(base, warehouse, landing, clerk, source, suffix):
+def test_the_source_is_recognised_from_the_header_when_not_chosen(base, generated, landing, clerk, source, suffix):
     from portal.i18n import STRINGS
 
-    exports = sorted(p for p in (warehouse.parent / "portal_generated" / source).iterdir()
+    exports = sorted(p for p in (generated / source).iterdir()
                      if "损坏" not in p.name and "缺列" not in p.name)  # neither a broken file nor one lacking a column
     export = next((p for p in exports if p.suffix == suffix), exports[0])
     response = upload(clerk, SHANGCHENG, export.name, export.read_bytes(), source="auto")
