@@ -127,18 +127,39 @@ def test_report_figures_come_from_the_release(warehouse):
     hcle = pl.read_parquet(release_dir(warehouse) / "restricted" / "high_consumption_low_efficiency.parquet")
     per_year = dict(hcle.group_by("year").agg(pl.col("uscc").n_unique()).iter_rows())
     assert dict(zip(data["hcle"]["years"], data["hcle"]["totals"])) == per_year
-    assert data["monthly"] == []  # no monthly tables in this release: skipped
+    assert data["monthly"] == {}  # no monthly tables in this release: skipped
 
 
 def test_monthly_tables_are_shown_when_a_release_has_them(warehouse, tmp_path):
+    import httpx
+
     copy = tmp_path / "wh"
     shutil.copytree(release_dir(warehouse), copy / "releases" / release_dir(warehouse).name)
     (copy / "latest").symlink_to(Path("releases") / release_dir(warehouse).name)
-    month = pl.DataFrame({"year": [2025, 2025], "month": [1, 2], "energy_tce_ytd_yoy": [-0.02, -0.031]})
+    month = pl.DataFrame({"year": [2025, 2025, 2025, 2025], "month": [2, 3, 3, 4],
+                          "period_type": ["ytd", "ytd", "month", "ytd"],
+                          "energy_tce_yoy": [-0.02, -0.031, 0.5, -0.04], "co2_total_t_yoy": [-0.03, -0.035, 0.4, None]})
     month.write_parquet(copy / "latest" / "open" / "city_month.parquet")
-    data = report_data(Warehouse(copy).release())
-    assert [m["name"] for m in data["monthly"]] == ["city_month"]
-    assert data["monthly"][0]["rows"] == month.rows()
+    warning = pl.DataFrame({
+        "scope_code": ["330100", SHANGCHENG, XIHU, "330100"], "year": [2025, 2025, 2025, 2025], "month": [4, 4, 4, 3],
+        "period_type": ["ytd", "ytd", "ytd", "ytd"],
+        "energy_intensity_yoy": [-0.05, 0.01, None, -0.04], "energy_required_change": [-0.03, -0.03, -0.03, -0.03],
+        "energy_status": ["on_track", "behind", None, "on_track"],
+        "co2_intensity_yoy": [-0.06, -0.02, None, -0.05], "co2_required_change": [-0.04, -0.04, -0.04, -0.04],
+        "co2_status": ["on_track", "at_risk", None, "on_track"], "suppressed": [False, False, True, False]})
+    warning.write_parquet(copy / "latest" / "open" / "intensity_monthly.parquet")
+    monthly = report_data(Warehouse(copy).release())["monthly"]
+    # ytd rows of the latest year only, in month order; the single month row is not a 1–N月 figure.
+    assert monthly["city_month"] == {"year": 2025, "months": [2, 3, 4], "series": {
+        "energy_tce_yoy": [-0.02, -0.031, -0.04], "co2_total_t_yoy": [-0.03, -0.035, None]}}
+    assert (monthly["early_warning"]["year"], monthly["early_warning"]["month"]) == (2025, 4)
+    rows = {r["scope_code"]: r for r in monthly["early_warning"]["rows"]}
+    assert rows[SHANGCHENG]["energy_status"] == "behind" and rows[XIHU]["suppressed"]
+    with portal_server(copy, None) as url:
+        page = httpx.get(url + "/report").text
+    table = page.split('id="early-warning-table"')[1].split("</table>")[0]
+    assert "滞后" in table and "有风险" in table and table.count('class="suppressed"') == 1
+    assert 'id="chart-city-month"' in page
 
 
 # --- district area ------------------------------------------------------------------------------

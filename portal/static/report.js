@@ -89,6 +89,19 @@
       ]
     });
   }
+  var cm = data.monthly.city_month;
+  if (cm) {
+    chart("chart-city-month", {
+      tooltip: { trigger: "axis", valueFormatter: pct },
+      legend: { bottom: 0 },
+      grid: { left: 50, right: 16, top: 30, bottom: 40 },
+      xAxis: { type: "category", data: cm.months.map(function (m) { return "1–" + m + "月"; }) },
+      yAxis: { type: "value", axisLabel: { formatter: function (v) { return (v * 100).toFixed(0) + "%"; } } },
+      series: Object.keys(cm.series).map(function (k) {
+        return { name: L[k] || k, type: "line", data: cm.series[k], connectNulls: false };
+      })
+    });
+  }
   distribution("chart-carbon-grades", data.carbon_grades);
   distribution("chart-mu-classes", data.mu_classes);
   window.addEventListener("resize", function () { window.hzcarbonCharts.forEach(function (c) { c.resize(); }); });
