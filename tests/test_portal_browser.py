@@ -119,3 +119,18 @@ def test_a_csv_download_matches_the_parquet_row_for_row(page, base, warehouse, t
     data = saved.read_bytes()
     assert data.startswith(b"\xef\xbb\xbf")
     assert_frame_equal(pl.read_csv(io.BytesIO(data[3:]), schema=frame.schema), frame)
+
+
+def test_report_charts_are_exported_as_png_files(warehouse, tmp_path):
+    from tests.conftest import run_cli
+
+    done = run_cli("report-charts", "--warehouse", str(warehouse), "--out", str(tmp_path / "charts"))
+    assert done.returncode == 0, done.stderr
+    districts = pl.read_parquet(warehouse / "latest" / "open" / "target_progress.parquet").filter(
+        pl.col("scope_code") != "330100")["scope_code"].n_unique()
+    files = sorted((tmp_path / "charts").iterdir())
+    assert len(files) == 2 + 2 * districts + 4
+    assert {"city-energy_intensity.png", "city-co2_intensity.png", "key-groups.png", "hcle.png"} <= {f.name for f in files}
+    for f in files:
+        data = f.read_bytes()
+        assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 5_000, f.name

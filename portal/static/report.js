@@ -30,7 +30,7 @@
       title: { text: scope.scope_name + " · " + L[indicator], subtext: status ? L[status] : (scope.suppressed[scope.suppressed.length - 1] ? L.suppressed : ""), left: "center", textStyle: { fontSize: 13 } },
       tooltip: { trigger: "axis", valueFormatter: pct },
       legend: { bottom: 0, data: [L.actual_change, L.path_change].concat(marks.length ? [L.suppressed] : []) },
-      grid: { left: 50, right: 16, top: 50, bottom: 40 },
+      grid: { left: 50, right: 16, top: 64, bottom: 40 },
       xAxis: { type: "category", data: years },
       yAxis: { type: "value", axisLabel: { formatter: function (v) { return (v * 100).toFixed(0) + "%"; } } },
       series: [
