@@ -131,13 +131,20 @@ def _stored_name(kind: str) -> str:
     return f"upload_{stamp}_{secrets.token_hex(4)}.{kind}"
 
 
-def _validate(path: Path, source: str, relative: str, as_of: str, scratch: Path) -> Validation:
+def _landing_file(source: str, relative: str, path: Path, district: str) -> LandingFile:
+    """The upload as the run will see it: delivered by its district, where ingestion records
+    the submitter of a `<source>/<district_code>/` file."""
+    submitter = {"submitter": district} if "submitter" in LandingFile.__dataclass_fields__ else {}
+    return LandingFile(source, relative, path, **submitter)
+
+
+def _validate(path: Path, source: str, relative: str, as_of: str, scratch: Path, district: str) -> Validation:
     """Run ingestion's FileIngest on the stored file into a scratch warehouse, read its
     quarantine output, then throw the scratch warehouse away."""
     facts = sniff_file(path, check_text=path.suffix.lower() in CSV_SUFFIXES)
     warehouse = Path(tempfile.mkdtemp(prefix="validate_", dir=scratch))
     try:
-        ingest = FileIngest(LandingFile(source, relative, path), facts, 1, AsOf.parse(as_of),
+        ingest = FileIngest(_landing_file(source, relative, path, district), facts, 1, AsOf.parse(as_of),
                             warehouse, warehouse / "work")
         report, pending = ingest.run()
         quarantine_target = ingest_outputs.quarantine_path(warehouse, source, facts.sha256)
@@ -185,5 +192,5 @@ def store_upload(upload_path: Path, original_name: str, source: str, district: s
     (folder / f".{name}.json").write_text(json.dumps(sidecar, ensure_ascii=False, indent=1), encoding="utf-8")
     os.replace(temp, target)
     relative = f"{source}/{district}/{name}"
-    validation = _validate(target, source, relative, as_of, scratch)
+    validation = _validate(target, source, relative, as_of, scratch, district)
     return StoredUpload(source, relative, original_name, facts.sha256, facts.size, validation)
