@@ -14,7 +14,7 @@ DEMO_LANDING := data/landing
 DEMO_WAREHOUSE := data/warehouse
 DEMO_ENTERPRISES ?= 500
 
-.PHONY: demo test env dev bench clean
+.PHONY: demo test env dev bench clean browser
 
 # The environment: uv (pinned, from the package registry) in its own small venv, then
 # `uv sync` installs exactly the lock into .venv with the machine's Python 3.11.
@@ -36,8 +36,14 @@ demo: env
 	@echo "           without it a run leaves a candidate for 'hzcarbon release approve ID --by NAME'"
 	$(BIN)/hzcarbon run --landing $(DEMO_LANDING) --warehouse $(DEMO_WAREHOUSE) --auto-approve-by demo
 
-test: env
+test: env browser
 	$(BIN)/python -m pytest -n 2 -q
+
+# The portal's browser tests drive Debian's chromium (never a downloaded browser build); the
+# CJK fonts make Chinese labels render in screenshots.
+browser:
+	@if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; fi
 
 # dagster dev ignores SIGTERM when started with SIGINT ignored (as background jobs are); restore
 # the default handler before exec so that `kill -TERM` stops it (bash cannot reset an ignored signal).

@@ -50,6 +50,20 @@ def serve(
     uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=True)
 
 
+def report_charts(
+    out: Annotated[Path, typer.Option("--out", help="directory for the PNG files")],
+    warehouse: WarehouseOption = None,
+    release: Annotated[Optional[str], typer.Option(help="release id (default: latest)")] = None,
+    lang: Annotated[str, typer.Option(help="zh | en")] = "zh",
+):
+    """Every chart of the target-progress report as PNG (needs /usr/bin/chromium and playwright)."""
+    from portal.charts import export_chart_pngs
+
+    files = export_chart_pngs(_warehouse(warehouse), out, release_id=release, lang=lang)
+    for f in files:
+        print(f)
+
+
 def _password(password: str | None) -> str:
     if password is not None:
         return password
@@ -115,4 +129,5 @@ def users_list(warehouse: WarehouseOption = None):
 
 def register(app: typer.Typer) -> None:
     app.command()(serve)
+    app.command("report-charts")(report_charts)
     app.add_typer(users_app, name="users")

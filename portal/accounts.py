@@ -7,6 +7,7 @@ import secrets
 import sqlite3
 from contextlib import closing
 from dataclasses import dataclass
+from functools import cache
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -17,8 +18,12 @@ ROLE_PATTERN = re.compile(r"^(statistician|admin|district:\d{6})$")
 USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
 MIN_PASSWORD_LENGTH = 10
 _hasher = PasswordHasher()
-# Verifying against this keeps an unknown user name as slow as a wrong password.
-_DUMMY_HASH = _hasher.hash("not a password of anyone")
+
+
+@cache
+def _dummy_hash() -> str:
+    """Verifying against this keeps an unknown user name as slow as a wrong password."""
+    return _hasher.hash("not a password of anyone")
 
 
 class AccountError(ValueError):
@@ -115,7 +120,7 @@ class Accounts:
             row = con.execute("select username, role, disabled, password_hash from users where username = ?",
                               (username,)).fetchone()
         try:
-            _hasher.verify(row[3] if row else _DUMMY_HASH, password)
+            _hasher.verify(row[3] if row else _dummy_hash(), password)
         except (VerificationError, InvalidHashError):
             return None
         if row is None or row[2]:

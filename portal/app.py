@@ -34,10 +34,24 @@ DISTRICT_CODE = re.compile(r"^\d{6}$")
 SESSION_HOURS = 8
 UPLOAD_CHUNK = 1024 * 1024
 REJECTED_ROWS_SHOWN = 500
+# Scripts and styles only from the site itself (the report's data is a JSON block, not a script).
+SECURITY_HEADERS = {"Content-Security-Policy": "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'",
+                    "X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin"}
 MEDIA = {"csv": "text/csv; charset=utf-8",
          "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
          "parquet": "application/vnd.apache.parquet", "duckdb": "application/octet-stream",
          "jsonl": "application/x-ndjson"}
+
+
+def raw_cells(raw: str | None) -> str:
+    """A quarantined row's raw cells (JSON keyed by the header as written) as `header: value; …`."""
+    try:
+        cells = json.loads(raw or "{}")
+    except ValueError:
+        return raw or ""
+    if not isinstance(cells, dict):
+        return str(cells)
+    return "; ".join(f"{str(k).strip()}: {'' if v is None else v}" for k, v in cells.items())
 
 
 class Refused(Exception):
@@ -66,6 +80,7 @@ def create_app(warehouse: Path, landing: Path | None = None, root_path: str = ""
     scratch = warehouse / "portal" / "scratch"
     upload_max = int(upload_max_mb * 1024 * 1024)
     env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"]))
+    env.filters["cells"] = raw_cells
     templates = Jinja2Templates(env=env)
 
     app = FastAPI(root_path=root_path, docs_url=None, redoc_url=None, openapi_url=None)
@@ -73,7 +88,18 @@ def create_app(warehouse: Path, landing: Path | None = None, root_path: str = ""
                        max_age=SESSION_HOURS * 3600, same_site="lax", https_only=secure_cookies)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next):
+        response = await call_next(request)
+        response.headers.update(SECURITY_HEADERS)
+        return response
+
     # --- request helpers ------------------------------------------------------------------
+
+    def own_path(request: Request) -> str:
+        """The request's path below the root path (what the routes and `next` links use)."""
+        root, path = request.scope.get("root_path", ""), request.url.path
+        return path[len(root):] or "/" if root and path.startswith(root) else path
 
     def client_ip(request: Request) -> str | None:
         return request.client.host if request.client else None
@@ -114,7 +140,7 @@ def create_app(warehouse: Path, landing: Path | None = None, root_path: str = ""
         query = {**request.query_params, "lang": other}
         context.update(request=request, t=translator(lang), lang=lang, user=current_user(request),
                        csrf=csrf_token(request), root=request.scope.get("root_path", ""),
-                       switch_lang_url=f"{request.scope.get('root_path', '')}{request.url.path}?{urlencode(query)}")
+                       switch_lang_url=f"{request.scope.get('root_path', '')}{own_path(request)}?{urlencode(query)}")
         return templates.TemplateResponse(request, template, context, status_code=status_code)
 
     def release_or_404(release_id: str | None) -> Release:
@@ -159,7 +185,7 @@ def create_app(warehouse: Path, landing: Path | None = None, root_path: str = ""
     @app.exception_handler(LoginNeeded)
     async def login_needed(request: Request, exc: LoginNeeded):
         root = request.scope.get("root_path", "")
-        return RedirectResponse(f"{root}/login?{urlencode({'next': request.url.path})}", status_code=303)
+        return RedirectResponse(f"{root}/login?{urlencode({'next': own_path(request)})}", status_code=303)
 
     @app.exception_handler(BadForm)
     async def bad_form(request: Request, exc: BadForm):
@@ -230,7 +256,8 @@ def create_app(warehouse: Path, landing: Path | None = None, root_path: str = ""
         data = await run_in_threadpool(cached_report, r.release_id, (r.path / "manifest.json").stat().st_mtime)
         t = translator(language(request))
         labels = {k: t(k) for k in ("energy_intensity", "co2_intensity", "actual_change", "path_change", "suppressed",
-                                     "on_track", "at_risk", "behind", "enterprises", "year", "city")}
+                                     "on_track", "at_risk", "behind", "enterprises", "year", "city", "save_png",
+                                     "energy_tce_yoy", "co2_total_t_yoy", "electricity_yoy")}
         return page(request, "report.html", release=r, data=data, labels=labels)
 
     # --- accounts -------------------------------------------------------------------------
@@ -332,7 +359,7 @@ def create_app(warehouse: Path, landing: Path | None = None, root_path: str = ""
             raise NotAvailable("uploads are off: the portal was started without --landing")
         length = request.headers.get("content-length")
         if length is None or not length.isdigit() or int(length) > upload_max + 64 * 1024:
-            audit_event(request, user, "upload", f"district/{code}/upload", "refused", reason="size", bytes=length)
+            audit_event(request, user, "upload", f"district/{code}/upload", "refused", reason="err_size", bytes=length)
             return page(request, "message.html", 413, title_key="upload_refused",
                         message=t("err_size", limit=round(upload_max / 1024 / 1024, 1)))
         form = await checked_form(request, max_files=1, max_fields=5)

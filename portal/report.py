@@ -15,8 +15,8 @@ from portal.releases import Release
 INDICATORS = ("energy_intensity", "co2_intensity")
 KEY_GROUPS = ("建材", "化工", "纺织化纤")
 CITY_CODE = "330100"
-# Monthly tables a later pipeline adds; the report shows them when the release has them.
-MONTHLY_TABLES = ("city_month", "intensity_monthly")
+# Monthly 同比 columns of city_month shown when present (docs/portal.md).
+MONTHLY_YOY_COLUMNS = ("energy_tce_yoy", "co2_total_t_yoy", "electricity_yoy")
 
 
 def _open(release: Release, name: str) -> pl.DataFrame:
@@ -66,7 +66,7 @@ def _key_groups(release: Release) -> dict:
 
 def _district_names(release: Release) -> dict[str, str]:
     frame = _open(release, "district_year").select("district_code", "district_name").unique()
-    return dict(frame.iter_rows())
+    return {CITY_CODE: "杭州市", **dict(frame.iter_rows())}
 
 
 def _hcle(release: Release, names: dict[str, str]) -> dict:
@@ -98,15 +98,52 @@ def _distribution(frame: pl.DataFrame, category: str, names: dict[str, str]) -> 
             "districts": [names.get(d, d) for d in districts], "points": points}
 
 
-def _monthly(release: Release) -> list[dict]:
-    tables = []
-    for name in MONTHLY_TABLES:
-        path = release.optional_open_table(name)
-        if path is None:
-            continue
-        frame = pl.read_parquet(path)
-        tables.append({"name": name, "columns": frame.columns, "rows": frame.tail(24).rows()})
-    return tables
+def _city_month(path: Path) -> dict | None:
+    """1–N月 同比 of the city for the latest year with ytd rows (January is never published alone)."""
+    frame = pl.read_parquet(path)
+    if not {"year", "month", "period_type"} <= set(frame.columns):
+        return None
+    ytd = frame.filter(pl.col("period_type") == "ytd")
+    if ytd.is_empty():
+        return None
+    year = ytd["year"].max()
+    rows = ytd.filter(pl.col("year") == year).sort("month")
+    series = {c: rows[c].to_list() for c in MONTHLY_YOY_COLUMNS if c in rows.columns}
+    return {"year": year, "months": rows["month"].to_list(), "series": series}
+
+
+def _early_warning(path: Path, names: dict[str, str]) -> dict | None:
+    """Each scope's early-warning status in the latest published 1–N月 period."""
+    frame = pl.read_parquet(path)
+    needed = {"scope_code", "year", "month", "period_type", "energy_status", "co2_status"}
+    if not needed <= set(frame.columns):
+        return None
+    ytd = frame.filter(pl.col("period_type") == "ytd")
+    if ytd.is_empty():
+        return None
+    year, month = ytd.sort("year", "month").select("year", "month").row(-1)
+    latest = ytd.filter((pl.col("year") == year) & (pl.col("month") == month)).sort("scope_code")
+    if "suppressed" not in latest.columns:
+        latest = latest.with_columns(pl.lit(False).alias("suppressed"))
+    rows = []
+    for r in latest.iter_rows(named=True):
+        hidden = bool(r["suppressed"])
+        rows.append({"scope_code": r["scope_code"], "scope_name": names.get(r["scope_code"], r["scope_code"]),
+                     "suppressed": hidden,
+                     **{k: (None if hidden else r.get(k)) for k in (
+                         "energy_status", "co2_status", "energy_intensity_yoy", "energy_required_change",
+                         "co2_intensity_yoy", "co2_required_change")}})
+    return {"year": year, "month": month, "rows": rows}
+
+
+def _monthly(release: Release, names: dict[str, str]) -> dict:
+    """The monthly sections, each only when the release has its table (a later pipeline adds them)."""
+    result = {}
+    if (path := release.optional_open_table("city_month")) is not None:
+        result["city_month"] = _city_month(path)
+    if (path := release.optional_open_table("intensity_monthly")) is not None:
+        result["early_warning"] = _early_warning(path, names)
+    return {k: v for k, v in result.items() if v is not None}
 
 
 def report_data(release: Release) -> dict:
@@ -127,7 +164,7 @@ def report_data(release: Release) -> dict:
         "hcle": _hcle(release, names),
         "carbon_grades": _distribution(_open(release, "carbon_grade_distribution"), "carbon_grade", names),
         "mu_classes": _distribution(_open(release, "mu_class_distribution"), "mu_class", names),
-        "monthly": _monthly(release),
+        "monthly": _monthly(release, names),
     }
 
 

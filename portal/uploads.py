@@ -16,11 +16,11 @@ from pathlib import Path
 
 import polars as pl
 
-from data_contracts import SOURCES
+from data_contracts import SOURCES, source_contract
 from data_contracts.quarantine_reasons import REASON_ORDER, REASON_ZH
 from ingestion import outputs as ingest_outputs
 from ingestion.files import FileIngest, LandingFile
-from ingestion.readers import CSV_SUFFIXES, sniff_file
+from ingestion.readers import CSV_SUFFIXES, UnreadableFile, read_csv_table, read_excel_tables, sniff_file
 from ingestion.rules import AsOf
 
 OLE_MAGIC = bytes.fromhex("d0cf11e0a1b11ae1")  # .xls (compound file)
@@ -29,6 +29,7 @@ BINARY_MAGICS = (OLE_MAGIC, b"PK", b"%PDF", b"\x89PNG", b"\x1f\x8b", b"\x7fELF",
 XLSX_MAX_UNCOMPRESSED = 200 * 1024 * 1024
 XLSX_MAX_RATIO = 100  # uncompressed / compressed, per member and for the whole archive
 XLSX_MAX_MEMBERS = 1000
+AUTO_SOURCE = "auto"  # the clerk leaves the source to be recognised from the header
 VALIDATION_ROWS_SHOWN = 500
 
 
@@ -76,6 +77,31 @@ def check_zip_directory(path: Path) -> None:
         raise UploadRefused("err_zip", f"{len(members)} members, {total} bytes uncompressed, ratio {worst:.0f}")
 
 
+def recognise_source(path: Path, kind: str, scratch: Path) -> str | None:
+    """The source whose contract matches most of the file's header (ties: fewer required columns
+    missing); a file with required columns missing is then quarantined whole, naming them, as
+    the run would. None when no source finds a header. Ingestion's own readers find it."""
+    facts = sniff_file(path, check_text=kind == "csv")
+    best: tuple[int, int, str] | None = None
+    for source in SOURCES:
+        contract = source_contract(source)
+        work = Path(tempfile.mkdtemp(prefix="recognise_", dir=scratch))
+        try:
+            if kind == "csv":
+                matches = [read_csv_table(path, facts, work, contract).match]
+            else:
+                matches = [t.match for t in read_excel_tables(path, contract)[0]]
+        except UnreadableFile:
+            matches = []
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        for match in matches:
+            score = (match.matched_count, -len(match.missing_required), source)
+            if best is None or score[:2] > best[:2]:
+                best = score
+    return best[2] if best else None
+
+
 @dataclass
 class Validation:
     """What ingestion made of an uploaded file."""
@@ -92,6 +118,7 @@ class Validation:
 
 @dataclass
 class StoredUpload:
+    source: str
     stored_as: str  # relative to the landing directory
     original_name: str
     sha256: str
@@ -104,13 +131,20 @@ def _stored_name(kind: str) -> str:
     return f"upload_{stamp}_{secrets.token_hex(4)}.{kind}"
 
 
-def _validate(path: Path, source: str, relative: str, as_of: str, scratch: Path) -> Validation:
+def _landing_file(source: str, relative: str, path: Path, district: str) -> LandingFile:
+    """The upload as the run will see it: delivered by its district, where ingestion records
+    the submitter of a `<source>/<district_code>/` file."""
+    submitter = {"submitter": district} if "submitter" in LandingFile.__dataclass_fields__ else {}
+    return LandingFile(source, relative, path, **submitter)
+
+
+def _validate(path: Path, source: str, relative: str, as_of: str, scratch: Path, district: str) -> Validation:
     """Run ingestion's FileIngest on the stored file into a scratch warehouse, read its
     quarantine output, then throw the scratch warehouse away."""
     facts = sniff_file(path, check_text=path.suffix.lower() in CSV_SUFFIXES)
     warehouse = Path(tempfile.mkdtemp(prefix="validate_", dir=scratch))
     try:
-        ingest = FileIngest(LandingFile(source, relative, path), facts, 1, AsOf.parse(as_of),
+        ingest = FileIngest(_landing_file(source, relative, path, district), facts, 1, AsOf.parse(as_of),
                             warehouse, warehouse / "work")
         report, pending = ingest.run()
         quarantine_target = ingest_outputs.quarantine_path(warehouse, source, facts.sha256)
@@ -133,7 +167,7 @@ def store_upload(upload_path: Path, original_name: str, source: str, district: s
                  scratch: Path, user: str, ip: str | None, as_of: str) -> StoredUpload:
     """Check an uploaded file (already in a temporary file of ours), put it into the landing
     directory under its source and district, and validate it."""
-    if source not in SOURCES:
+    if source not in (*SOURCES, AUTO_SOURCE):
         raise UploadRefused("err_source")
     if upload_path.stat().st_size == 0:
         raise UploadRefused("err_empty")
@@ -141,6 +175,10 @@ def store_upload(upload_path: Path, original_name: str, source: str, district: s
         kind = check_kind(original_name, fh.read(8192))
     if kind == "xlsx":
         check_zip_directory(upload_path)
+    if source == AUTO_SOURCE:
+        source = recognise_source(upload_path, kind, scratch)
+        if source is None:
+            raise UploadRefused("err_source_unknown")
     folder = landing / source / district
     folder.mkdir(parents=True, exist_ok=True)
     name = _stored_name(kind)
@@ -154,5 +192,5 @@ def store_upload(upload_path: Path, original_name: str, source: str, district: s
     (folder / f".{name}.json").write_text(json.dumps(sidecar, ensure_ascii=False, indent=1), encoding="utf-8")
     os.replace(temp, target)
     relative = f"{source}/{district}/{name}"
-    validation = _validate(target, source, relative, as_of, scratch)
-    return StoredUpload(relative, original_name, facts.sha256, facts.size, validation)
+    validation = _validate(target, source, relative, as_of, scratch, district)
+    return StoredUpload(source, relative, original_name, facts.sha256, facts.size, validation)

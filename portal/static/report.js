@@ -13,6 +13,8 @@
     if (!el) { return; }
     var c = echarts.init(el, null, { renderer: "canvas" });
     option.animation = false;
+    // Each chart saves itself as a PNG (for reports and slides), drawn at twice the screen size.
+    option.toolbox = { right: 4, top: 0, feature: { saveAsImage: { title: L.save_png, pixelRatio: 2, name: id.replace(/^chart-/, "hzcarbon_" + data.release_id + "_") } } };
     c.setOption(option);
     window.hzcarbonCharts.push(c);
   }
@@ -28,7 +30,7 @@
       title: { text: scope.scope_name + " · " + L[indicator], subtext: status ? L[status] : (scope.suppressed[scope.suppressed.length - 1] ? L.suppressed : ""), left: "center", textStyle: { fontSize: 13 } },
       tooltip: { trigger: "axis", valueFormatter: pct },
       legend: { bottom: 0, data: [L.actual_change, L.path_change].concat(marks.length ? [L.suppressed] : []) },
-      grid: { left: 50, right: 16, top: 50, bottom: 40 },
+      grid: { left: 50, right: 16, top: 64, bottom: 40 },
       xAxis: { type: "category", data: years },
       yAxis: { type: "value", axisLabel: { formatter: function (v) { return (v * 100).toFixed(0) + "%"; } } },
       series: [
@@ -85,6 +87,19 @@
         { name: L.suppressed, type: "heatmap", data: hidden, itemStyle: { color: "#d9d9d9" },
           label: { show: true, formatter: L.suppressed, color: "#555" } }
       ]
+    });
+  }
+  var cm = data.monthly.city_month;
+  if (cm) {
+    chart("chart-city-month", {
+      tooltip: { trigger: "axis", valueFormatter: pct },
+      legend: { bottom: 0 },
+      grid: { left: 50, right: 16, top: 30, bottom: 40 },
+      xAxis: { type: "category", data: cm.months.map(function (m) { return "1–" + m + "月"; }) },
+      yAxis: { type: "value", axisLabel: { formatter: function (v) { return (v * 100).toFixed(0) + "%"; } } },
+      series: Object.keys(cm.series).map(function (k) {
+        return { name: L[k] || k, type: "line", data: cm.series[k], connectNulls: false };
+      })
     });
   }
   distribution("chart-carbon-grades", data.carbon_grades);
