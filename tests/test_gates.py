@@ -12,8 +12,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from test_candidate import build_duckdb, published_contracts, synthetic_marts
-from warehouse import gates, parquet_io
+from test_candidate import build_duckdb, synthetic_marts
 from warehouse.candidate import table_path, write_candidate
 from warehouse.gates import (
     GATE_NAMES,
@@ -38,22 +37,6 @@ GOOD_INGEST = {"energy_reports": {"rows_read": 1000, "quarantined": 10},
 @pytest.fixture(scope="module")
 def marts():
     return synthetic_marts(seed=11, n=90)
-
-
-@pytest.fixture(scope="module")
-def contracts(marts):
-    return published_contracts(marts)
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _hermetic_contracts(contracts):
-    """Contract files are written in parallel by someone else: tests use their own."""
-    mp = pytest.MonkeyPatch()
-    mp.setattr(parquet_io, "lookup_contract", lambda t: contracts.get(t))
-    mp.setattr(gates, "lookup_contract", lambda t: contracts.get(t))
-    mp.setattr(parquet_io, "contract_version", lambda t: "0.0.test")
-    yield
-    mp.undo()
 
 
 @pytest.fixture(scope="module")
