@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import math
 import os
 import shutil
@@ -486,6 +487,26 @@ def test_a_broken_district_total_fails_the_totals_check(grid_changed, tmp_path):
     result = run_dbt(project, wh, *select)
     assert result.returncode != 0
     assert "totals_district_year_vs_city_year" in result.stdout
+
+
+def test_codes_outside_the_reference_fail_the_in_reference_tests(grid_changed, tmp_path):
+    """A retired district and an unknown division in the marts fail the in_reference tests the
+    contracts declare (one executor: there is no Python codes gate)."""
+    project, wh = grid_changed["project"], tmp_path / "wh"
+    shutil.copytree(grid_changed["wh"], wh, ignore=shutil.ignore_patterns("dbt_target", "dbt_logs"))
+    select = ["test", "--select", "test_name:in_reference,enterprise_year test_name:in_reference,city_industry_year"]
+    assert run_dbt(project, wh, *select).returncode == 0
+    with duckdb.connect(str(wh / "hzcarbon.duckdb")) as con:
+        con.execute("update main.enterprise_year set district_code = '330103' "
+                    "where (uscc, year) = (select (uscc, year) from main.enterprise_year order by uscc, year limit 1)")
+        con.execute("update main.city_industry_year set division_code = '99' "
+                    "where (division_code, year) = (select (division_code, year) from main.city_industry_year "
+                    "order by division_code, year limit 1)")
+    result = run_dbt(project, wh, *select)
+    assert result.returncode != 0
+    failed = set(re.findall(r"FAIL \d+ (in_reference_\w+)", result.stdout))
+    assert any(t.startswith("in_reference_enterprise_year_district_code") for t in failed), result.stdout[-2000:]
+    assert any(t.startswith("in_reference_city_industry_year_division_code") for t in failed), result.stdout[-2000:]
 
 
 def test_bad_accepted_energy_rows_fail_the_row_rules(grid_changed):

@@ -17,7 +17,6 @@ from warehouse.candidate import table_path, write_candidate
 from warehouse.gates import (
     GATE_NAMES,
     GATES,
-    gate_codes_in_reference,
     gate_contracts,
     gate_disclosure,
     gate_great_expectations,
@@ -176,31 +175,6 @@ def test_totals_tolerance(broken):
     assert not r.passed and "city_year year=2020: energy_tce" in r.message
 
 
-# --------------------------------------------------------------------------- codes
-
-
-def test_codes_pass(good):
-    r = gate_codes_in_reference(good, PARAMS)
-    assert r.passed, r.message
-
-
-def test_codes_fail_on_retired_district_and_unknown_division(broken):
-    cand, rewrite = broken
-    rewrite("enterprise_year", lambda df: df.with_columns(
-        pl.when(pl.int_range(pl.len()) < 3).then(pl.lit("330103")).otherwise(pl.col("district_code")).alias("district_code")))
-    rewrite("city_industry_year", lambda df: df.with_columns(
-        pl.when(pl.col("division_code") == "44").then(pl.lit("99")).otherwise(pl.col("division_code")).alias("division_code")))
-    rewrite("target_progress", lambda df: df.with_columns(
-        pl.when(pl.col("scope_code") == "330100").then(pl.lit("330000")).otherwise(pl.col("scope_code")).alias("scope_code")))
-    r = gate_codes_in_reference(cand, PARAMS)
-    assert not r.passed
-    assert "enterprise_year.district_code: code(s) not in the reference: '330103' (3 rows)" in r.message
-    assert "city_industry_year.division_code: code(s) not in the reference: '99' (3 rows)" in r.message
-    assert "target_progress.scope_code" in r.message and "'330000'" in r.message
-    assert r.details["enterprise_year"]["district_code"] == {"330103": 3}
-
-
-# --------------------------------------------------------------------------- quarantine share
 
 
 def test_quarantine_share(good):

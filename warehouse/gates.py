@@ -314,53 +314,6 @@ def gate_totals_across_levels(candidate_dir: Path, params: Mapping[str, Any] | N
                    f"totals_across_levels: {compared} comparison(s) agree within {rel_tol:g}", details)
 
 
-# --------------------------------------------------------------------------- codes
-
-
-def _reference_codes() -> tuple[set[str], set[str], set[str]]:
-    from data_contracts.reference import load_reference
-
-    d = load_reference("districts").filter(pl.col("status") == "current")
-    districts = set(d.filter(pl.col("kind") != "city")["district_code"])
-    cities = set(d.filter(pl.col("kind") == "city")["district_code"])
-    divisions = set(load_reference("industries")["division_code"])
-    return districts, cities, divisions
-
-
-# quarantine keeps the district as reported (it may be the reason for the rejection)
-CODES_SKIPPED = ("quarantine", "data_quality")
-
-
-def gate_codes_in_reference(candidate_dir: Path, params: Mapping[str, Any] | None = None) -> GateResult:
-    """Every district_code is a current district of reference/districts.csv (restated to
-    today's boundaries), every division_code a division of reference/industries.csv, and every
-    target_progress scope_code the city or a current district. quarantine and data_quality keep
-    codes as reported and are not checked."""
-    districts, cities, divisions = _reference_codes()
-    checks = {"district_code": districts, "division_code": divisions, "scope_code": districts | cities}
-    problems: list[str] = []
-    details: dict[str, Any] = {}
-    for table in PUBLISHED_TABLES:
-        if table in CODES_SKIPPED:
-            continue
-        df = _read(candidate_dir, table, columns=(), optional=checks)
-        for col, allowed in checks.items():
-            if col not in df.columns:
-                continue
-            bad = (
-                df.filter(pl.col(col).is_not_null() & ~pl.col(col).cast(pl.String).is_in(sorted(allowed)))
-                .group_by(pl.col(col).cast(pl.String))
-                .len()
-                .sort(col)
-            )
-            if bad.height:
-                values = {r[col]: r["len"] for r in bad.iter_rows(named=True)}
-                details.setdefault(table, {})[col] = values
-                listed = ", ".join(f"{v!r} ({n} rows)" for v, n in list(values.items())[:MAX_LISTED])
-                problems.append(f"{table}.{col}: code(s) not in the reference: {listed}")
-    return _result("codes_in_reference", problems, "codes_in_reference: every code is in the reference lists", details)
-
-
 # --------------------------------------------------------------------------- quarantine share
 
 
@@ -718,7 +671,6 @@ def _safe(name: str, gate: Callable[..., GateResult], needs_ingest: bool = False
 GATES: dict[str, GateFn] = {
     "contracts": _safe("contracts", gate_contracts),
     "totals_across_levels": _safe("totals_across_levels", gate_totals_across_levels),
-    "codes_in_reference": _safe("codes_in_reference", gate_codes_in_reference),
     "quarantine_share": _safe("quarantine_share", gate_quarantine_share, needs_ingest=True),
     "plausibility": _safe("plausibility", gate_plausibility),
     "disclosure": _safe("disclosure", gate_disclosure),
