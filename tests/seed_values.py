@@ -29,3 +29,9 @@ def ppi_change(year: int, division: str = "*") -> float:
     """deflators.csv: the year's producer price change, as a fraction."""
     return float(next(r["ppi_yoy_pct"] for r in _rows("deflators")
                       if int(r["year"]) == year and r["division_code"] == division)) / 100
+
+
+def power_equivalent(year: int) -> float:
+    """power_equivalent.csv: tce per 10k kWh of electricity (等价值) valid in ``year``."""
+    rows = [r for r in _rows("power_equivalent") if int(r["valid_from_year"]) <= year]
+    return float(max(rows, key=lambda r: int(r["valid_from_year"]))["tce_per_10k_kwh"])
