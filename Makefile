@@ -37,6 +37,7 @@ demo: env
 	$(BIN)/hzcarbon run --landing $(DEMO_LANDING) --warehouse $(DEMO_WAREHOUSE) --auto-approve-by demo
 
 test: env browser
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -n 2 -q
 
 # The portal's browser tests drive Debian's chromium (never a downloaded browser build); the
@@ -48,8 +49,8 @@ browser:
 # dagster dev ignores SIGTERM when started with SIGINT ignored (as background jobs are); restore
 # the default handler before exec so that `kill -TERM` stops it (bash cannot reset an ignored signal).
 dev: env
-	mkdir -p .dagster_home
-	DAGSTER_HOME=$(CURDIR)/.dagster_home HZCARBON_LANDING=$(CURDIR)/$(DEMO_LANDING) HZCARBON_WAREHOUSE=$(CURDIR)/$(DEMO_WAREHOUSE) \
+	mkdir -p $(DEMO_WAREHOUSE)/dagster_home
+	DAGSTER_HOME=$(CURDIR)/$(DEMO_WAREHOUSE)/dagster_home HZCARBON_LANDING=$(CURDIR)/$(DEMO_LANDING) HZCARBON_WAREHOUSE=$(CURDIR)/$(DEMO_WAREHOUSE) \
 	  $(BIN)/python -c 'import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execv(sys.argv[1], sys.argv[1:])' \
 	  $(BIN)/dagster dev -m orchestration.definitions -h 127.0.0.1 -p 3000
 
@@ -57,4 +58,4 @@ bench: env
 	$(BIN)/python bench/run_bench.py
 
 clean:
-	rm -rf data .dagster_home dbt_project/target dbt_project/logs
+	rm -rf data dbt_project/target dbt_project/logs

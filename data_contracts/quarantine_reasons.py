@@ -14,7 +14,8 @@ class Reason:
 REASONS: tuple[Reason, ...] = (
     Reason("unreadable_file", "文件无法读取（格式不是csv/xlsx/xls、已损坏或找不到表头行）", "file cannot be read, is not csv/xlsx/xls, or has no header row"),
     Reason("missing_required_column", "缺少必填列", "a required column is missing"),
-    Reason("invalid_uscc", "统一社会信用代码无效（长度、字符或校验位错误）", "USCC has a wrong length, charset or check digit"),
+    Reason("invalid_uscc", "统一社会信用代码无效（长度、字符、前八位结构或校验位错误）",
+           "USCC has a wrong length, charset, structure of positions 1-8 (GB 32100) or check character"),
     Reason("unknown_district", "行政区划无法识别", "district code or name not in the reference list"),
     Reason("out_of_scope_industry", "行业代码不属于工业（B、C、D门类）或无法识别", "industry division outside sections B, C, D"),
     Reason("unparseable_number", "数值无法解析", "a number cannot be parsed"),

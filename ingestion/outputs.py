@@ -96,7 +96,7 @@ def sink_frames(outputs: list[tuple[pl.LazyFrame, Path]]) -> PendingFiles:
     partition), all in one query so that polars encodes them in parallel; `place()` puts them
     where they belong."""
     pending = PendingFiles()
-    for frame, target in outputs:
+    for _frame, target in outputs:
         target.parent.mkdir(parents=True, exist_ok=True)
         pending.moves.append((_temp_beside(target), target))
     try:

@@ -5,7 +5,7 @@ import json
 
 import dagster as dg
 
-from data_contracts import SOURCES, published_tables
+from data_contracts import SOURCES, published_tables, source_contract
 from ingestion import ingest_landing
 from orchestration.resources import WarehouseResource
 from warehouse.gates import GATES
@@ -18,7 +18,23 @@ RELEASE_MARTS = tuple(published_tables())
 CANDIDATE = dg.AssetKey("candidate_release")
 
 
-@dg.multi_asset(specs=[dg.AssetSpec(k, group_name="ingestion") for k in RAW_KEYS], can_subset=False)
+def _raw_description(key: dg.AssetKey) -> str:
+    """The raw assets' descriptions: a source's from its contract, the ingestion outputs' own."""
+    name = key.path[-1]
+    if name in SOURCES:
+        c = source_contract(name)
+        columns = "\n".join(f"- `{col.name}` ({col.physical_type}): {col.label_zh}" for col in c.columns)
+        return (f"{c.label_zh} as staged Parquet (staging/{name}/), every accepted row with its lineage. "
+                f"{' '.join(c.purpose.split())}\n\nColumns:\n{columns}")
+    return {
+        "quarantine": "Every rejected source row or whole file (quarantine/): file, sheet, row, reason and raw values.",
+        "ingest_ledger": "One row per landing file content delivered (ingest_ledger.parquet): delivery order, "
+                         "counts read, staged, quarantined and total rows; the same content is processed once.",
+    }[name]
+
+
+@dg.multi_asset(specs=[dg.AssetSpec(k, group_name="raw", description=_raw_description(k)) for k in RAW_KEYS],
+                can_subset=False)
 def landing_ingest(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
     """Archive every new landing file (by sha256), then read it into staging Parquet; quarantine
     what cannot be accepted. The run's build fingerprint is taken first (warehouse.provenance)."""
@@ -63,9 +79,11 @@ def _mart_keys() -> list[dg.AssetKey]:
     return keys
 
 
-@dg.asset(key=CANDIDATE, deps=_mart_keys(), group_name="publication")
+@dg.asset(key=CANDIDATE, deps=_mart_keys(), group_name="release",
+          description="The tables of the next release (" + ", ".join(RELEASE_MARTS) + "), frozen as "
+                      "Parquet under candidate/{open,restricted}/ with disclosure control applied to the open ones; "
+                      "the gates judge it before anything is published.")
 def candidate_release(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
-    """The tables of the next release, frozen as Parquet with disclosure control applied."""
     from warehouse.candidate import write_candidate
 
     s = warehouse.settings
@@ -74,8 +92,7 @@ def candidate_release(context: dg.AssetExecutionContext, warehouse: WarehouseRes
 
 
 def _gate_check(gate_name: str):
-    @dg.asset_check(asset=CANDIDATE, name=gate_name, blocking=True,
-                    description=f"Quality gate {gate_name} (warehouse.gates); a failure blocks publication.")
+    @dg.asset_check(asset=CANDIDATE, name=gate_name, blocking=True, description=gate_description(gate_name))
     def _check(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> dg.AssetCheckResult:
         s = warehouse.settings
         summary_path = warehouse.run_state_dir(context.run.run_id) / "ingest_summary.json"
@@ -88,11 +105,17 @@ def _gate_check(gate_name: str):
     return _check
 
 
+def gate_description(gate_name: str) -> str:
+    """The gate's own docstring (warehouse.gates), then what a failure does."""
+    doc = " ".join((GATES[gate_name].__doc__ or "").split("\n\n")[0].split())
+    return f"Quality gate {gate_name}: {doc} A failure blocks publication."
+
+
 # One blocking check per gate of warehouse.gates, in the order they are declared there.
 gate_checks = [_gate_check(name) for name in GATES]
 
 
-@dg.asset(deps=[CANDIDATE], group_name="publication")
+@dg.asset(deps=[CANDIDATE], group_name="release")
 def release(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
     """Build the candidate into releases/<id>/ (only after every gate passed): a candidate awaiting
     approval, or `latest` at once when auto_approve_by names the approving account. Nothing is

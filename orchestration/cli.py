@@ -14,7 +14,7 @@ import typer
 from rich.console import Console
 
 from orchestration.exit_codes import EXIT_ERROR, EXIT_USAGE
-from orchestration.settings import SettingsError, export_to_env, load_settings
+from orchestration.settings import SettingsError, load_settings
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 GENERATE_MANIFEST = "generate_manifest.json"  # written by `generate` beside the source folders
@@ -77,12 +77,10 @@ def run(
         settings = load_settings(cli)
     except SettingsError as exc:
         err.print(f"[red]configuration error:[/] {exc}")
-        raise typer.Exit(EXIT_USAGE)
+        raise typer.Exit(EXIT_USAGE) from None
     if not settings.landing_dir.is_dir():
         err.print(f"[red]landing directory {settings.landing_dir} does not exist[/]")
         raise typer.Exit(EXIT_USAGE)
-    export_to_env({**cli, "landing": settings.landing_dir, "warehouse": settings.warehouse_dir,
-                   "as_of": settings.as_of})
     from orchestration.runner import run_job
 
     raise typer.Exit(run_job(settings, out, err))

@@ -90,7 +90,7 @@ def _run(action) -> None:
         action()
     except AccountError as exc:
         err.print(f"[red]{exc}[/]")
-        raise typer.Exit(EXIT_USAGE)
+        raise typer.Exit(EXIT_USAGE) from None
 
 
 @users_app.command("add")

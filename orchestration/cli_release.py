@@ -26,7 +26,7 @@ def _warehouse(warehouse: Optional[Path]) -> Path:
         wh = load_settings({"warehouse": warehouse}).warehouse_dir
     except SettingsError as exc:
         err.print(f"configuration error: {exc}", markup=False)
-        raise typer.Exit(EXIT_USAGE)
+        raise typer.Exit(EXIT_USAGE) from None
     if not (wh / "releases").is_dir():
         err.print(f"{wh} holds no releases (run `hzcarbon run` first)", markup=False)
         raise typer.Exit(EXIT_USAGE)
@@ -40,7 +40,7 @@ def _held(wh: Path, what: str):
         lock.acquire()
     except WarehouseBusy as exc:
         err.print(str(exc), markup=False, soft_wrap=True)
-        raise typer.Exit(EXIT_ERROR)
+        raise typer.Exit(EXIT_ERROR) from None
     return lock
 
 
@@ -112,7 +112,7 @@ def approve(release_id: Annotated[str, typer.Argument(metavar="ID")],
         record = approve_release(wh, release_id, by, note)
     except ApprovalError as exc:
         err.print(f"error: {exc}", markup=False)
-        raise typer.Exit(EXIT_USAGE)
+        raise typer.Exit(EXIT_USAGE) from None
     finally:
         lock.release()
     out.print(f"release {release_id} approved by {record['by']} at {record['at']}; `latest` → {release_id}"
@@ -133,7 +133,7 @@ def rollback(release_id: Annotated[str, typer.Argument(metavar="ID")],
         record = rollback_release(wh, release_id, by, reason)
     except ApprovalError as exc:
         err.print(f"error: {exc}", markup=False)
-        raise typer.Exit(EXIT_USAGE)
+        raise typer.Exit(EXIT_USAGE) from None
     finally:
         lock.release()
     out.print(f"`latest` rolled back to {release_id} (from {record['previous']}) by {record['by']} "
@@ -155,13 +155,13 @@ def withdraw(file: Annotated[Optional[str], typer.Option("--file", metavar="SHA2
         wh = load_settings({"warehouse": warehouse}).warehouse_dir
     except SettingsError as exc:
         err.print(f"configuration error: {exc}", markup=False)
-        raise typer.Exit(EXIT_USAGE)
+        raise typer.Exit(EXIT_USAGE) from None
     lock = _held(wh, "withdraw")
     try:
         record = record_withdrawal(wh, reason=reason, by=by, sha256=file, uscc=uscc, period=period)
     except WithdrawalError as exc:
         err.print(f"error: {exc}", markup=False)
-        raise typer.Exit(EXIT_USAGE)
+        raise typer.Exit(EXIT_USAGE) from None
     finally:
         lock.release()
     what = ", ".join(record["files"]) if record["kind"] == "file" else f"{record['uscc']} {record['period']}"
@@ -185,7 +185,7 @@ def rebuild(release_id: Annotated[str, typer.Argument(metavar="ID")],
         plan = prepare_rebuild(wh, release_id, out_dir.resolve())
     except RebuildRefused as exc:
         err.print(f"rebuild refused: {exc}", markup=False, soft_wrap=True)
-        raise typer.Exit(EXIT_ERROR)
+        raise typer.Exit(EXIT_ERROR) from None
     out.print(f"rebuilding {release_id} in {out_dir}: {sum(len(i) for _, _, i in plan.runs)} archived input "
               f"file(s) in {len(plan.runs)} ingest run(s), {len(plan.manifest.get('withdrawals') or [])} "
               f"withdrawal(s), as of {plan.manifest['as_of']}", markup=False)

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from functools import cached_property
 
 import dagster as dg
-from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
+from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 from packaging import version
 
 from orchestration.resources import WarehouseResource
@@ -29,7 +29,60 @@ if not MANIFEST_PATH.exists():
     raise RuntimeError(f"{MANIFEST_PATH} is missing: run `python -m warehouse.dbt_plan prepare` (make env does)")
 
 
-@dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project)
+# Asset groups by layer: the dbt project's model folders, and the reference seeds.
+GROUP_OF_FOLDER = {"staging": "staging", "intermediate": "intermediate", "marts": "marts"}
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+class LayeredTranslator(DagsterDbtTranslator):
+    """dbt assets grouped by layer (seeds `reference`; models by folder: staging, intermediate,
+    marts), described by their dbt description and columns (the marts' come from the contracts,
+    data_contracts/dbt_yaml.py) instead of their SQL, and every dbt test check described."""
+
+    def get_group_name(self, dbt_resource_props):
+        if dbt_resource_props["resource_type"] == "seed":
+            return "reference"
+        fqn = dbt_resource_props.get("fqn") or []
+        return GROUP_OF_FOLDER.get(fqn[1] if len(fqn) > 2 else "", "intermediate")
+
+    def get_description(self, dbt_resource_props):
+        kind = dbt_resource_props["resource_type"]
+        text = _one_line(dbt_resource_props.get("description") or "") or \
+            f"dbt {kind} {dbt_resource_props['name']} ({dbt_resource_props.get('original_file_path', '')})."
+        columns = dbt_resource_props.get("columns") or {}
+        if columns:
+            text += "\n\nColumns:\n" + "\n".join(
+                f"- `{name}` ({col.get('data_type') or 'type not declared'}): {_one_line(col.get('description') or '')}"
+                for name, col in columns.items())
+        return text
+
+    def get_asset_check_spec(self, asset_spec, manifest, unique_id, project):
+        spec = super().get_asset_check_spec(asset_spec, manifest, unique_id, project)
+        if spec is None or spec.description:
+            return spec
+        return spec._replace(description=describe_test(manifest["nodes"][unique_id]))
+
+
+def describe_test(test: dict) -> str:
+    """One sentence for a dbt test: what it checks, on what, from its name and arguments."""
+    meta = test.get("test_metadata") or {}
+    name = meta.get("name")
+    kwargs = {k: v for k, v in (meta.get("kwargs") or {}).items() if k != "model" and not k.endswith("_name")}
+    column = (meta.get("kwargs") or {}).get("column_name")
+    on = test.get("file_key_name", "").removeprefix("models.") or "the model"
+    blocks = "; an error blocks the release" if (test.get("config") or {}).get("severity", "error").lower() == "error" \
+        else "; a warning only"
+    if not name:  # a singular test (tests/*.sql)
+        return f"dbt singular test {test['name']} ({test.get('original_file_path', '')}){blocks}."
+    detail = ", ".join(f"{k}={_one_line(v)}" for k, v in kwargs.items())
+    target = f"{on}.{column}" if column else on
+    return f"dbt test {name} on {target}" + (f" ({detail})" if detail else "") + blocks + "."
+
+
+@dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project, dagster_dbt_translator=LayeredTranslator())
 def hzcarbon_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
     settings = warehouse.settings
     taken, unchanged = warehouse.take_fingerprint(context.run.run_id)

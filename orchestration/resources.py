@@ -2,9 +2,10 @@
 
 import json
 from pathlib import Path
+from typing import Any, Optional
 
 import dagster as dg
-from pydantic import PrivateAttr
+from pydantic import Field, PrivateAttr
 
 from orchestration.lock import WarehouseLock
 from orchestration.settings import Settings, load_settings
@@ -12,13 +13,29 @@ from orchestration.settings import Settings, load_settings
 
 class WarehouseResource(dg.ConfigurableResource):
     """The warehouse a run writes. Holding it means holding the warehouse's run lock, so a
-    second run (CLI, schedule, sensor or UI) fails at once instead of interleaving writes."""
+    second run (CLI, schedule, sensor or UI) fails at once instead of interleaving writes.
+
+    Its config is the run's command-line level of the settings (orchestration/settings.py): the
+    CLI passes its options here as run config, and the launchpad of the UI can set the same
+    fields; what is left empty comes from HZCARBON_* variables, hzcarbon.toml, then defaults."""
+
+    landing: Optional[str] = Field(default=None, description="Landing directory (default: settings, data/landing).")
+    warehouse: Optional[str] = Field(default=None, description="Warehouse directory (default: settings, data/warehouse).")
+    as_of: Optional[str] = Field(default=None, description="YYYY-MM treated as now (default: settings, this month).")
+    keep_releases: Optional[int] = Field(default=None, description="Releases to keep (default: settings, all).")
+    auto_approve_by: Optional[str] = Field(default=None, description=(
+        "Named account that approves a release passing the gates (default: settings, none: a person "
+        "approves with `hzcarbon release approve`)."))
 
     _settings: Settings | None = PrivateAttr(default=None)
     _lock: WarehouseLock | None = PrivateAttr(default=None)
 
+    def cli_settings(self) -> dict[str, Any]:
+        return {"landing": self.landing, "warehouse": self.warehouse, "as_of": self.as_of,
+                "keep_releases": self.keep_releases, "auto_approve_by": self.auto_approve_by}
+
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
-        self._settings = load_settings()
+        self._settings = load_settings(self.cli_settings())
         run_id = context.run_id if context.run_id else "unknown"
         self._lock = WarehouseLock(self._settings.warehouse_dir, run_id)
         self._lock.acquire()
@@ -30,7 +47,7 @@ class WarehouseResource(dg.ConfigurableResource):
     @property
     def settings(self) -> Settings:
         if self._settings is None:  # used outside a run (e.g. a sensor): no lock needed
-            self._settings = load_settings()
+            self._settings = load_settings(self.cli_settings())
         return self._settings
 
     def run_state_dir(self, run_id: str) -> Path:

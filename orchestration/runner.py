@@ -20,9 +20,24 @@ from warehouse.governance import statuses
 from warehouse.provenance import build_fingerprint, ledger_inputs, unchanged_release
 
 
-def _instance() -> dg.DagsterInstance:
-    """The persistent instance when DAGSTER_HOME is set (runs then show in the UI), else ephemeral."""
-    return dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
+def dagster_home(settings: Settings) -> Path:
+    """Where the run history lives: DAGSTER_HOME when set, else <warehouse>/dagster_home, the
+    folder `make dev` gives the UI, so runs started here show in its run list (README)."""
+    return Path(os.environ.get("DAGSTER_HOME") or settings.warehouse_dir / "dagster_home")
+
+
+def _instance(settings: Settings) -> dg.DagsterInstance:
+    home = dagster_home(settings)
+    home.mkdir(parents=True, exist_ok=True)
+    return dg.DagsterInstance.from_config(str(home))
+
+
+def run_config(settings: Settings) -> dict:
+    """The settings that the CLI resolved, as the run config of the warehouse resource (the
+    launchpad sets the same fields)."""
+    return {"loggers": {"progress": {}}, "resources": {"warehouse": {"config": {
+        "landing": str(settings.landing_dir), "warehouse": str(settings.warehouse_dir), "as_of": settings.as_of,
+        "keep_releases": settings.keep_releases, "auto_approve_by": settings.auto_approve_by}}}}
 
 
 def failed_gates(result: dg.ExecuteInProcessResult) -> list[dg.AssetCheckEvaluation]:
@@ -51,6 +66,8 @@ def _step_errors(result: dg.ExecuteInProcessResult) -> list[str]:
     messages = []
     for event in result.get_step_failure_events():
         error = event.step_failure_data.error
+        while error is not None and error.cause is not None:  # the user's exception, not Dagster's wrapper
+            error = error.cause
         messages.append(f"{event.step_key}: {error.message.strip() if error else 'failed'}")
     return messages
 
@@ -80,12 +97,12 @@ def run_job(settings: Settings, out: Console, err: Console) -> int:
 
     job = defs.resolve_job_def("hzcarbon_job")
     out.print(f"hzcarbon run: landing {settings.landing_dir} → warehouse {settings.warehouse_dir} (as of {settings.as_of})")
-    instance = _instance()
+    instance = _instance(settings)
     log_path = settings.warehouse_dir / "run_state" / "last_run.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     # dagster-dbt echoes every dbt log line to stdout: keep it in a log file, progress on stderr.
     with log_path.open("w", encoding="utf-8") as log, contextlib.redirect_stdout(log):
-        result = job.execute_in_process(run_config={"loggers": {"progress": {}}}, instance=instance,
+        result = job.execute_in_process(run_config=run_config(settings), instance=instance,
                                         raise_on_error=False)
     err.print(f"    full log: {log_path}", highlight=False)
     _write_step_timings(instance, result.run_id, settings)

@@ -25,7 +25,9 @@ def landing_fingerprint() -> str:
 
 
 @dg.sensor(job_name="hzcarbon_job", minimum_interval_seconds=300,
-           default_status=dg.DefaultSensorStatus.STOPPED)
+           default_status=dg.DefaultSensorStatus.STOPPED,
+           description="Every 5 minutes, starts hzcarbon_job when a file in the landing directory's source "
+                       "folders was added, replaced or removed (paths, sizes and modification times). Off by default.")
 def landing_sensor(context: dg.SensorEvaluationContext):
     fingerprint = landing_fingerprint()
     if fingerprint == context.cursor:

@@ -12,9 +12,9 @@ import polars as pl
 import pyarrow.parquet as pq
 import pytest
 
-from data_contracts import Column, Contract, table_contract
+from data_contracts import Column, Contract, load_odcs, table_contract
 from data_contracts.reference import load_reference
-from warehouse import candidate, parquet_io
+from warehouse import parquet_io
 from warehouse.candidate import OPEN_TABLES, PUBLISHED_TABLES, RESTRICTED_TABLES, write_candidate
 from warehouse.parquet_io import read_table, write_table
 
@@ -154,7 +154,12 @@ def _target_progress(groups: dict[str, pl.DataFrame]) -> pl.DataFrame:
 
 
 def synthetic_marts(seed: int = 7, n: int = 80) -> dict[str, pl.DataFrame]:
-    """Every mart of the working DuckDB, unsuppressed, consistent with each other."""
+    """Every mart of the working DuckDB, unsuppressed, consistent with each other, with the
+    columns of its contract."""
+    return {t: conform_to_contract(t, df) for t, df in _synthetic_marts(seed, n).items()}
+
+
+def _synthetic_marts(seed: int, n: int) -> dict[str, pl.DataFrame]:
     ey = make_enterprise_year(seed, n)
     groups = aggregate_groups(ey)
     prev = ey.select("uscc", (pl.col("year") + 1).alias("year"), pl.col("energy_tce").alias("energy_tce_prev_year"))
@@ -205,49 +210,38 @@ def build_duckdb(path: Path, marts: dict[str, pl.DataFrame]) -> Path:
     return path
 
 
-# --------------------------------------------------------------------------- test contracts
+# --------------------------------------------------------------------------- the real contracts
 
-_PHYSICAL = {pl.String: "VARCHAR", pl.Int64: "BIGINT", pl.Int32: "INTEGER", pl.Float64: "DOUBLE",
-             pl.Boolean: "BOOLEAN"}
-
-
-def contract_from_frame(table: str, df: pl.DataFrame) -> Contract:
-    """A table contract as the data_contracts view would give it: the frame's columns, key
-    columns required and primary."""
-    keys = tuple(table_contract(table).primary_key)
-    cols = tuple(
-        Column(name=c, label_zh=f"{c}（中文）", description=f"{c} of {table}", logical_type="string",
-               physical_type=_PHYSICAL.get(t.base_type(), "VARCHAR"), required=c in keys and table != "quarantine",
-               unit="tce" if c.endswith("_tce") else None, primary_key=c in keys and table != "quarantine")
-        for c, t in df.schema.items()
-    )
-    return Contract(id=f"hzcarbon.table.{table}", name=table, label_zh=table, purpose="test", columns=cols, custom={})
+_POLARS = {"VARCHAR": pl.String, "BOOLEAN": pl.Boolean, "INTEGER": pl.Int32, "BIGINT": pl.Int64,
+           "DOUBLE": pl.Float64}
 
 
-def published_contracts(marts: dict[str, pl.DataFrame]) -> dict[str, Contract]:
-    """Contracts matching what write_candidate publishes for these marts."""
-    from warehouse.disclosure import apply_disclosure_control
+def _filler(col: Column) -> pl.Expr:
+    """A value a column the synthetic mart does not compute may hold: null where the contract
+    allows it, else an allowed value, the range's lower end, or a plain value of its type."""
+    dtype = _POLARS.get(col.physical_type, pl.String)
+    if not col.required:
+        return pl.lit(None, dtype=dtype).alias(col.name)
+    if col.allowed_values:
+        value = col.allowed_values[0]
+    elif col.range is not None and col.range[0] is not None:
+        value = col.range[0]
+    else:
+        value = {pl.String: "x", pl.Boolean: False}.get(dtype, 0)
+    return pl.lit(value).cast(dtype).alias(col.name)
 
-    opened = apply_disclosure_control({t: marts[t] for t in OPEN_TABLES}, marts["enterprise_year"],
-                                      {"sdc_min_count": 3, "sdc_dominance_n": 2, "sdc_dominance_share": 0.85})
-    return {t: contract_from_frame(t, opened[t] if t in OPEN_TABLES else marts[t]) for t in PUBLISHED_TABLES}
+
+def conform_to_contract(table: str, df: pl.DataFrame) -> pl.DataFrame:
+    """The synthetic mart with exactly its contract's mart columns (data_contracts/contracts/),
+    in contract order: columns the synthetic data does not compute are filled (``_filler``)."""
+    c = table_contract(table)
+    return df.with_columns(_filler(col) for col in c.mart_columns if col.name not in df.columns) \
+        .select(pl.col(col.name).cast(_POLARS.get(col.physical_type, pl.String)) for col in c.mart_columns)
 
 
 @pytest.fixture(scope="module")
 def marts() -> dict[str, pl.DataFrame]:
     return synthetic_marts()
-
-
-@pytest.fixture(scope="module")
-def contracts(marts) -> dict[str, Contract]:
-    return published_contracts(marts)
-
-
-@pytest.fixture(autouse=True)
-def _hermetic_contracts(monkeypatch, contracts):
-    """Tests never depend on the contract files being written in parallel."""
-    monkeypatch.setattr(parquet_io, "lookup_contract", lambda t: contracts.get(t))
-    monkeypatch.setattr(parquet_io, "contract_version", lambda t: "0.0.test")
 
 
 @pytest.fixture(scope="module")
@@ -326,7 +320,7 @@ def test_write_candidate_names_missing_mart(tmp_path, marts):
 # --------------------------------------------------------------------------- write_table
 
 
-def test_write_table_deterministic_bytes_and_metadata(tmp_path, marts, contracts):
+def test_write_table_deterministic_bytes_and_metadata(tmp_path, marts):
     df = marts["district_year"]
     a = write_table(df, tmp_path / "a.parquet", "district_year")
     b = write_table(df.sample(fraction=1.0, shuffle=True, seed=3), tmp_path / "b.parquet", "district_year")
@@ -336,12 +330,12 @@ def test_write_table_deterministic_bytes_and_metadata(tmp_path, marts, contracts
     schema = pq.read_schema(a)
     meta = schema.metadata
     assert meta[b"hzcarbon.contract_id"] == b"hzcarbon.table.district_year"
-    assert meta[b"hzcarbon.contract_version"] == b"0.0.test"
+    assert meta[b"hzcarbon.contract_version"] == str(load_odcs("table_district_year").version).encode()
     assert not any(b"time" in k.lower() for k in meta)
-    f = schema.field("energy_tce")
-    assert f.metadata[b"description"] == b"energy_tce of district_year"
-    assert f.metadata[b"label_zh"].decode() == "energy_tce（中文）"
-    assert f.metadata[b"unit"] == b"tce"
+    f, declared = schema.field("energy_tce"), table_contract("district_year").column("energy_tce")
+    assert f.metadata[b"description"].decode() == declared.description
+    assert f.metadata[b"label_zh"].decode() == declared.label_zh
+    assert f.metadata[b"unit"].decode() == declared.unit
     md = pq.ParquetFile(a).metadata
     assert md.row_group(0).column(0).compression == "ZSTD"
     encodings = {md.schema.column(i).name: md.row_group(0).column(i).encodings for i in range(md.num_columns)}
@@ -365,20 +359,17 @@ def test_write_table_casts_to_contract_types(tmp_path):
     assert read_table(p)["year"].to_list() == [2020, 2021]
 
 
-def test_write_table_without_contract_keeps_codes_as_text(tmp_path, monkeypatch):
-    monkeypatch.setattr(parquet_io, "lookup_contract", lambda t: None)
+def test_write_table_without_contract_keeps_codes_as_text(tmp_path):
     df = pl.DataFrame({"district_code": ["330102", "330105"], "year": [2021, 2020], "x": [0.5, None]})
-    p = write_table(df, tmp_path / "d.parquet", "district_year")
+    assert parquet_io.lookup_contract("table_without_contract") is None
+    p = write_table(df, tmp_path / "d.parquet", "table_without_contract")
     back = read_table(p)
     assert back["district_code"].to_list() == ["330102", "330105"]
     assert b"hzcarbon.contract_id" not in pq.read_schema(p).metadata
 
 
-def test_write_table_with_the_real_contract_file(tmp_path, monkeypatch):
-    monkeypatch.undo()  # use data_contracts/contracts/table_city_year.yaml itself
-    if parquet_io.lookup_contract("city_year") is None:
-        pytest.skip("table contracts not written yet")
-    parquet_io.contract_version.cache_clear()
+def test_write_table_with_the_real_contract_file(tmp_path):
+    assert parquet_io.lookup_contract("city_year") is not None, "data_contracts/contracts/table_city_year.yaml"
     df = synthetic_marts(seed=1, n=20)["city_year"]
     p = write_table(df, tmp_path / "city_year.parquet", "city_year")
     schema = pq.read_schema(p)
@@ -389,11 +380,11 @@ def test_write_table_with_the_real_contract_file(tmp_path, monkeypatch):
     assert write_table(df, tmp_path / "again.parquet", "city_year").read_bytes() == p.read_bytes()
 
 
-def test_write_table_skips_the_sort_only_for_rows_in_strict_key_order(tmp_path, monkeypatch):
+def test_write_table_skips_the_sort_only_for_rows_in_strict_key_order(tmp_path):
     """Rows already in strict key order are written as they come, any other order is sorted by
     key then every column; both give the bytes of a shuffled input."""
-    monkeypatch.setattr(parquet_io, "lookup_contract", lambda t: None)
     keys = ["district_code", "year"]
+    assert parquet_io.table_keys("district_year") == keys  # its contract's key
     df = pl.DataFrame({"district_code": ["330102", "330102", "330105", "330105", None, None],
                        "year": [2020, None, 2020, 2021, 2020, 2021],
                        "x": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]})

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import math
 import os
 import shutil
@@ -29,6 +30,7 @@ import duckdb
 import polars as pl
 
 from ingestion.outputs import LEDGER_SCHEMA, QUARANTINE_SCHEMA, staging_schema
+from tests.seed_values import co2_per_unit, power_equivalent, ppi_change, tce_per_unit
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -214,26 +216,30 @@ def row(df: pl.DataFrame, **keys) -> dict:
 
 APPROX = dict(rel=1e-9, abs=1e-9)
 
-# Hand computation (specs/indicators.md): tce per unit electricity 1.229, gas 12.143, coal 0.7143;
-# CO2 gas 21.62, coal 1.900, grid 2020 5.568 / 2022 5.366 / 2024 -> 2023's 5.306 (provisional);
-# 等价值 electricity 2020 3.055, 2022 3.007; deflator index 2022 = 1.081 × 1.041.
-E1_2020_ENERGY = 12 * 100 * 1.229 + (11 * 10 + 8) * 12.143   # 2020-05 gas revised to 8
-E1_2020_CO2 = (11 * 10 + 8) * 21.62 + 12 * 100 * 5.568
-E2_2020_ENERGY = 12 * 1000 * 0.7143
-E2_2020_NET = (12 * 1000 - 12 * 200) * 0.7143
-E2_2020_CO2 = (12 * 1000 - 12 * 200) * 1.900
-E3_2020_ENERGY = 12 * 50 * 12.143 + 12 * (20 - 30) * 1.229     # conversion output above use
-E3_2020_CO2 = 12 * 50 * 21.62 + 0.0                              # indirect clipped at 0 per row
-E4_2020_ENERGY = 3 * 100 * 0.7143
-E4_2020_CO2 = 3 * 100 * 1.900
-INDEX_2022 = 1.081 * 1.041
-E1_2022_ENERGY = 12 * 90 * 1.229 + 12 * 9 * 12.143
-E1_2022_CO2 = 12 * 9 * 21.62 + 12 * 90 * 5.366
-E2_2022_ENERGY = 12 * 900 * 0.7143
-E2_2022_NET = (12 * 900 - 12 * 100) * 0.7143
-E2_2022_CO2 = (12 * 900 - 12 * 100) * 1.900
-E3_2022_ENERGY = 6 * 50 * 12.143
-E3_2022_CO2 = 6 * 50 * 21.62
+# Hand computation (docs/indicators.md) with the reference values of the seeds: tce per unit of
+# electricity, gas and coal; CO2 of gas and coal, the grid factors of 2020, 2022 and 2023 (2024
+# takes 2023's, provisional); 等价值 electricity of 2020; the deflator index of 2022.
+TCE33, TCE15, TCE01 = (tce_per_unit(c) for c in ("33", "15", "01"))
+CO2_15, CO2_01 = co2_per_unit("15", 2020), co2_per_unit("01", 2020)
+GRID_2020, GRID_2022, GRID_2023 = (co2_per_unit("33", y) for y in (2020, 2022, 2023))
+EQUIV_2020 = power_equivalent(2020)
+E1_2020_ENERGY = 12 * 100 * TCE33 + (11 * 10 + 8) * TCE15   # 2020-05 gas revised to 8
+E1_2020_CO2 = (11 * 10 + 8) * CO2_15 + 12 * 100 * GRID_2020
+E2_2020_ENERGY = 12 * 1000 * TCE01
+E2_2020_NET = (12 * 1000 - 12 * 200) * TCE01
+E2_2020_CO2 = (12 * 1000 - 12 * 200) * CO2_01
+E3_2020_ENERGY = 12 * 50 * TCE15 + 12 * (20 - 30) * TCE33     # conversion output above use
+E3_2020_CO2 = 12 * 50 * CO2_15 + 0.0                              # indirect clipped at 0 per row
+E4_2020_ENERGY = 3 * 100 * TCE01
+E4_2020_CO2 = 3 * 100 * CO2_01
+INDEX_2022 = (1 + ppi_change(2021)) * (1 + ppi_change(2022))
+E1_2022_ENERGY = 12 * 90 * TCE33 + 12 * 9 * TCE15
+E1_2022_CO2 = 12 * 9 * CO2_15 + 12 * 90 * GRID_2022
+E2_2022_ENERGY = 12 * 900 * TCE01
+E2_2022_NET = (12 * 900 - 12 * 100) * TCE01
+E2_2022_CO2 = (12 * 900 - 12 * 100) * CO2_01
+E3_2022_ENERGY = 6 * 50 * TCE15
+E3_2022_CO2 = 6 * 50 * CO2_15
 
 
 def test_enterprise_year_values(built):
@@ -241,7 +247,7 @@ def test_enterprise_year_values(built):
     assert ey.height == 8
     e1 = row(ey, uscc=E1, year=2020)
     assert e1["energy_tce"] == pytest.approx(E1_2020_ENERGY, **APPROX)
-    assert e1["energy_tce_equiv"] == pytest.approx(12 * 100 * 3.055 + 118 * 12.143, **APPROX)
+    assert e1["energy_tce_equiv"] == pytest.approx(12 * 100 * EQUIV_2020 + 118 * TCE15, **APPROX)
     assert e1["co2_total_t"] == pytest.approx(E1_2020_CO2, **APPROX)
     assert e1["electricity_10k_kwh"] == pytest.approx(1200.0)
     assert e1["va_10k_yuan_2020p"] == pytest.approx(5000.0)
@@ -260,13 +266,13 @@ def test_enterprise_year_values(built):
 
     e1_24 = row(ey, uscc=E1, year=2024)                         # grid factor carried forward
     assert e1_24["provisional"] is True
-    assert e1_24["co2_indirect_t"] == pytest.approx(100 * 5.306, **APPROX)
+    assert e1_24["co2_indirect_t"] == pytest.approx(100 * GRID_2023, **APPROX)
     assert e1_24["months_reported"] == 1 and not e1_24["is_complete"]
     assert e1_24["energy_intensity"] is None
 
     e2 = row(ey, uscc=E2, year=2020)                            # township restatement
     assert (e2["district_code"], e2["district_imputed"]) == ("330113", False)
-    assert e2["feedstock_tce"] == pytest.approx(12 * 200 * 0.7143, **APPROX)
+    assert e2["feedstock_tce"] == pytest.approx(12 * 200 * TCE01, **APPROX)
     assert e2["energy_tce_net"] == pytest.approx(E2_2020_NET, **APPROX)
     assert e2["co2_direct_t"] == pytest.approx(E2_2020_CO2, **APPROX)
     e2_22 = row(ey, uscc=E2, year=2022)
@@ -277,7 +283,7 @@ def test_enterprise_year_values(built):
     e3 = row(ey, uscc=E3, year=2020)                            # retired 江干, later 钱塘
     assert (e3["district_code"], e3["district_imputed"]) == ("330114", False)
     assert e3["energy_tce"] == pytest.approx(E3_2020_ENERGY, **APPROX)
-    assert e3["conversion_output_tce"] == pytest.approx(12 * 30 * 1.229, **APPROX)
+    assert e3["conversion_output_tce"] == pytest.approx(12 * 30 * TCE33, **APPROX)
     assert e3["co2_indirect_t"] == pytest.approx(0.0)
     assert row(ey, uscc=E3, year=2022)["is_complete"] is False
 
@@ -304,7 +310,7 @@ def test_city_year_values(built):
     assert c20["energy_intensity_change_vs_2020"] == pytest.approx(0.0, abs=1e-12)
     assert c20["matched_energy_share"] == pytest.approx((E1_2020_ENERGY + E2_2020_ENERGY) / total_2020, **APPROX)
     assert c20["coal_share"] == pytest.approx((E2_2020_ENERGY + E4_2020_ENERGY) / total_2020, **APPROX)
-    assert c20["electricity_share"] == pytest.approx((1200 * 1.229 - 120 * 1.229) / total_2020, **APPROX)
+    assert c20["electricity_share"] == pytest.approx((1200 * TCE33 - 120 * TCE33) / total_2020, **APPROX)
     assert c20["provisional"] is False
 
     c22 = row(cy, year=2022)
@@ -383,7 +389,7 @@ def test_other_marts(built):
     assert built["mu_class_distribution"]["enterprise_count"].sum() == 3
     rec = built["source_reconciliation"]
     r = row(rec, uscc=E1, year=2020, check="energy_equiv_vs_mu")
-    assert r["relative_difference"] == pytest.approx(abs(12 * 100 * 3.055 + 118 * 12.143 - 5000) / 5000, **APPROX)
+    assert r["relative_difference"] == pytest.approx(abs(12 * 100 * EQUIV_2020 + 118 * TCE15 - 5000) / 5000, **APPROX)
     assert r["flagged"] is False
     for t in ("city_year", "district_year", "district_industry_year", "city_industry_year"):
         assert "suppressed" not in built[t].columns and "suppression_reason" not in built[t].columns
@@ -486,6 +492,26 @@ def test_a_broken_district_total_fails_the_totals_check(grid_changed, tmp_path):
     result = run_dbt(project, wh, *select)
     assert result.returncode != 0
     assert "totals_district_year_vs_city_year" in result.stdout
+
+
+def test_codes_outside_the_reference_fail_the_in_reference_tests(grid_changed, tmp_path):
+    """A retired district and an unknown division in the marts fail the in_reference tests the
+    contracts declare (one executor: there is no Python codes gate)."""
+    project, wh = grid_changed["project"], tmp_path / "wh"
+    shutil.copytree(grid_changed["wh"], wh, ignore=shutil.ignore_patterns("dbt_target", "dbt_logs"))
+    select = ["test", "--select", "test_name:in_reference,enterprise_year test_name:in_reference,city_industry_year"]
+    assert run_dbt(project, wh, *select).returncode == 0
+    with duckdb.connect(str(wh / "hzcarbon.duckdb")) as con:
+        con.execute("update main.enterprise_year set district_code = '330103' "
+                    "where (uscc, year) = (select (uscc, year) from main.enterprise_year order by uscc, year limit 1)")
+        con.execute("update main.city_industry_year set division_code = '99' "
+                    "where (division_code, year) = (select (division_code, year) from main.city_industry_year "
+                    "order by division_code, year limit 1)")
+    result = run_dbt(project, wh, *select)
+    assert result.returncode != 0
+    failed = set(re.findall(r"FAIL \d+ (in_reference_\w+)", result.stdout))
+    assert any(t.startswith("in_reference_enterprise_year_district_code") for t in failed), result.stdout[-2000:]
+    assert any(t.startswith("in_reference_city_industry_year_division_code") for t in failed), result.stdout[-2000:]
 
 
 def test_bad_accepted_energy_rows_fail_the_row_rules(grid_changed):

@@ -55,3 +55,13 @@ def test_marts_yaml_carries_the_contracts():
     assert {"name": "status", "values": ["on_track", "at_risk", "behind"]} in \
         domains["column_domains"]["arguments"]["columns"]
     assert models["city_year"]["columns"][0]["description"].startswith("年份")
+
+
+def test_every_code_column_is_checked_against_its_reference():
+    """Codes are row rules: a dbt in_reference test per code column, declared in the contract
+    (quarantine keeps the district as reported: it may be why the row was refused)."""
+    for table in published_tables():
+        c = table_contract(table)
+        checked = {r["column"] for r in c.dbt_rules() if "in_reference" in r}
+        codes = {x for x in ("district_code", "division_code", "scope_code") if x in c.column_names}
+        assert codes - checked == (set() if table != "quarantine" else {"district_code"}), table

@@ -2,22 +2,22 @@
 
 import hashlib
 import json
-import os
-import shutil
-import time
 from pathlib import Path
 
 import duckdb
 import polars as pl
 import pytest
 
-from tests.tiny_landing import FIRM_A, write_tiny_landing, write_csv, ENERGY_HEADER, energy_rows
+from tests.seed_values import co2_per_unit, ppi_change, tce_per_unit
+from tests.tiny_landing import write_tiny_landing, write_csv, ENERGY_HEADER, energy_rows
 
 AS_OF = "2026-11"
-# Reference values the hand arithmetic uses (seeds energy_types, emission_factors, deflators).
-TCE = {"33": 1.229, "15": 12.143, "01": 0.7143}
-CO2 = {"15": 21.62, "01": 1.900, "33": 5.568}  # grid factor 2020 and 2021 are both 5.568
-DEFLATOR_2021 = 1 + 8.1 / 100
+# Reference values the hand arithmetic uses, read from the seeds (energy_types, emission_factors,
+# deflators). The grid factor of 2020 is 2021's carried back: one value serves both years.
+TCE = {code: tce_per_unit(code) for code in ("33", "15", "01")}
+CO2 = {code: co2_per_unit(code, 2020) for code in ("15", "01", "33")}
+assert co2_per_unit("33", 2021) == CO2["33"]
+DEFLATOR_2021 = 1 + ppi_change(2021)
 
 
 def _sha256(p: Path) -> str:
@@ -116,7 +116,7 @@ def test_failing_gate_blocks_and_keeps_latest(tmp_path, cli):
     blocked = cli("run", "--landing", str(landing), "--warehouse", str(warehouse), "--as-of", AS_OF,
                   env={"HZCARBON_FAULT_INJECTION": "district_total"})
     assert blocked.returncode == 3, blocked.stdout + blocked.stderr
-    assert "totals" in blocked.stderr  # the blocking dbt test totals_district_year_vs_city_year
+    assert "totals_across_levels" in blocked.stderr  # the gate on the candidate (warehouse/faults.py)
     assert (warehouse / "LATEST").read_text() == latest_before
     assert sorted(p.name for p in (warehouse / "releases").iterdir()) == releases_before
     # A statistician holds the current snapshot open while the next run publishes.

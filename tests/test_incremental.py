@@ -97,3 +97,19 @@ def test_the_revision_replaced_the_first_delivery(incremental_and_full):
         accepted = con.execute("select count(*), count(distinct uscc) from staging.stg_energy_reports "
                            f"where period = '{REVISED_MONTH}' and energy_code = '33'").fetchone()
     assert superseded == accepted[0] == accepted[1] > 0
+    # ... and each enterprise's 2021 electricity moved by half of its first June value
+    with duckdb.connect(str(root / "incremental" / "hzcarbon.duckdb"), read_only=True) as con:
+        old_june = dict(con.execute("select uscc, sum(consumption) from staging.stg_energy_reports_superseded "
+                                    f"where period = '{REVISED_MONTH}' and energy_code = '33' group by uscc").fetchall())
+    first, latest = sorted((root / "incremental" / "releases").iterdir())[0], (root / "incremental" / "latest").resolve()
+    assert first != latest
+
+    def electricity_2021(release: Path) -> dict[str, float]:
+        df = pl.read_parquet(release / "restricted" / "enterprise_year.parquet").filter(pl.col("year") == 2021)
+        return dict(zip(df["uscc"], df["electricity_10k_kwh"]))
+
+    before, after = electricity_2021(first), electricity_2021(latest)
+    assert set(old_june) <= set(after)
+    for uscc, june in old_june.items():
+        assert after[uscc] - before[uscc] == pytest.approx(0.5 * june, rel=1e-9), uscc
+    assert all(after[u] == pytest.approx(before[u], rel=1e-12) for u in after if u not in old_june)

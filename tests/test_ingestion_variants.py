@@ -3,7 +3,6 @@ a small file written here. Row numbers are the rows a person sees (CSV header = 
 
 import json
 
-import polars as pl
 import pytest
 
 from test_ingestion_support import (

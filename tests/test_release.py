@@ -14,7 +14,6 @@ from pathlib import Path
 import duckdb
 import openpyxl
 import polars as pl
-import pyarrow.parquet as pq
 import pytest
 
 from data_contracts import published_tables, table_contract

@@ -19,12 +19,11 @@ from typing import Any
 import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
-import pyarrow.types as pa_types
 
 from data_contracts import Contract, table_contract
 from warehouse import disclosure
 from warehouse.candidate import OPEN_TABLES, PUBLISHED_TABLES, effective_params, table_path
-from warehouse.parquet_io import arrow_type, exact_key_type, lookup_contract, read_arrow_schema, table_keys
+from warehouse.parquet_io import arrow_type, lookup_contract, read_arrow_schema
 
 MAX_LISTED = 10  # findings spelled out in a message; details carry up to MAX_DETAILS
 MAX_DETAILS = 200
@@ -153,12 +152,12 @@ def gate_contracts(
     contracts: Mapping[str, Contract] | None = None,
     tables: Iterable[str] = PUBLISHED_TABLES,
 ) -> GateResult:
-    """Every published table has exactly its contract's columns (names, order) and physical
-    types, no null in a required column, and a unique, non-null primary key.
+    """Every published file has exactly its contract's columns (names, order) and physical types.
     ``contracts`` defaults to ``data_contracts.table_contract`` per table.
 
-    Only the Parquet footer (schema, row count, null counts) and the key columns are read: the
-    values of the other columns never decide this gate."""
+    Only the Parquet footer is read. The row rules (keys unique, required columns filled, values
+    in their domains) have one executor each: the dbt tests generated from the contracts on the
+    marts, and the great_expectations gate for the columns disclosure control adds."""
     problems: list[str] = []
     details: dict[str, Any] = {}
     for table in tables:
@@ -183,8 +182,6 @@ def _table_against_contract(table: str, contract: Contract, path: Path, problems
     schema = footer.schema_arrow
     _check_columns(table, contract, schema.names, problems, found)
     _check_types(table, contract, schema, problems, found)
-    _check_required(table, contract, footer, path, problems, found)
-    _check_primary_key(table, contract, schema.names, path, problems, found)
     found["rows"] = footer.metadata.num_rows
     return found
 
@@ -221,78 +218,6 @@ def _check_types(table: str, contract: Contract, schema: pa.Schema, problems: li
             problems.append(f"{table}.{col.name}: type {got}, contract says {col.physical_type} ({want})")
     if wrong_types:
         found["wrong_types"] = wrong_types
-
-
-def _check_required(table: str, contract: Contract, footer: pq.ParquetFile, path: Path,
-                    problems: list[str], found: dict[str, Any]) -> None:
-    names = footer.schema_arrow.names
-    keys = [k for k in table_keys(table, contract) if k in names]
-    required = [c.name for c in contract.columns if c.required and c.name in names]
-    known = _footer_null_counts(footer, required)
-    nulls = {}
-    for c in required:
-        # without a null count in the footer, the values themselves are counted
-        n = known[c] if c in known else _read_parquet(path, [c])[c].null_count()
-        if n:
-            # a failing candidate only: read the keys to name a few of the rows
-            rows = _read_parquet(path, list(dict.fromkeys([*keys, c])))
-            sample = rows.filter(pl.col(c).is_null()).head(3)
-            where = "; ".join(_key_text(r, keys) for r in sample.iter_rows(named=True)) if keys else ""
-            problems.append(f"{table}.{c}: {n} null value(s) in a required column (e.g. {where})")
-            nulls[c] = n
-    if nulls:
-        found["nulls_in_required"] = nulls
-
-
-def _footer_null_counts(footer: pq.ParquetFile, columns: Iterable[str]) -> dict[str, int]:
-    """Null count per column from the row-group statistics of the Parquet footer (exact when
-    present; write_table always writes them). A column missing from the result (nested, or a
-    row group without a null count) has to be counted from its values."""
-    meta = footer.metadata
-    leaf = {meta.schema.column(i).path: i for i in range(meta.num_columns)}
-    counts: dict[str, int] = {}
-    for name in columns:
-        i = leaf.get(name)
-        if i is None or pa_types.is_nested(footer.schema_arrow.field(name).type):
-            continue
-        stats = [meta.row_group(g).column(i).statistics for g in range(meta.num_row_groups)]
-        if all(st is not None and st.has_null_count for st in stats):
-            counts[name] = sum(st.null_count for st in stats)
-    return counts
-
-
-def _check_primary_key(table: str, contract: Contract, names: list[str], path: Path,
-                       problems: list[str], found: dict[str, Any]) -> None:
-    pk = contract.primary_key
-    if pk and all(k in names for k in pk):
-        # nulls in key columns the contract marks required are reported above; optional key
-        # columns (quarantine's sheet, row_number) may be null and count as equal values here
-        dups = _duplicate_keys(_read_parquet(path, list(dict.fromkeys(pk))), pk)
-        if dups.height:
-            examples = [_key_text(r, pk) + f" ×{r['len']}" for r in dups.head(3).iter_rows(named=True)]
-            problems.append(
-                f"{table}: primary key ({', '.join(pk)}) not unique: {dups.height} duplicated key(s), "
-                f"e.g. {'; '.join(examples)}"
-            )
-            found["duplicate_keys"] = dups.head(MAX_DETAILS).to_dicts()
-    elif pk:
-        found["primary_key_not_checked"] = pk
-
-
-def _duplicate_keys(keys: pl.DataFrame, pk: list[str]) -> pl.DataFrame:
-    """Each key value held by more than one row, with its row count (``len``), in key order."""
-    if _hash_proves_unique(keys, pk):
-        return keys.clear()
-    return keys.group_by(pk).len().filter(pl.col("len") > 1).sort(pk, nulls_last=True)
-
-
-def _hash_proves_unique(keys: pl.DataFrame, pk: list[str]) -> bool:
-    """True when the key rows have as many distinct hashes as rows: equal keys hash alike, so
-    none repeats. Hashing is ~7× cheaper than grouping 2 M source_reconciliation keys; a
-    collision or a real duplicate falls back to the grouping. Floats are left to the grouping
-    (its equality of -0.0/0.0 and NaN need not match the hash's)."""
-    hash_safe = all(exact_key_type(keys.schema[k]) for k in pk)
-    return hash_safe and keys.select(pl.struct(pk).hash().n_unique()).item() == keys.height
 
 
 # --------------------------------------------------------------------------- totals
@@ -387,53 +312,6 @@ def gate_totals_across_levels(candidate_dir: Path, params: Mapping[str, Any] | N
     details = {"compared": compared, "relative_tolerance": rel_tol, "mismatches": mismatches[:MAX_DETAILS]}
     return _result("totals_across_levels", problems,
                    f"totals_across_levels: {compared} comparison(s) agree within {rel_tol:g}", details)
-
-
-# --------------------------------------------------------------------------- codes
-
-
-def _reference_codes() -> tuple[set[str], set[str], set[str]]:
-    from data_contracts.reference import load_reference
-
-    d = load_reference("districts").filter(pl.col("status") == "current")
-    districts = set(d.filter(pl.col("kind") != "city")["district_code"])
-    cities = set(d.filter(pl.col("kind") == "city")["district_code"])
-    divisions = set(load_reference("industries")["division_code"])
-    return districts, cities, divisions
-
-
-# quarantine keeps the district as reported (it may be the reason for the rejection)
-CODES_SKIPPED = ("quarantine", "data_quality")
-
-
-def gate_codes_in_reference(candidate_dir: Path, params: Mapping[str, Any] | None = None) -> GateResult:
-    """Every district_code is a current district of reference/districts.csv (restated to
-    today's boundaries), every division_code a division of reference/industries.csv, and every
-    target_progress scope_code the city or a current district. quarantine and data_quality keep
-    codes as reported and are not checked."""
-    districts, cities, divisions = _reference_codes()
-    checks = {"district_code": districts, "division_code": divisions, "scope_code": districts | cities}
-    problems: list[str] = []
-    details: dict[str, Any] = {}
-    for table in PUBLISHED_TABLES:
-        if table in CODES_SKIPPED:
-            continue
-        df = _read(candidate_dir, table, columns=(), optional=checks)
-        for col, allowed in checks.items():
-            if col not in df.columns:
-                continue
-            bad = (
-                df.filter(pl.col(col).is_not_null() & ~pl.col(col).cast(pl.String).is_in(sorted(allowed)))
-                .group_by(pl.col(col).cast(pl.String))
-                .len()
-                .sort(col)
-            )
-            if bad.height:
-                values = {r[col]: r["len"] for r in bad.iter_rows(named=True)}
-                details.setdefault(table, {})[col] = values
-                listed = ", ".join(f"{v!r} ({n} rows)" for v, n in list(values.items())[:MAX_LISTED])
-                problems.append(f"{table}.{col}: code(s) not in the reference: {listed}")
-    return _result("codes_in_reference", problems, "codes_in_reference: every code is in the reference lists", details)
 
 
 # --------------------------------------------------------------------------- quarantine share
@@ -602,34 +480,23 @@ def gate_disclosure(candidate_dir: Path, params: Mapping[str, Any] | None = None
 
 # --------------------------------------------------------------------------- great expectations
 
-NO_GX_TABLES = ("quarantine",)  # sheet and row_number may be null by design (csv, whole-file rejections)
-
-
 def expectation_plan(contract: Contract, columns: Sequence[str]) -> list[tuple[str, dict[str, Any]]]:
-    """(GX expectation class name, kwargs) for one table, generated from its contract: the
-    primary key not null and unique, every required column not null, each column's range
-    (``logicalTypeOptions`` minimum / maximum) and allowed values (``enum``). Columns missing
-    from the file (``columns``) are left to the contracts gate."""
+    """(GX expectation class name, kwargs) for one table, generated from its contract, for the
+    columns disclosure control adds after dbt (``stage: candidate``): required ones not null, each
+    one's range (``logicalTypeOptions``) and allowed values (``enum``). The mart columns' row
+    rules are dbt tests generated from the same contract (data_contracts/dbt_yaml.py): one
+    executor per rule. Columns missing from the file are left to the contracts gate."""
     plan: list[tuple[str, dict[str, Any]]] = []
-    keys = [k for k in contract.primary_key if k in columns]
-    for k in keys:
-        plan.append(("ExpectColumnValuesToNotBeNull", {"column": k}))
-    if len(keys) > 1:
-        plan.append(("ExpectCompoundColumnsToBeUnique", {"column_list": list(keys)}))
-    elif keys:
-        plan.append(("ExpectColumnValuesToBeUnique", {"column": keys[0]}))
-    for col in contract.columns:
-        if col.name not in columns:
-            continue
+    added = [col for col in contract.columns if col.stage == "candidate" and col.name in columns]
+    for col in added:
+        if col.required:
+            plan.append(("ExpectColumnValuesToNotBeNull", {"column": col.name}))
         if col.range is not None:
             lo, hi = col.range
             bounds = {k: v for k, v in (("min_value", lo), ("max_value", hi)) if v is not None}
             plan.append(("ExpectColumnValuesToBeBetween", {"column": col.name, **bounds}))
         elif col.allowed_values is not None:
             plan.append(("ExpectColumnValuesToBeInSet", {"column": col.name, "value_set": list(col.allowed_values)}))
-    for name in contract.required_columns:
-        if name in columns and name not in keys:
-            plan.append(("ExpectColumnValuesToNotBeNull", {"column": name}))
     return plan
 
 
@@ -692,23 +559,27 @@ def gate_great_expectations(
     params: Mapping[str, Any] | None = None,
     tables: Iterable[str] | None = None,
 ) -> GateResult:
-    """A GX 1.x suite per published table (ephemeral context, pandas frames), generated from the
-    table's contract (``expectation_plan``): keys not null and unique, required columns not null,
-    ranges and allowed values. ``details`` holds the GX result summary for the manifest.
+    """A GX 1.x suite per published table that disclosure control changed (ephemeral context,
+    pandas frames), generated from the table's contract (``expectation_plan``): the columns added
+    after dbt filled where required and within their allowed values. ``details`` holds the GX
+    result summary for the manifest.
 
     Each table goes to pandas with only the columns its suite checks: GX's column expectations
     see exactly the same values and row positions as on the whole table."""
     gx, gxe = import_gx()
-    tables = [t for t in (tables or PUBLISHED_TABLES) if t not in NO_GX_TABLES]
     problems: list[str] = []
     summary: dict[str, Any] = {"success": True, "evaluated_expectations": 0,
                                "successful_expectations": 0, "tables": {}}
-    for table in tables:
+    plans = {}
+    for table in tables or PUBLISHED_TABLES:
         names = read_arrow_schema(_existing_path(candidate_dir, table)).names
-        contract = table_contract(table)
-        keys = contract.primary_key
-        plan = expectation_plan(contract, names)
-        df = _read(candidate_dir, table, _plan_columns(plan) or None)
+        plan = expectation_plan(table_contract(table), names)
+        if plan:  # a table without columns added after dbt has nothing for GX to check
+            plans[table] = plan
+    tables = list(plans)
+    for table, plan in plans.items():
+        keys = table_contract(table).primary_key
+        df = _read(candidate_dir, table, list(dict.fromkeys([*keys, *_plan_columns(plan)])))
         result = _gx_batch_definition(table).get_batch(batch_parameters={"dataframe": df.to_pandas()}).validate(
             _gx_suite(gx, gxe, table, plan), result_format="SUMMARY"
         )
@@ -819,7 +690,6 @@ GATES: dict[str, GateFn] = {
     "accepted_rows": _safe("accepted_rows", gate_accepted_rows),
     "contracts": _safe("contracts", gate_contracts),
     "totals_across_levels": _safe("totals_across_levels", gate_totals_across_levels),
-    "codes_in_reference": _safe("codes_in_reference", gate_codes_in_reference),
     "quarantine_share": _safe("quarantine_share", gate_quarantine_share, needs_ingest=True),
     "plausibility": _safe("plausibility", gate_plausibility),
     "disclosure": _safe("disclosure", gate_disclosure),

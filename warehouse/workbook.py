@@ -340,8 +340,8 @@ def _overview_sheet(wb, fmts: Formats, code: str, name: str, ov: Overview) -> No
     cols = [("年份", "year", "year")]
     for ind in INDICATORS:
         label, unit = cy.column(ind).label_zh, unit_label(cy.column(ind))
-        cols += [(f"本区{label}({unit})", ind, "intensity"), (f"本区较2020年变化(%)", f"{ind}_change", "share"),
-                 (f"目标路径较2020年(%)", f"{ind}_path", "share"), (f"全市较2020年变化(%)", f"{ind}_city_change", "share")]
+        cols += [(f"本区{label}({unit})", ind, "intensity"), ("本区较2020年变化(%)", f"{ind}_change", "share"),
+                 ("目标路径较2020年(%)", f"{ind}_path", "share"), ("全市较2020年变化(%)", f"{ind}_city_change", "share")]
     cols.append((cy.column("provisional").label_zh, "provisional", "bool"))
     top = 2
     ws.write_string(top, 0, "单位工业增加值能耗与二氧化碳排放较2020年的变化：本区、到2025年目标的逐年复合路径、全市", fmts.section)
