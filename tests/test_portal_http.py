@@ -3,7 +3,6 @@ real pipeline (tests/portal_support.py), requests made with httpx."""
 
 import io
 import json
-import os
 import re
 import shutil
 import stat
@@ -21,7 +20,7 @@ from portal.report import report_data
 from tests.conftest import run_cli
 from tests.portal_support import base, built, generated, landing, warehouse  # noqa: F401  (fixtures)
 from tests.portal_support import (
-    PASSWORD, UPLOAD_MAX_MB, SHANGCHENG, XIHU, audit_entries, build_release, csrf_of, login, messy_energy_csv, portal_server, tree,
+    PASSWORD, UPLOAD_MAX_MB, SHANGCHENG, XIHU, audit_entries, csrf_of, login, messy_energy_csv, portal_server, tree,
 )
 
 
