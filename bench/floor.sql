@@ -4,7 +4,7 @@
 -- bench/run_bench.py runs it through the duckdb Python module with the pipeline's
 -- memory_limit / threads and replaces the placeholders ${LANDING} (landing directory),
 -- ${SEEDS} (dbt_project/seeds) and ${OUT} (output directory, must exist) before running it.
--- Formulas: specs/indicators.md, "Energy" (per row, then summed) and "Enterprise identity".
+-- Formulas: docs/indicators.md, "Energy" (per row, then summed) and "Enterprise identity".
 
 -- ---------------------------------------------------------------- reference (seeds as CSV)
 create temp table energy_types as

@@ -1,4 +1,4 @@
-"""Quarantine reason codes, in the order checks run (specs/sources.md): a row failing several
+"""Quarantine reason codes, in the order checks run (docs/sources.md): a row failing several
 checks gets the first. Chinese explanations are for district staff reading their extract."""
 
 from dataclasses import dataclass

@@ -207,7 +207,7 @@ def _parse_column(column: Column, raw_column: str, p: _Parsing) -> dict[str, pl.
 
 
 def _energy_identity(raw_name: dict[str, str], p: _Parsing) -> dict[str, pl.Expr]:
-    """Energy type and unit (specs/sources.md §1): the code, then the unit it is reported in."""
+    """Energy type and unit (docs/sources.md §1): the code, then the unit it is reported in."""
     ref, checks, per_value = p.ref, p.checks, p.per_value
 
     def code_from_text(t: pl.Expr) -> pl.Expr:

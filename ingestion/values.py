@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 import polars as pl
 
-# "Nothing reported" in a numeric cell (specs/sources.md). NFKC already folds the full-width
+# "Nothing reported" in a numeric cell (docs/sources.md). NFKC already folds the full-width
 # hyphen-minus `－` into `-`; the dashes below survive NFKC and are listed as written.
 NOTHING_REPORTED = ("-", "--", "—", "——", "–", "―")
 

@@ -1,4 +1,4 @@
-"""hzcarbon command line: a face over the Dagster job and the libraries (specs/outputs.md).
+"""hzcarbon command line: a face over the Dagster job and the libraries (docs/outputs.md).
 
 Exit codes of `run`: 0 built (a candidate awaiting approval, or published) or nothing new;
 3 blocked by a quality gate (latest unchanged); 2 bad usage or unreadable configuration;
@@ -43,7 +43,7 @@ def generate(
     messy: Annotated[bool, typer.Option(help="render every export variant and add rows to quarantine")] = False,
     formats: Annotated[str, typer.Option(help="mixed | csv-utf8")] = "mixed",
 ):
-    """Write sample landing files in the formats of specs/sources.md (deterministic for a seed)."""
+    """Write sample landing files in the formats of docs/sources.md (deterministic for a seed)."""
     from sample_data import generate_landing
 
     if formats not in ("mixed", "csv-utf8"):

@@ -9,7 +9,8 @@ from orchestration.progress import progress_logger
 from orchestration.sensors import landing_sensor, unchanged_release_now
 
 # In-process: one run worker holds the warehouse lock for the whole run, and dbt is parsed once
-# per run instead of once per step (73 s → 11 s in STACK_NOTES).
+# per run instead of once per step (under `dagster dev`, a multiprocess executor re-parses dbt
+# in every step's process).
 hzcarbon_job = dg.define_asset_job(
     "hzcarbon_job", selection=dg.AssetSelection.all(),
     executor_def=dg.in_process_executor,

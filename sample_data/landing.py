@@ -1,4 +1,4 @@
-"""Write a landing directory (specs/sources.md) from the clean records, clean or messy.
+"""Write a landing directory (docs/sources.md) from the clean records, clean or messy.
 
 Energy reports are written per district × year as each year is generated (bounded memory);
 亩均 and 碳效码 results per year. File formats rotate among UTF-8, UTF-8-with-BOM and GB18030

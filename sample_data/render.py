@@ -1,7 +1,7 @@
 """Turn typed records into the text a person or an export system would have written.
 
 `clean` renders canonical forms (codes, `YYYY-MM`, plain numbers). `messy` picks, per row
-and column, one of the written forms of specs/sources.md, every one of which parses back to
+and column, one of the written forms of docs/sources.md, every one of which parses back to
 the same value. All choices are vectorised polars expressions over a seeded variant column.
 """
 

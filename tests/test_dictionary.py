@@ -1,4 +1,4 @@
-"""Table contracts (columns exactly as specs/outputs.md) and the generated data dictionary."""
+"""Table contracts (columns exactly as docs/outputs.md) and the generated data dictionary."""
 
 import re
 
@@ -11,7 +11,7 @@ from data_contracts import published_tables, table_contract
 from data_contracts.dictionary import confidence_notes, render_dictionary
 from data_contracts.model import CONTRACTS_DIR, all_contracts, source_contract
 
-# Written out from specs/outputs.md ("Published tables"), on purpose not derived from the contracts.
+# Written out from docs/outputs.md ("Published tables"), on purpose not derived from the contracts.
 CITY_MEASURES = [
     "enterprise_count", "key_energy_user_count", "energy_tce", "energy_tce_net", "co2_direct_t",
     "co2_indirect_t", "co2_total_t", "co2_direct_division44_t", "va_10k_yuan_2020p", "energy_intensity",

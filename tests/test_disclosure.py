@@ -1,4 +1,4 @@
-"""Statistical disclosure control (specs/indicators.md): hand-built cells for every rule, with
+"""Statistical disclosure control (docs/indicators.md): hand-built cells for every rule, with
 the expected outcome written out, and a seeded attack on random tables."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Every variant of specs/sources.md that must be accepted, and every quarantine reason, each on
+"""Every variant of docs/sources.md that must be accepted, and every quarantine reason, each on
 a small file written here. Row numbers are the rows a person sees (CSV header = row 1)."""
 
 import json

@@ -1,4 +1,4 @@
-"""Statistical disclosure control of the open tables (specs/indicators.md, "Statistical
+"""Statistical disclosure control of the open tables (docs/indicators.md, "Statistical
 disclosure control" and "Target progress").
 
 Everything here is a pure function on polars frames: the marts come in with unsuppressed values,

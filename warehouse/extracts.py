@@ -55,7 +55,7 @@ def current_districts() -> list[tuple[str, str]]:
 
 
 def extract_tables() -> list[str]:
-    """Tables that go into districts/<code>/, in the order of specs/outputs.md."""
+    """Tables that go into districts/<code>/, in the order of docs/outputs.md."""
     return [t for t in published_tables() if table_contract(t).district_extract]
 
 

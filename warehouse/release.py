@@ -1,7 +1,7 @@
 """Building a candidate into an immutable release; ``latest`` switches atomically when the release
 is approved (warehouse.governance).
 
-Layout (specs/outputs.md)::
+Layout (docs/outputs.md)::
 
     <warehouse>/releases/<YYYY-MM-DD.N>/
         open/<t>.parquet  restricted/<t>.parquet           copied byte for byte from the candidate

@@ -1,5 +1,5 @@
 {#-
-  The measures of a group table (specs/indicators.md) over the enterprise-years that have at
+  The measures of a group table (docs/indicators.md) over the enterprise-years that have at
   least one accepted energy report, grouped by `group_cols` and year. Totals cover all such
   enterprise-years; intensities and va_10k_yuan_2020p only the matched ones (complete, va > 0);
   *_change_vs_2020 compares with the same group's intensity in the price base year.

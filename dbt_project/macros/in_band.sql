@@ -1,5 +1,5 @@
 {#- Whether `value` falls in the band row `band` (classification_rules: lower_bound, upper_bound,
-    either may be null = open). specs/indicators.md: 碳效码 level and grade bands include their
+    either may be null = open). docs/indicators.md: 碳效码 level and grade bands include their
     upper bound (`closed='upper'`); 亩均 class bands include their lower bound (`closed='lower'`). -#}
 {% macro in_band(value, band, closed) -%}
     {%- if closed == 'upper' -%}

@@ -1,6 +1,6 @@
 {%- set codes = var('carbon_code_energy_codes') -%}
 -- 碳效码 recomputation per accepted record, with the factors of the record's year
--- (specs/indicators.md): co2 = max(用电量 − 零碳电力, 0) × grid factor + Σ usage × factor;
+-- (docs/indicators.md): co2 = max(用电量 − 零碳电力, 0) × grid factor + Σ usage × factor;
 -- L = co2 / 工业增加值; industry average per (year, division) = Σ co2 / Σ va over records with
 -- va > 0; K = L / average; grade from the K bands and level from carbon_value through the L
 -- bands (upper bound inclusive). va <= 0 or null: L, K and the recomputed grade are null.

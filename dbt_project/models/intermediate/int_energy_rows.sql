@@ -1,6 +1,6 @@
 {{ config(materialized='view') }}
 -- Per accepted energy row (one enterprise, month and energy type), q = consumption,
--- f = feedstock, o = conversion output, in canonical units (specs/indicators.md, Energy).
+-- f = feedstock, o = conversion output, in canonical units (docs/indicators.md, Energy).
 with rows_ as (
     select
         r.uscc,

@@ -1,4 +1,4 @@
--- District of each record restated to today's boundaries (specs/indicators.md):
+-- District of each record restated to today's boundaries (docs/indicators.md):
 -- a retired code, or a record dated before the 2021 boundary change in a district split then
 -- (an old_code of district_splits), is restated
 --   1. by township when the record has one: the split's new_code for that township, else the

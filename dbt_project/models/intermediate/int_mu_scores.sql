@@ -1,4 +1,4 @@
--- 亩均 recomputation per accepted record (specs/indicators.md): score = Σ weight × min(value /
+-- 亩均 recomputation per accepted record (docs/indicators.md): score = Σ weight × min(value /
 -- benchmark, cap) over the rule rows of the record's scale, with, in this order: land <= 0 or
 -- null -> not evaluable (null score and class); a null or negative numerator -> 0; a zero or null
 -- denominator (other than land) -> the cap. Rounded to 2 decimals half away from zero, then

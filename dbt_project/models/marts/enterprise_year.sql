@@ -1,4 +1,4 @@
--- restricted/enterprise_year: one row per uscc × year (specs/outputs.md).
+-- restricted/enterprise_year: one row per uscc × year (docs/outputs.md).
 select
     {{ contract_columns('enterprise_year') | join(',\n    ') }}
 from {{ ref('int_enterprise_year') }}

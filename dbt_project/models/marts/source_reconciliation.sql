@@ -1,4 +1,4 @@
--- restricted/source_reconciliation: one row per enterprise-year and check (specs/indicators.md).
+-- restricted/source_reconciliation: one row per enterprise-year and check (docs/indicators.md).
 -- value / reference_value are numbers; 亩均 classes are coded by their rank in the rule set's
 -- bands (A = 1, B = 2, C = 3, D = 4: highest band first), 碳效码 grades are 1–5 as they are.
 -- relative_difference = |value − reference| / |reference| (null when the reference is 0 or
