@@ -144,7 +144,7 @@ def column_width(head: str, values: list, kind: str) -> float:
     """Characters wide enough for the data (a sample of rows) and for the header wrapped at
     about HEADER_WRAP_WIDTH; East Asian characters count twice."""
     if kind == "text":
-        data = max((display_width(v) for v in values[:WIDTH_SAMPLE_ROWS] if v), default=0)
+        data = max((display_width(v) for v in set(values[:WIDTH_SAMPLE_ROWS]) if v), default=0)  # few distinct
     elif kind == "bool":
         data = 4
     elif kind == "year":
@@ -236,15 +236,29 @@ def _table_sheet(wb, fmts: Formats, sheet: str, table: str, df: pl.DataFrame, ti
     ws.set_row(0, LINE_HEIGHT * max((_lines(h, w) for h, w in zip(heads, widths)), default=1))
     for j, head in enumerate(heads):
         ws.write_string(0, j, head, fmts.header)
-    writers = [(j, ws.write_string if k in ("text", "bool") else ws.write_number, fmts.kind[k])
-               for j, k in enumerate(kinds)]
-    for i, row in enumerate(zip(*values), start=1):
-        for (j, write, fmt), v in zip(writers, row):
-            if v is not None:
-                write(i, j, v, fmt)
+    _write_rows(ws, values, kinds, fmts.kind)
     ws.freeze_panes(1, 0)
     ws.autofilter(0, 0, max(df.height, 1), max(len(cols) - 1, 0))
     _print_setup(ws, fmts, f"{title} {contract.label_zh}", columns=len(cols))
+
+
+def _write_rows(ws, values: list[list], kinds: list[str], formats: dict) -> None:
+    """The data rows under the header, row by row as constant-memory mode needs.
+
+    The hot loop of the workbook (one call per cell), so it does no per-cell work of its own:
+    writer and format are chosen once per column, and it calls xlsxwriter's undecorated writers,
+    the ones ``write_string``/``write_number`` delegate to once they have turned A1 notation into
+    numbers, which integer rows and columns never need (same cells, same bytes). The format is
+    passed although the column has it too: xlsxwriter then skips its row and column look-ups.
+    Nulls stay empty cells."""
+    columns = [(j, ws._write_string if k in ("text", "bool") else ws._write_number, formats[k], vals)
+               for j, (k, vals) in enumerate(zip(kinds, values))]
+    for i in range(len(values[0]) if values else 0):
+        row = i + 1
+        for j, write, fmt, vals in columns:
+            v = vals[i]
+            if v is not None:
+                write(row, j, v, fmt)
 
 
 def _guide_rows(code: str, name: str, release: ReleaseInfo, sheets: list[tuple[str, str]]) -> list[tuple[str, str]]:
