@@ -341,6 +341,10 @@ def test_users_add_disable_reset(tmp_path):
     env = {"HZCARBON_USER_PASSWORD": "first-password-1"}
     assert run_cli("users", "add", "ann", "--role", "district:330102", "--warehouse", str(warehouse), env=env).returncode == 0
     assert run_cli("users", "add", "bob", "--role", "district:9", "--warehouse", str(warehouse), env=env).returncode == 2
+    # six digits but not a current district: the city itself, a retired district (下城区), a made-up code
+    for code in ("330100", "330103", "999999"):
+        refused = run_cli("users", "add", "bob", "--role", f"district:{code}", "--warehouse", str(warehouse), env=env)
+        assert refused.returncode == 2 and "not a current district" in refused.stderr, refused.stderr
     assert run_cli("users", "add", "ann", "--role", "admin", "--warehouse", str(warehouse), env=env).returncode == 2
     accounts = Accounts(warehouse)
     assert accounts.authenticate("ann", "first-password-1").district == "330102"
