@@ -30,10 +30,13 @@ $(BIN)/hzcarbon: pyproject.toml uv.lock $(UV)
 
 env: $(BIN)/hzcarbon
 
+# A second `make demo` keeps the landing it generated (the run then says nothing is new); `make
+# clean` starts over.
 demo: env
-	$(BIN)/hzcarbon generate --out $(DEMO_LANDING) --enterprises $(DEMO_ENTERPRISES) --years 2020-2025 --seed 1 --messy
+	@if [ -d $(DEMO_LANDING)/energy_reports ]; then echo "make demo: reusing the landing in $(DEMO_LANDING) (make clean to start over)"; \
+	else $(BIN)/hzcarbon generate --out $(DEMO_LANDING) --enterprises $(DEMO_ENTERPRISES) --years 2020-2025 --seed 1 --messy; fi
 	@echo "make demo: the release is approved by the named account 'demo' (--auto-approve-by demo);"
-	@echo "           without it a run leaves a candidate for 'hzcarbon release approve ID --by NAME'"
+	@echo "           without it a run leaves a candidate for '$(BIN)/hzcarbon release approve ID --by NAME'"
 	$(BIN)/hzcarbon run --landing $(DEMO_LANDING) --warehouse $(DEMO_WAREHOUSE) --auto-approve-by demo
 
 test: env browser

@@ -99,6 +99,7 @@ def users_add(username: str, role: Annotated[str, typer.Option(help="statisticia
               password: Annotated[Optional[str], typer.Option(help="else HZCARBON_USER_PASSWORD, else asked")] = None):
     """Create an account."""
     accounts = _accounts(warehouse)
+    _run(lambda: accounts.check_new(username, role))
     _run(lambda: accounts.add(username, role, _password(password)))
     out.print(f"user {username} added with role {role}")
 

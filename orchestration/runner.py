@@ -148,6 +148,19 @@ def first_delivered_period(warehouse_dir: Path) -> str:
     return max(base, periods[0]) if periods else base
 
 
+def command_name() -> str:
+    """How to call this program again as printed: `hzcarbon` when that is on PATH (and is this
+    program), else the path it was started by (e.g. .venv/bin/hzcarbon)."""
+    import shutil
+    import sys
+
+    started = Path(sys.argv[0])
+    on_path = shutil.which("hzcarbon")
+    if on_path and started.name == "hzcarbon" and Path(on_path).resolve() == started.resolve():
+        return "hzcarbon"
+    return str(started) if started.name == "hzcarbon" else "hzcarbon"
+
+
 def _print_release_summary(settings: Settings, result: dg.ExecuteInProcessResult, out: Console) -> None:
     release_id = _built_release_id(result)
     status = statuses(settings.warehouse_dir).get(release_id) if release_id else None
@@ -158,7 +171,7 @@ def _print_release_summary(settings: Settings, result: dg.ExecuteInProcessResult
         path = settings.warehouse_dir / "releases" / release_id
         out.print(f"[yellow]built release {release_id}: candidate awaiting approval[/] at {path}")
         out.print(f"  changes: {path / 'changes.md'}")
-        out.print(f"  approve it: hzcarbon release approve {release_id} --by NAME [--note TEXT] "
+        out.print(f"  approve it: {command_name()} release approve {release_id} --by NAME "
                   f"--warehouse {settings.warehouse_dir}", markup=False)
         return
     from orchestration.summary import print_release_summary

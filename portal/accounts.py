@@ -30,6 +30,15 @@ class AccountError(ValueError):
     pass
 
 
+@cache
+def _district_codes() -> frozenset[str]:
+    """The codes a district account may have: the current districts and counties (a district
+    account of the city code or of a retired district would see no data and could upload)."""
+    from warehouse.extracts import current_districts
+
+    return frozenset(code for code, _ in current_districts())
+
+
 @dataclass(frozen=True)
 class User:
     username: str
@@ -77,8 +86,17 @@ class Accounts:
             raise AccountError("user name: 1-64 letters, digits or _ . @ -")
         if role is not None and not ROLE_PATTERN.match(role):
             raise AccountError("role must be statistician, admin or district:<6-digit code>")
+        if role is not None and role.startswith("district:") and role[len("district:"):] not in _district_codes():
+            raise AccountError(f"{role}: not a current district or county of Hangzhou "
+                               f"(one of {', '.join(sorted(_district_codes()))})")
         if password is not None and len(password) < MIN_PASSWORD_LENGTH:
             raise AccountError(f"password must have at least {MIN_PASSWORD_LENGTH} characters")
+
+    def check_new(self, username: str, role: str) -> None:
+        """Why ``add`` would refuse this name and role, before anyone is asked for a password."""
+        self._check(username, role, None)
+        if self.get(username) is not None:
+            raise AccountError(f"user {username} exists already")
 
     def add(self, username: str, role: str, password: str) -> None:
         self._check(username, role, password)

@@ -9,7 +9,7 @@ from dataclasses import asdict
 from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
@@ -42,6 +42,13 @@ MEDIA = {"csv": "text/csv; charset=utf-8",
          "parquet": "application/vnd.apache.parquet", "duckdb": "application/octet-stream",
          "jsonl": "application/x-ndjson"}
 
+
+
+def content_disposition(filename: str) -> str:
+    """An attachment header for any file name: HTTP headers are latin-1, so a Chinese name (the
+    district workbooks) goes in RFC 6266's filename*, with an ASCII fallback for old clients."""
+    fallback = "".join(c for c in filename if c.isascii() and c not in '"\\') or "download"
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename)}"
 
 def raw_cells(raw: str | None) -> str:
     """A quarantined row's raw cells (JSON keyed by the header as written) as `header: value; …`."""
@@ -166,7 +173,7 @@ def create_app(warehouse: Path, landing: Path | None = None, root_path: str = ""
 
     def download(request: Request, user: User | None, target: str, content: bytes | Path, filename: str, fmt: str):
         audit_event(request, user, "download", target, "ok")
-        headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
+        headers = {"Content-Disposition": content_disposition(filename)}
         if isinstance(content, Path):
             return FileResponse(content, media_type=MEDIA[fmt], headers=headers)
         return Response(content, media_type=MEDIA[fmt], headers=headers)

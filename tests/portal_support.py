@@ -25,6 +25,12 @@ SHANGCHENG, XIHU = "330102", "330106"
 UPLOAD_MAX_MB = 1
 
 
+def workbook_of(release: Path, district: str) -> str:
+    """File name of a district's workbook in a release (`<code>_<区名>_<release>.xlsx`)."""
+    (name,) = [p.name for p in (release / "districts" / district).glob("*.xlsx")]
+    return name
+
+
 def build_release(shared_root: Path) -> Path:
     """The warehouse of one ~60-enterprise release with its accounts; built by the first caller."""
     warehouse = shared_root / "portal_warehouse"

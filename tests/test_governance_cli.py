@@ -177,7 +177,7 @@ def test_readme_commands_work_as_printed(tmp_path):
     gen = run_cli("generate", "--out", str(landing), "--enterprises", "30", "--years", "2020-2025", "--seed", "5",
                   "--messy")
     assert gen.returncode == 0, gen.stderr
-    summary = json.loads(gen.stdout.split("\n", 1)[1])
+    summary = json.loads((landing / "generate_manifest.json").read_text(encoding="utf-8"))
     assert summary["as_of_from"] == "2025-12"
     result = run_cli("run", "--landing", str(landing), "--warehouse", str(wh))
     assert result.returncode == 0, result.stdout + result.stderr[-3000:]

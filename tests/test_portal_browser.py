@@ -11,7 +11,7 @@ from polars.testing import assert_frame_equal
 from data_contracts.quarantine_reasons import REASON_ZH
 from tests.portal_support import base, built, landing, warehouse  # noqa: F401  (fixtures)
 from tests.portal_support import (
-    PASSWORD, SHANGCHENG, XIHU, audit_entries, messy_energy_csv, portal_server,
+    PASSWORD, SHANGCHENG, XIHU, audit_entries, workbook_of, messy_energy_csv, portal_server,
 )
 
 CHROMIUM = "/usr/bin/chromium"
@@ -49,11 +49,12 @@ def test_a_shangcheng_clerk_downloads_uploads_and_cannot_reach_xihu(page, base, 
     log_in(page, base, "clerk102", PASSWORD)
     page.wait_for_url(f"**/district/{SHANGCHENG}")
     # The workbook of its own district, byte for byte the published one.
+    mine, theirs = workbook_of(release, SHANGCHENG), workbook_of(release, XIHU)
     with page.expect_download() as download:
-        page.click(f'a[href$="/{release.name}/{SHANGCHENG}.xlsx"]')
+        page.click(f'a[href*="/{release.name}/{SHANGCHENG}_"][href$=".xlsx"]')
     saved = tmp_path / "workbook.xlsx"
     download.value.save_as(saved)
-    assert saved.read_bytes() == (release / "districts" / SHANGCHENG / f"{SHANGCHENG}.xlsx").read_bytes()
+    assert saved.read_bytes() == (release / "districts" / SHANGCHENG / mine).read_bytes()
     # A messy export: the rejected rows come back at once with their row numbers and reasons in Chinese.
     content, expected = messy_energy_csv(warehouse)
     page.select_option("select[name=source]", "energy_reports")
@@ -67,12 +68,12 @@ def test_a_shangcheng_clerk_downloads_uploads_and_cannot_reach_xihu(page, base, 
     assert "上城区能源月报.csv" in page.inner_text("h1")
     # Changing the URL to 西湖区's workbook: 403, and the audit log says who tried.
     before = len(audit_entries(warehouse))
-    response = page.goto(f"{base}/district/{XIHU}/files/{release.name}/{XIHU}.xlsx")
+    response = page.goto(f"{base}/district/{XIHU}/files/{release.name}/{theirs}")
     assert response.status == 403
     assert "无权访问" in page.inner_text("h1")
     entry = audit_entries(warehouse)[before]
     assert (entry["user"], entry["outcome"], entry["target"]) == (
-        "clerk102", "forbidden", f"district/{XIHU}/{release.name}/{XIHU}.xlsx")
+        "clerk102", "forbidden", f"district/{XIHU}/{release.name}/{theirs}")
 
 
 def test_a_wrong_password_is_refused_and_repeated_failures_are_slowed(browser, warehouse):

@@ -20,7 +20,7 @@ from portal.report import report_data
 from tests.conftest import run_cli
 from tests.portal_support import base, built, generated, landing, warehouse  # noqa: F401  (fixtures)
 from tests.portal_support import (
-    PASSWORD, UPLOAD_MAX_MB, SHANGCHENG, XIHU, audit_entries, csrf_of, login, messy_energy_csv, portal_server, tree,
+    PASSWORD, UPLOAD_MAX_MB, SHANGCHENG, XIHU, audit_entries, workbook_of, csrf_of, login, messy_energy_csv, portal_server, tree,
 )
 
 
@@ -165,11 +165,13 @@ def test_monthly_tables_are_shown_when_a_release_has_them(warehouse, tmp_path):
 
 def test_a_district_downloads_its_own_files_and_not_another_districts(base, warehouse, clerk):
     release = release_dir(warehouse)
-    own = clerk.get(f"/district/{SHANGCHENG}/files/{release.name}/{SHANGCHENG}.xlsx")
+    mine, theirs = workbook_of(release, SHANGCHENG), workbook_of(release, XIHU)
+    assert mine.startswith(f"{SHANGCHENG}_上城区_") and theirs.startswith(f"{XIHU}_西湖区_")
+    own = clerk.get(f"/district/{SHANGCHENG}/files/{release.name}/{mine}")
     assert own.status_code == 200
-    assert own.content == (release / "districts" / SHANGCHENG / f"{SHANGCHENG}.xlsx").read_bytes()
+    assert own.content == (release / "districts" / SHANGCHENG / mine).read_bytes()
     before = len(audit_entries(warehouse))
-    other = clerk.get(f"/district/{XIHU}/files/{release.name}/{XIHU}.xlsx")
+    other = clerk.get(f"/district/{XIHU}/files/{release.name}/{theirs}")
     assert other.status_code == 403 and b"PK" not in other.content[:2]
     assert clerk.get(f"/district/{XIHU}").status_code == 403
     refused = entries_after(warehouse, before)
@@ -341,6 +343,10 @@ def test_users_add_disable_reset(tmp_path):
     env = {"HZCARBON_USER_PASSWORD": "first-password-1"}
     assert run_cli("users", "add", "ann", "--role", "district:330102", "--warehouse", str(warehouse), env=env).returncode == 0
     assert run_cli("users", "add", "bob", "--role", "district:9", "--warehouse", str(warehouse), env=env).returncode == 2
+    # six digits but not a current district: the city itself, a retired district (下城区), a made-up code
+    for code in ("330100", "330103", "999999"):
+        refused = run_cli("users", "add", "bob", "--role", f"district:{code}", "--warehouse", str(warehouse), env=env)
+        assert refused.returncode == 2 and "not a current district" in refused.stderr, refused.stderr
     assert run_cli("users", "add", "ann", "--role", "admin", "--warehouse", str(warehouse), env=env).returncode == 2
     accounts = Accounts(warehouse)
     assert accounts.authenticate("ann", "first-password-1").district == "330102"

@@ -72,7 +72,7 @@ def test_readme_queries_give_the_parquet_figures(release):
     assert [r["district_code"] for r in rows] == districts == ["330106", "330109", "330114"]
     for r in rows:
         mine = ent.filter(pc.equal(ent.column("district_code"), r["district_code"]))
-        assert r["enterprises"] == mine.num_rows == 2  # one firm × 2 years each
+        assert r["enterprise_years"] == mine.num_rows == 2  # one firm × 2 years each
         assert r["energy_tce"] == pytest.approx(sum(mine.column("energy_tce").to_pylist()), rel=1e-12)
 
 

@@ -121,29 +121,47 @@ def rebuild_settings_env(plan: RebuildPlan) -> dict[str, str]:
     return env
 
 
-def _workbook_values(path: Path) -> dict[str, list[tuple]]:
+def _workbook_values(path: Path, same: _Renamer) -> dict[str, list[tuple]]:
     import openpyxl
 
     wb = openpyxl.load_workbook(path, read_only=True)
     try:
-        return {ws.title: list(ws.iter_rows(values_only=True)) for ws in wb.worksheets}
+        return {ws.title: [tuple(same(v) if isinstance(v, str) else v for v in row)
+                           for row in ws.iter_rows(values_only=True)] for ws in wb.worksheets}
     finally:
         wb.close()
 
 
+class _Renamer:
+    """A rebuild gets its own release id and build date, which the workbook names, the 说明 sheets
+    and the open-data descriptors carry: read in the rebuild as the original's before comparing."""
+
+    def __init__(self, original: dict, rebuilt: dict):
+        self.pairs = [(rebuilt["release_id"], original["release_id"]),
+                      (rebuilt["created_at"][:10], original["created_at"][:10])]
+
+    def __call__(self, text: str) -> str:
+        for new, old in self.pairs:
+            text = text.replace(new, old)
+        return text
+
+
 def compare_releases(original: Path, rebuilt: Path) -> list[str]:
-    """Differences between a release and its rebuild (empty: verified)."""
+    """Differences between a release and its rebuild (empty: verified). The rebuild's own release
+    id and build date are read as the original's (file names, workbook cells, descriptors)."""
     from warehouse.snapshot import snapshot_contents
 
     orig_m = json.loads((original / MANIFEST).read_text(encoding="utf-8"))
     new_m = json.loads((rebuilt / MANIFEST).read_text(encoding="utf-8"))
+    same = _Renamer(orig_m, new_m)
     orig_files = {f["path"]: f for f in orig_m["files"]}
-    new_files = {f["path"]: f for f in new_m["files"]}
+    new_files = {same(f["path"]): f for f in new_m["files"]}
     problems = [f"{p}: in the release, not in the rebuild" for p in sorted(set(orig_files) - set(new_files))]
     problems += [f"{p}: in the rebuild, not in the release" for p in sorted(set(new_files) - set(orig_files))]
     for path in sorted(set(orig_files) & set(new_files)):
         if path in (CHANGES_JSON, CHANGES_MD):
             continue
+        new_path = new_files[path]["path"]
         same_bytes = orig_files[path]["sha256"] == new_files[path]["sha256"]
         if path.endswith(".parquet"):
             if not same_bytes:
@@ -152,12 +170,12 @@ def compare_releases(original: Path, rebuilt: Path) -> list[str]:
         elif same_bytes:
             continue
         elif path == SNAPSHOT:
-            if snapshot_contents(original / path) != snapshot_contents(rebuilt / path):
+            if snapshot_contents(original / path) != snapshot_contents(rebuilt / new_path):
                 problems.append(f"{path}: the snapshot's tables differ")
         elif path.endswith(".xlsx"):
-            if _workbook_values(original / path) != _workbook_values(rebuilt / path):
+            if _workbook_values(original / path, same) != _workbook_values(rebuilt / new_path, same):
                 problems.append(f"{path}: the workbook's cells differ")
-        elif (original / path).read_bytes() != (rebuilt / path).read_bytes():
+        elif (original / path).read_text(encoding="utf-8") != same((rebuilt / new_path).read_text(encoding="utf-8")):
             problems.append(f"{path}: content differs")
     for key in ("as_of", "inputs", "reference_files", "reference_sets", "withdrawals"):
         if orig_m.get(key) != new_m.get(key) and key != "inputs":
