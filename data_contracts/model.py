@@ -14,8 +14,8 @@ CONTRACTS_DIR = Path(__file__).parent / "contracts"
 # constructors and resolver) about ten times faster; every process parses every contract.
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
-# The three exports, in the order the specs list them.
-SOURCES = ("energy_reports", "mu_evaluations", "carbon_codes")
+# The exports, in the order the specs list them (green_manufacturing and product_energy: docs/green.md).
+SOURCES = ("energy_reports", "mu_evaluations", "carbon_codes", "green_manufacturing", "product_energy")
 
 # The published tables, in the order of specs/outputs.md (open/ first, then restricted/).
 PUBLISHED_TABLES = (
@@ -23,6 +23,9 @@ PUBLISHED_TABLES = (
     "target_progress", "carbon_grade_distribution", "mu_class_distribution",
     "enterprise_year", "key_energy_users", "high_consumption_low_efficiency",
     "source_reconciliation", "quarantine", "data_quality",
+    # docs/green.md: open, then restricted
+    "green_manufacturing_progress", "green_factories", "product_efficiency_share",
+    "product_efficiency", "over_limit_list",
 )
 
 # Shared field definitions merged into table contracts that declare `sharedFields: _fields`.

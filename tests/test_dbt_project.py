@@ -151,6 +151,8 @@ def build_staging(wh: Path) -> None:
             _write(part.to_dicts(), schema, wh / f"staging/{name}/year={year}/{sha[:16]}.parquet")
     for name in ("energy_reports", "mu_evaluations", "carbon_codes"):
         _write([], QUARANTINE_SCHEMA, wh / f"quarantine/{name}/_empty.parquet")
+    for name in ("green_manufacturing", "product_energy"):  # sources this fixture has no rows of
+        _write([], staging_schema(name), wh / f"staging/{name}/_empty.parquet")
     _write([{"source": "energy_reports", "file": "energy_reports/a.csv", "sheet": None,
              "row_number": 99, "district_code": "330106", "reason": "invalid_uscc",
              "reason_zh": "统一社会信用代码无效", "raw": json.dumps({"统一社会信用代码": "X"}, ensure_ascii=False),
