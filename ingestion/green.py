@@ -51,10 +51,11 @@ def list_level(*texts: str) -> str:
     return DEFAULT_LEVEL
 
 
-def list_kind(table: RawTable) -> str | None:
-    """工厂 or 园区 from the name column's header, else the sheet name; None when neither says."""
+def list_kind(table: RawTable, file_name: str = "") -> str | None:
+    """工厂 or 园区 from the name column's header, else the sheet name, the title or the file
+    name; None when none says."""
     name_header = table.match.column_for.get("name") or ""
-    for text in (name_header, table.sheet or ""):
+    for text in (name_header, table.sheet or "", table.title, file_name):
         for word, kind in KIND_WORDS:
             if word in text:
                 return kind
@@ -73,7 +74,7 @@ def prepare_tables(contract: Contract, tables: list[RawTable], file_name: str) -
     kept, skipped = [], []
     for table in tables:
         has = table.match.column_for
-        kind = has.get("entry_type") and "given" or list_kind(table)
+        kind = has.get("entry_type") and "given" or list_kind(table, file_name)
         if is_other_list(table) or kind is None:
             skipped.append(table.sheet or file_name)
             continue
