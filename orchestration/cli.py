@@ -97,6 +97,11 @@ def dictionary():
     out.print(render_dictionary(), markup=False)
 
 
+from orchestration.cli_reference import app as reference_app  # noqa: E402
+
+app.add_typer(reference_app, name="reference")
+
+
 def main() -> None:
     try:
         app()
