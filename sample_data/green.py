@@ -112,8 +112,9 @@ def _green_lists(w: _Writer, pop, years: range, rng: np.random.Generator, messy:
     makers = _makers(pop)
     special = [makers[0], makers[2]] if len(makers) >= 3 else []
     order = np.array([i for i in order if int(i) not in special], dtype=np.int64)
-    twice = firms(1)[0]  # a firm listed at the city level, then the province's
-    renamed, withdrawn = firms(1)[0], firms(1)[0]
+    pick = lambda j: int(order[j % len(order)])  # noqa: E731  (a tiny population lends its firms twice)
+    twice, renamed, withdrawn = pick(0), pick(1), pick(2)  # a firm at the city level, then the province's
+    taken = 3
     cases |= {"two_levels": pop.name[twice], "renamed": pop.name[renamed], "withdrawn": pop.name[withdrawn]}
     for year in years:
         national = firms(per_list)
@@ -125,7 +126,7 @@ def _green_lists(w: _Writer, pop, years: range, rng: np.random.Generator, messy:
             cases["out_of_scope"] = str(int(cases.get("out_of_scope", "0")) + 1)
         sheets = {"绿色工厂": miit,
                   "绿色设计产品": [["附件2：%d年度绿色设计产品名单" % year], ["序号", "地区", "企业名称", "产品名称", "产品类别"],
-                                   [1, "浙江", pop.name[national[0]], "示例产品", "纺织品"]]}
+                                   [1, "浙江", pop.name[pick(taken)], "示例产品", "纺织品"]]}
         if year - y0 < len(parks):
             sheets["绿色工业园区"] = [["附件3：%d年度绿色工业园区名单" % year], ["序号", "地区", "园区名称", "第三方评价机构"],
                                      [1, "浙江", parks[year - y0], "示例评价中心"]]

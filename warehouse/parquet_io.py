@@ -48,6 +48,11 @@ FALLBACK_KEYS: dict[str, tuple[str, ...]] = {
     "source_reconciliation": ("uscc", "year", "check"),
     "quarantine": ("source", "file", "sheet", "row_number"),
     "data_quality": ("source", "file"),
+    "green_manufacturing_progress": ("scope_code", "year"),
+    "green_factories": ("entry_type", "list_year", "level", "change_type", "name", "region"),
+    "product_efficiency_share": ("product_code", "year"),
+    "product_efficiency": ("uscc", "product_code", "year"),
+    "over_limit_list": ("uscc", "year", "product_code"),
 }
 
 _ARROW_TYPES: dict[str, pa.DataType] = {
