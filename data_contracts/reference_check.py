@@ -160,9 +160,10 @@ def _check_emission_factors(c: Checker, incoming: dict[str, Table]) -> None:
     sets = defaultdict(set)
     for _, row in c.table.rows:
         sets[row.get("factor_set")].add(row.get("energy_code"))
-    for set_id, codes in sorted(sets.items()):
-        for code in sorted(set(canonical) - codes):
-            c.add(None, f"factor set {set_id}: no factor for energy_code {code} ({'every energy type needs one'})")
+    if sets:  # the set a run uses (the latest id) must price every energy type
+        latest = max(sets)
+        for code in sorted(set(canonical) - sets[latest]):
+            c.add(None, f"factor set {latest}: no factor for energy_code {code} (every energy type needs one)")
     # The grid factor is a yearly series: one row per year, none missing.
     grid = Table(c.table.name, c.table.header, [(n, r) for n, r in c.table.rows if r.get("energy_code") == ELECTRICITY])
     Checker.no_gaps(_with(c, grid), "valid_from_year", lambda r: (r.get("factor_set"),), "grid factor of set")

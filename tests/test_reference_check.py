@@ -19,10 +19,13 @@ def _installed_factor_rows() -> list[str]:
 
 
 def _new_set(set_id: str, drop_grid_year: int | None = None, negative_code: str | None = None) -> str:
-    """The installed factor set copied under a new id, optionally with a gap or a negative value."""
+    """The latest installed factor set copied under a new id, optionally with a gap or a negative value."""
     lines = [EF_HEADER]
-    for line in _installed_factor_rows():
-        cells = next(csv.reader([line]))
+    installed = [next(csv.reader([line])) for line in _installed_factor_rows()]
+    latest = max(cells[0] for cells in installed)
+    for cells in installed:
+        if cells[0] != latest:
+            continue
         cells[0] = set_id
         if cells[2] == "33" and drop_grid_year and cells[1] == str(drop_grid_year):
             continue
@@ -101,12 +104,13 @@ def test_load_adds_the_new_set_and_records_who(tmp_path, seeds):
     (incoming / "emission_factors.csv").write_text(_new_set("HZ-EF-2027.1"), encoding="utf-8")
     assert validate_dir(incoming, seeds_dir=seeds)[1] == []
     before = (seeds / "emission_factors.csv").read_text(encoding="utf-8").splitlines()
+    added = len(_new_set("HZ-EF-2027.1").splitlines()) - 1
     records = load_dir(incoming, "王统计", seeds_dir=seeds)
     after = (seeds / "emission_factors.csv").read_text(encoding="utf-8").splitlines()
-    assert after[: len(before)] == before  # the installed set is kept as it was
-    assert len(after) == 2 * len(before) - 1 and all(r.startswith("HZ-EF-2027.1,") for r in after[len(before):])
+    assert after[: len(before)] == before  # the installed sets are kept as they were
+    assert len(after) == len(before) + added and all(r.startswith("HZ-EF-2027.1,") for r in after[len(before):])
     assert [(r["file"], r["set_ids"], r["rows"], r["loaded_by"]) for r in records] == [
-        ("emission_factors.csv", "HZ-EF-2027.1", len(before) - 1, "王统计")]
+        ("emission_factors.csv", "HZ-EF-2027.1", added, "王统计")]
     log = (seeds.parent / "reference_loads.csv").read_text(encoding="utf-8").splitlines()
     assert log[0] == "loaded_at,loaded_by,file,set_ids,rows,sha256" and ",王统计,emission_factors.csv,HZ-EF-2027.1," in log[1]
 
