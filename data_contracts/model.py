@@ -25,7 +25,7 @@ PUBLISHED_TABLES = (
     "source_reconciliation", "quarantine", "data_quality",
     # docs/green.md: open, then restricted
     "green_manufacturing_progress", "green_factories", "product_efficiency_share",
-    "product_efficiency", "over_limit_list",
+    "product_efficiency", "over_limit_list", "green_factory_energy_share",
 )
 
 # Shared field definitions merged into table contracts that declare `sharedFields: _fields`.

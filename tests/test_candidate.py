@@ -237,7 +237,12 @@ def green_marts(ey: pl.DataFrame) -> dict[str, pl.DataFrame]:
         "park_status": ["on_track", "behind", "behind"]},
         schema_overrides={"year": pl.Int32, "factory_target": pl.Int32, "park_target": pl.Int32,
                           "target_year": pl.Int32, **{c: pl.Int64 for c in counts}})
-    return {"green_manufacturing_progress": progress, "green_factories": factories,
+    share_of_energy = pl.DataFrame({
+        "scope_code": [CITY], "year": [2022], "green_factory_count": [1], "energy_tce": [1000.0],
+        "green_energy_tce": [100.0], "green_energy_share": [0.1], "co2_total_t": [2000.0], "green_co2_t": [300.0],
+        "green_co2_share": [0.15]}, schema_overrides={"year": pl.Int32, "green_factory_count": pl.Int64})
+    return {"green_factory_energy_share": share_of_energy,
+            "green_manufacturing_progress": progress, "green_factories": factories,
             "product_efficiency_share": share, "product_efficiency": pe, "over_limit_list": over}
 
 

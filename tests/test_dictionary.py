@@ -67,6 +67,8 @@ EXPECTED = {
                            "yardstick", "confidence", "basis", "months_reported"],
     "over_limit_list": ["uscc", "year", "product_code", "enterprise_name", "district_code", "product_name", "output",
                         "unit_energy", "unit", "limit_value", "limit_set", "standard", "confidence", "check_note"],
+    "green_factory_energy_share": ["scope_code", "year", "green_factory_count", "energy_tce", "green_energy_tce",
+                                   "green_energy_share", "co2_total_t", "green_co2_t", "green_co2_share"],
 }
 KEYS = {
     "city_year": ["year"], "district_year": ["district_code", "year"],
@@ -80,7 +82,7 @@ KEYS = {
     "green_manufacturing_progress": ["scope_code", "year"],
     "green_factories": ["entry_type", "list_year", "level", "change_type", "name", "region"],
     "product_efficiency_share": ["product_code", "year"], "product_efficiency": ["uscc", "product_code", "year"],
-    "over_limit_list": ["uscc", "year", "product_code"],
+    "over_limit_list": ["uscc", "year", "product_code"], "green_factory_energy_share": ["scope_code", "year"],
 }
 OPEN = ["city_year", "district_year", "district_industry_year", "city_industry_year", "target_progress",
         "carbon_grade_distribution", "mu_class_distribution",

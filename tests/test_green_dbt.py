@@ -12,7 +12,7 @@ UNIT_TESTS = (
     "ut_green_entries_match_scope_and_district", "ut_green_titles_withdrawal_rename_two_levels",
     "ut_green_progress_counts_and_straight_line", "ut_product_energy_year_months_summed_annual_wins",
     "ut_product_efficiency_grades_at_each_boundary", "ut_over_limit_list_leaves_yardstick_years_off",
-    "ut_product_efficiency_share_of_output",
+    "ut_product_efficiency_share_of_output", "ut_green_factory_energy_share",
 )
 
 
@@ -20,7 +20,8 @@ UNIT_TESTS = (
 def results(tmp_path_factory) -> dict[str, str]:
     wh = tmp_path_factory.mktemp("green_dbt")
     build_staging(wh)
-    selection = "+green_manufacturing_progress +green_factories +over_limit_list +product_efficiency_share"
+    selection = ("+green_manufacturing_progress +green_factories +over_limit_list +product_efficiency_share"
+                 " +green_factory_energy_share")
     built = run_dbt(PROJECT, wh, "build", "--select", selection, "--indirect-selection", "cautious")
     run_results = json.loads((wh / "dbt_target" / "run_results.json").read_text())
     # Each unit test is judged on its own status; every other node of the selection must pass too.

@@ -94,6 +94,7 @@ def make_candidate(root: Path, bump: float = 0.0, with_internal: bool = True) ->
         "data_quality": _frame("data_quality", [{}, {}]),
         "product_efficiency": _frame("product_efficiency", ent_rows[:6]),
         "over_limit_list": _frame("over_limit_list", ent_rows[:3]),
+        "green_factory_energy_share": _frame("green_factory_energy_share", [{"year": y} for y in years]),
     }
     internal = {t: frames_open[t] for t in ("district_year", "district_industry_year")}
     # disclosure control of the open versions: one cell suppressed, its measures null
@@ -353,7 +354,7 @@ def test_same_candidate_gives_identical_files(tmp_path, candidate):
     b = rel.publish(candidate, tmp_path / "b", EXTRA, now=DAY2)
     ra, rb = tmp_path / "a" / "releases" / a, tmp_path / "b" / "releases" / b
     files = sorted(p.relative_to(ra) for p in ra.rglob("*") if p.suffix in (".parquet", ".xlsx", ".md"))
-    assert len(files) == 18 + 13 * 9 + 1  # 18 tables; per district 8 tables and a workbook; the dictionary
+    assert len(files) == 19 + 13 * 9 + 1  # 19 tables; per district 8 tables and a workbook; the dictionary
     for f in files:
         assert _sha(ra / f) == _sha(rb / f), f
     assert snapshot_contents(ra / "hzcarbon.duckdb") == snapshot_contents(rb / "hzcarbon.duckdb")
@@ -367,7 +368,7 @@ def test_snapshot_layout_and_comments(published):
             "select schema_name, table_name from duckdb_tables()").fetchall()}
         for t in published_tables():
             assert (("open" if table_contract(t).layer == "open" else "main"), t) in tables
-        assert len(tables) == 18  # the 13 tables of specs/outputs.md and the 5 of docs/green.md
+        assert len(tables) == 19  # the 13 tables of specs/outputs.md and the 6 of docs/green.md
         comment = con.execute("select comment from duckdb_columns() where schema_name='open' "
                               "and table_name='city_year' and column_name='co2_total_t'").fetchall()[0][0]
         assert comment.startswith("二氧化碳排放总量")

@@ -53,6 +53,7 @@ FALLBACK_KEYS: dict[str, tuple[str, ...]] = {
     "product_efficiency_share": ("product_code", "year"),
     "product_efficiency": ("uscc", "product_code", "year"),
     "over_limit_list": ("uscc", "year", "product_code"),
+    "green_factory_energy_share": ("scope_code", "year"),
 }
 
 _ARROW_TYPES: dict[str, pa.DataType] = {
