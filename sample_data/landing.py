@@ -338,6 +338,7 @@ def generate_landing(out_dir: Path, enterprises: int = 500, years: tuple[int, in
     land.files |= green["files"]
     land.rows_written |= green["rows_written"]
     land.quarantine |= green["quarantine_rows"]
+    land.total_rows |= {source: 0 for source in green["files"]}  # the lists and product reports have none
     by_reason: dict[str, int] = {}
     for counts in land.quarantine.values():
         for r, n in counts.items():
