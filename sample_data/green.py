@@ -95,7 +95,7 @@ def _special_names(pop) -> dict[int, str]:
 
 def _green_lists(w: _Writer, pop, years: range, rng: np.random.Generator, messy: bool) -> dict:
     n = len(pop.uscc)
-    per_list = max(2, n // 100)
+    per_list = max(2, n // 300)  # ~25 a list for Hangzhou's ~7,000 firms: a few hundred titles by 2025
     order = rng.permutation(n)
     district_name = dict(zip(*load_reference("districts").select("district_code", "district_name")))
     parks = load_reference("green_parks")["park_name"].to_list()

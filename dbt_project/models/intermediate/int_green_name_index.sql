@@ -12,11 +12,18 @@ with records as (
     from {{ ref('stg_product_energy') }} as p
     left join {{ ref('districts') }} as d on d.district_code = p.district_code
     where p.enterprise_name is not null
+),
+
+-- each distinct name normalised once (records repeat a firm's name every year and month)
+names as (
+    select enterprise_name, {{ green_name('enterprise_name') }} as norm_name
+    from (select distinct enterprise_name from records)
 )
 
 select distinct
     r.uscc,
-    {{ green_name('r.enterprise_name') }} as norm_name,
+    n.norm_name,
     r.year,
     r.district_code
 from records as r
+inner join names as n using (enterprise_name)
