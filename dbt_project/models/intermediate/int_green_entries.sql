@@ -57,17 +57,26 @@ index as (
     select * from {{ ref('int_green_name_index') }}
 ),
 
--- enterprises whose credit code or any used name matches the entry (listed, current or former name)
+-- the names a factory entry may be known by: as listed, current (renames chained), former
+entry_names as (
+    select entry_id, norm_name as name from named where entry_type = '工厂'
+    union
+    select entry_id, current_name from named where entry_type = '工厂'
+    union
+    select entry_id, norm_former from named where entry_type = '工厂' and norm_former is not null
+),
+
+-- enterprises whose credit code or any used name matches the entry (equi-joins: the index holds
+-- every name record of every enterprise)
 candidates as (
     select distinct n.entry_id, i.uscc, true as by_code
     from named as n
     inner join index as i on i.uscc = n.uscc
     where n.entry_type = '工厂'
     union
-    select distinct n.entry_id, i.uscc, false
-    from named as n
-    inner join index as i on i.norm_name in (n.norm_name, n.current_name, n.norm_former)
-    where n.entry_type = '工厂'
+    select distinct e.entry_id, i.uscc, false
+    from entry_names as e
+    inner join index as i on i.norm_name = e.name
 ),
 
 -- each candidate's district in the list's year, else in the nearest year (the later on a tie)
