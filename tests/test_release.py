@@ -384,7 +384,7 @@ def test_snapshot_layout_and_comments(published):
             "select schema_name, table_name from duckdb_tables()").fetchall()}
         for t in published_tables():
             assert (("open" if table_contract(t).layer == "open" else "main"), t) in tables
-        assert len(tables) == 19  # the 13 tables of specs/outputs.md and the 6 of docs/green.md
+        assert len(tables) == 19  # the 13 tables of docs/outputs.md and the 6 of docs/green.md
         comment = con.execute("select comment from duckdb_columns() where schema_name='open' "
                               "and table_name='city_year' and column_name='co2_total_t'").fetchall()[0][0]
         assert comment.startswith("二氧化碳排放总量")
