@@ -1,5 +1,5 @@
 """The dbt unit tests of the green and product-energy models (dbt_project/models/marts/
-_green_marts.yml), run for real on the tiny staging fixture of test_dbt_project: each test's
+_green_mart_unit_tests.yml), run for real on the tiny staging fixture of test_dbt_project: each test's
 expected rows are worked by hand in its description."""
 
 import json

@@ -460,7 +460,8 @@ PRODUCT_SHARES = {
     "over_limit_share": pl.col("grade") == "over_limit",
     "at_benchmark_share": pl.col("at_benchmark").fill_null(False),
 }
-PRODUCT_SHARE_KEYS = ("product_code", "year")
+# Its cell key: the contract's primary key (product_code, year).
+PRODUCT_SHARE_KEYS = _ContractKeys(("product_efficiency_share",))
 
 
 def product_share_rules(product_efficiency: pl.DataFrame, sdc: SdcParams) -> pl.DataFrame:
@@ -468,7 +469,7 @@ def product_share_rules(product_efficiency: pl.DataFrame, sdc: SdcParams) -> pl.
     it each number zero or at least min_count, and the largest dominance_n firms hold at most
     dominance_share of the output), and whether output and enterprise_count may (at least
     min_count firms, not dominated: a product made by one firm would show that firm's output)."""
-    keys = list(PRODUCT_SHARE_KEYS)
+    keys = list(PRODUCT_SHARE_KEYS["product_efficiency_share"])
     ranked = product_efficiency.with_columns(
         pl.col("output").rank("ordinal", descending=True).over(keys).alias("_rank"))
     allowed = lambda n: (n == 0) | (n >= sdc.min_count)  # noqa: E731
@@ -492,7 +493,7 @@ def suppress_product_efficiency_share(share: pl.DataFrame, product_efficiency: p
                                       sdc: SdcParams) -> pl.DataFrame:
     """product_efficiency_share with every share that breaks the rule nulled and
     ``shares_suppressed``; output nulled where the product's firms are too few or dominated."""
-    keys = list(PRODUCT_SHARE_KEYS)
+    keys = list(PRODUCT_SHARE_KEYS["product_efficiency_share"])
     checked = share.join(product_share_rules(product_efficiency, sdc), on=keys, how="left", maintain_order="left")
     hidden = pl.any_horizontal(
         ~pl.col(f"_ok_{s}").fill_null(False) & pl.col(s).is_not_null() for s in PRODUCT_SHARES)
@@ -507,7 +508,7 @@ def product_share_violations(share: pl.DataFrame, product_efficiency: pl.DataFra
                              params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
     """Published product shares (and outputs) that the rule of product_share_rules forbids."""
     sdc = SdcParams.from_params(params)
-    keys = list(PRODUCT_SHARE_KEYS)
+    keys = list(PRODUCT_SHARE_KEYS["product_efficiency_share"])
     checked = share.join(product_share_rules(product_efficiency, sdc), on=keys, how="left")
     found = []
     for row in checked.sort(keys).iter_rows(named=True):
