@@ -28,6 +28,14 @@ GENERAL_LIMITATIONS = (
     "not the provincial averages of the official grade.",
     "**Provisional rows.** A year after the last electricity emission factor or deflator uses "
     "the last value carried forward; such rows have `provisional = true`.",
+    "**Product energy limits are of medium confidence.** The grades of the national limit "
+    "standards (reference product_energy_limits.csv) are transcriptions awaiting independent "
+    "review, and each in_force_from is estimated as the year after the edition: check a value "
+    "against the standard's text before any use (product_efficiency, over_limit_list, "
+    "product_efficiency_share carry the confidence). Shares are of output, not of capacity.",
+    "**Green factories come from the published lists.** Entries without a credit code are "
+    "matched by normalised name; a name several enterprises used is marked ambiguous, and a "
+    "Hangzhou entry matching none still counts (the list is the authority).",
 )
 
 # Reference seeds shown in "Reference values and their confidence": (file, key columns, value columns).
@@ -39,11 +47,13 @@ REFERENCE_SECTIONS: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
     ("classification_rules", ("rule_set", "valid_from_year", "scheme", "class"), ("lower_bound", "upper_bound")),
     ("targets", ("indicator", "scope_code", "base_year", "target_year"), ("target_change",)),
     ("thresholds", ("name",), ("value", "unit")),
+    ("product_energy_limits", ("limit_set", "product_code", "in_force_from"), ("grade_1", "grade_2", "grade_3", "unit")),
+    ("green_parks", ("park_name",), ("district_code",)),
 )
 
 # A reference value needs a note when its confidence is one of these or its source says so.
 _LOW_CONFIDENCE = ("low", "estimated")
-_PLACEHOLDER_WORDS = ("placeholder", "proxy", "carried back", "not estimated")
+_PLACEHOLDER_WORDS = ("placeholder", "proxy", "carried back", "not estimated", "review pending", "check with the bureau")
 
 
 def _cell(v: object) -> str:

@@ -24,6 +24,8 @@ REASONS: tuple[Reason, ...] = (
     Reason("invalid_category", "类别取值无法识别（是否规上、评价类别、碳效等级）", "unknown category value"),
     Reason("unknown_energy_type", "能源代码或名称无法识别", "unknown energy code or name"),
     Reason("unknown_unit", "计量单位无法识别或与能源品种不符", "unit unknown or of the wrong dimension for the energy type"),
+    Reason("unknown_product", "产品名称或代码无法识别（不在单位产品能耗限额标准产品表中）", "product not in reference/product_energy_limits.csv"),
+    Reason("unit_mismatch", "产量或单位产品能耗的计量单位无法换算为限额标准的单位", "output or unit-energy unit cannot be converted to the limit row's unit"),
     Reason("feedstock_exceeds_consumption", "用作原材料的数量大于消费量", "feedstock larger than the consumption"),
     Reason("feedstock_not_allowed", "该能源品种不能用作原材料", "feedstock reported on an energy type that cannot be feedstock"),
     Reason("conversion_output_not_allowed", "该能源品种不能有加工转换产出", "conversion output on an energy type that cannot have it"),

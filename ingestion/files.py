@@ -18,6 +18,7 @@ import polars as pl
 
 from data_contracts import source_contract
 from data_contracts.quarantine_reasons import REASON_ZH
+from ingestion import green
 from ingestion import outputs as out
 from ingestion.readers import (
     CSV_SUFFIXES, EXCEL_SUFFIXES, ROW_NUMBER, FileFacts, RawTable, UnreadableFile, first_line, read_csv_table,
@@ -141,14 +142,22 @@ class FileIngest:
     def _tables(self) -> list[RawTable]:
         suffix = self.entry.path.suffix.lower()
         if suffix in CSV_SUFFIXES:
-            return [read_csv_table(self.entry.path, self.facts, self.work_dir, self.contract)]
-        if suffix in EXCEL_SUFFIXES:
+            tables, skipped = [read_csv_table(self.entry.path, self.facts, self.work_dir, self.contract)], []
+        elif suffix in EXCEL_SUFFIXES:
             tables, skipped = read_excel_tables(self.entry.path, self.contract)
-            self.report.sheets_skipped = skipped
             if not tables:
+                self.report.sheets_skipped = skipped
                 raise UnreadableFile(f"no sheet has a header row (sheets: {', '.join(skipped) or 'none'})")
-            return tables
-        raise UnreadableFile(f"not a csv, xlsx or xls file ({suffix or 'no extension'})")
+        else:
+            raise UnreadableFile(f"not a csv, xlsx or xls file ({suffix or 'no extension'})")
+        if self.source == "green_manufacturing":
+            tables, other_lists = green.prepare_tables(self.contract, tables, self.entry.path.name)
+            skipped = skipped + other_lists
+            if not tables:
+                self.report.sheets_skipped = skipped
+                raise UnreadableFile(f"no green factory or park list (sheets: {', '.join(skipped) or 'none'})")
+        self.report.sheets_skipped = skipped
+        return tables
 
     def run(self) -> tuple[FileReport, out.PendingFiles]:
         try:
@@ -201,7 +210,11 @@ class FileIngest:
         self.report.rows_read += batch.height - int(blank.sum())
         self.report.total_rows += int(total.sum())
         column_for = {name: f"{RAW}{table.headers.index(header)}" for name, header in table.match.column_for.items()}
-        parsed = parse_rows(batch.filter(~blank & ~total), self.source, column_for, self.as_of).select(
+        rows = batch.filter(~blank & ~total)
+        for name, value in table.defaults.items():  # what the table says once, not per row (a list's year)
+            column_for[name] = f"__default_{name}"
+            rows = rows.with_columns(pl.lit(value, dtype=pl.String).alias(column_for[name]))
+        parsed = parse_rows(rows, self.source, column_for, self.as_of).select(
             *typed_contract_columns(self.source), ROW_NUMBER, RID, TABLE, REASON, *raw_columns)
         # The in-memory engine: the batch is in memory already, and its result has one chunk per
         # column, where the streaming engine's unevenly chunked columns make every later eager

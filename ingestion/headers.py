@@ -34,6 +34,7 @@ class HeaderMatch:
     column_for: dict[str, str]  # canonical column name -> header as written
     unknown_columns: list[str] = field(default_factory=list)  # headers as written
     missing_required: list[str] = field(default_factory=list)  # e.g. ["行业代码"], ["能源代码 或 能源名称"]
+    min_columns: int = MIN_MATCHED_COLUMNS  # a contract's `minHeaderColumns` (a park list has two)
 
     @property
     def matched_count(self) -> int:
@@ -41,7 +42,7 @@ class HeaderMatch:
 
     @property
     def looks_like_header(self) -> bool:
-        return self.matched_count >= MIN_MATCHED_COLUMNS
+        return self.matched_count >= self.min_columns
 
 
 def _lookup(contract: Contract) -> dict[str, str]:
@@ -84,4 +85,12 @@ def match_headers(contract: Contract, headers: list[str | None]) -> HeaderMatch:
             column_for[name] = header
         elif key not in expected:
             unknown.append(str(header))
-    return HeaderMatch(column_for, unknown, _missing_required(contract, set(column_for)))
+    return HeaderMatch(column_for, unknown, _missing_required(contract, set(column_for)),
+                       int(contract.custom.get("minHeaderColumns", MIN_MATCHED_COLUMNS)))
+
+
+def with_defaults(contract: Contract, match: HeaderMatch, defaults: dict[str, str]) -> HeaderMatch:
+    """The match once columns the table lacks are given a value for every row (a list's year
+    from its title row): they are no longer missing."""
+    present = set(match.column_for) | set(defaults)
+    return HeaderMatch(match.column_for, match.unknown_columns, _missing_required(contract, present), match.min_columns)

@@ -9,7 +9,7 @@ included; for a CSV the header is row 1).
 import codecs
 import hashlib
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
@@ -46,6 +46,8 @@ class RawTable:
     headers: list[str]  # as written, made unique; also the column names of every batch
     match: HeaderMatch
     batches: Iterator[pl.DataFrame]  # strings, plus ROW_NUMBER (Int64)
+    title: str = ""  # the text of the rows above the header (a list's `2022年度` is there)
+    defaults: dict[str, str] = field(default_factory=dict)  # contract column -> value for every row
 
 
 class Utf8Check:
@@ -206,5 +208,6 @@ def read_excel_tables(path: Path, contract: Contract) -> tuple[list[RawTable], l
         data = frame.slice(index + 1)
         data.columns = headers
         data = data.with_columns(pl.int_range(index + 2, index + 2 + data.height, dtype=pl.Int64).alias(ROW_NUMBER))
-        tables.append(RawTable(name, headers, match, iter([data])))
+        title = " ".join(str(c) for row in frame.head(index).iter_rows() for c in row if c is not None)
+        tables.append(RawTable(name, headers, match, iter([data]), title))
     return tables, skipped

@@ -54,6 +54,9 @@ class Reference:
     unit_dimension: dict[str, str]  # folded, lower-cased unit -> dimension
     unit_multiplier: dict[str, float]  # folded, lower-cased unit -> to_canonical as x * m / d
     unit_divisor: dict[str, float]
+    product_by_form: dict[str, str]  # folded product name or code -> product_code
+    output_factor: dict[str, float]  # "product_code|unit" -> to the unit the limit row is per
+    unit_energy_factor: dict[str, float]  # "product_code|unit" -> to the limit row's unit
 
 
 def _district_forms() -> dict[str, str]:
@@ -94,7 +97,49 @@ def reference() -> Reference:
         unit_dimension=dict(zip(unit_keys, units["dimension"])),
         unit_multiplier=dict(zip(unit_keys, (m for m, _ in factors))),
         unit_divisor=dict(zip(unit_keys, (d for _, d in factors))),
+        **_product_reference(units),
     )
+
+
+# A list's year may precede the plan's base year: a factory listed in 2018 counts in 2020.
+FIRST_LIST_YEAR = 2000
+
+
+def _product_reference(units: pl.DataFrame) -> dict:
+    """Products of the limit standards and the unit conversions to each product's limit row
+    (docs/green.md): output to the unit the limit is per, unit energy to the limit's unit.
+    Conversions stay within a dimension of units.csv; the one bridge is glass, whose 重量箱 is
+    `glass_weight_box_t` tonnes."""
+    limits = load_reference("product_energy_limits").sort("limit_set")
+    box_t = float(dict(zip(*load_reference("thresholds").select("name", "value")))["glass_weight_box_t"])
+    dimension = dict(zip((_fold(u).lower() for u in units["unit"]), units["dimension"]))
+    factor = dict(zip((_fold(u).lower() for u in units["unit"]), (float(f) for f in units["to_canonical"])))
+
+    def per(written: str, target: str) -> float | None:
+        """How many `target` units one `written` unit of product is."""
+        w, t = _fold(written).lower(), _fold(target).lower()
+        if w not in dimension or t not in dimension:
+            return None
+        bridge = {("weight_box", "mass"): box_t, ("mass", "weight_box"): 1 / box_t}
+        ratio = 1.0 if dimension[w] == dimension[t] else bridge.get((dimension[w], dimension[t]))
+        return None if ratio is None else factor[w] * ratio / factor[t]
+
+    by_form: dict[str, str] = {}
+    output_factor: dict[str, float] = {}
+    energy_factor: dict[str, float] = {}
+    for code, name, unit in limits.select("product_code", "product_name", "unit").iter_rows():
+        by_form[_fold(name)] = by_form[_fold(code).lower()] = code
+        limit_energy, _, limit_per = unit.partition("/")
+        for written in factor:
+            if (f := per(written, limit_per)) is not None:
+                output_factor[f"{code}|{written}"] = f
+        for energy in (u for u, d in dimension.items() if d == "tce"):
+            for written in factor:
+                f = per(written, limit_per)
+                if f is not None and dimension[_fold(limit_energy).lower()] == "tce":
+                    energy_factor[f"{code}|{energy}/{written}"] = (
+                        factor[energy] / factor[_fold(limit_energy).lower()] / f)
+    return {"product_by_form": by_form, "output_factor": output_factor, "unit_energy_factor": energy_factor}
 
 
 @dataclass(frozen=True)
@@ -197,6 +242,34 @@ def _parse_column(column: Column, raw_column: str, p: _Parsing) -> dict[str, pl.
         # Invalid: something written that is no timestamp (a missing value is allowed).
         checks.add("invalid_period", written & pl.col(column.name).is_null())
         return {column.name: value}
+    if kind == "list_year":
+        parts = lambda t: v.year(t, FIRST_LIST_YEAR, as_of.year)  # noqa: E731
+        invalid = once(lambda t: parts(t)[1], pl.Boolean, if_null=True)
+        checks.add("invalid_period", invalid)
+        return {column.name: pl.when(~invalid).then(once(lambda t: parts(t)[0], pl.Int32))}
+    if kind == "year_or_month":
+        parts = lambda t: v.year_or_month(t, ref.first_year, as_of.year, as_of.month)  # noqa: E731
+        invalid = once(lambda t: parts(t)[2], pl.Boolean, if_null=True)
+        checks.add("invalid_period", invalid)
+        year_value = pl.when(~invalid).then(once(lambda t: parts(t)[0], pl.Int32))
+        month_value = pl.when(~invalid).then(once(lambda t: parts(t)[1], pl.Int32))
+        return {
+            column.name: pl.when(month_value.is_null()).then(year_value.cast(pl.String))
+            .otherwise(v.period_text(year_value, month_value)),
+            "year": year_value, "month": month_value,
+        }
+    if kind == "uscc_optional":  # most green lists carry no credit code; one written must be valid
+        checks.add("invalid_uscc", once(
+            lambda t: ~is_valid_uscc_expr(t.str.to_uppercase()), pl.Boolean, if_null=False))
+        return {column.name: once(lambda t: t.str.to_uppercase(), pl.String)}
+    if kind == "required_text":
+        checks.add("missing_required_column", pl.col(column.name).is_null())
+        return {column.name: p.fast_path.as_written(raw_column)}
+    if kind == "product":
+        code = once(lambda t: v.lookup(v.compact(t).str.to_lowercase(), _lower_keys(ref.product_by_form), pl.String),
+                    pl.String)
+        checks.add("unknown_product", pl.col("product_code").is_null())
+        return {column.name: p.fast_path.as_written(raw_column), "product_code": code}
     if kind == "category":
         forms = {_fold(form): value for form, value in column.enum_forms.items()}
         checks.add("invalid_category", once(lambda t: v.category(t, forms, dtype)[1], pl.Boolean, if_null=False))
@@ -237,6 +310,37 @@ def _energy_identity(raw_name: dict[str, str], p: _Parsing) -> dict[str, pl.Expr
     }
 
 
+def _lower_keys(mapping: dict[str, str]) -> dict[str, str]:
+    return {k.lower(): code for k, code in mapping.items()}
+
+
+def _green_rules(raw_name: dict[str, str], p: _Parsing) -> dict[str, pl.Expr]:
+    """The district a list entry's 地区 names (null for 浙江 or another city: scope is decided
+    in dbt, by matching); an entry without a kind or a level cannot be counted."""
+    p.checks.add("invalid_category", pl.col("entry_type").is_null() | pl.col("level").is_null())
+    district = p.per_value.of(raw_name["region"],
+                              lambda t: v.lookup(v.compact(t), p.ref.district_by_form, pl.String), pl.String)
+    return {"district_code": district, "change_type": pl.col("change_type").fill_null("新增")}
+
+
+def _product_units(raw_name: dict[str, str], p: _Parsing) -> dict[str, pl.Expr]:
+    """Conversion factors of output and unit energy to the product's limit row; none → unit_mismatch."""
+    unit_key = lambda raw: p.fast_path.as_written(raw).str.normalize("NFKC").str.replace_all(r"\s+", "").str.to_lowercase()  # noqa: E731
+    code = pl.col("product_code")
+    out_factor = v.lookup(pl.concat_str(code, pl.lit("|"), unit_key(raw_name["output_unit"])),
+                          p.ref.output_factor, pl.Float64)
+    energy_factor = v.lookup(pl.concat_str(code, pl.lit("|"), unit_key(raw_name["energy_unit"])),
+                             p.ref.unit_energy_factor, pl.Float64)
+    p.checks.add("unit_mismatch", code.is_not_null() & (out_factor.is_null() | energy_factor.is_null()))
+    return {"__output_factor": out_factor, "__unit_energy_factor": energy_factor}
+
+
+def _product_to_limit_units() -> dict[str, pl.Expr]:
+    # Rounded to 9 decimals: a factor such as 1000 / 0.05 leaves binary noise in the last places.
+    return {"output": (pl.col("output") * pl.col("__output_factor")).round(9),
+            "unit_energy": (pl.col("unit_energy") * pl.col("__unit_energy_factor")).round(9)}
+
+
 def _to_canonical_units() -> dict[str, pl.Expr]:
     # x * multiplier / divisor: 1,234,500 千瓦时 / 10000 gives exactly 123.45, where * 0.0001 would not.
     return {name: pl.col(name) * pl.col("__unit_multiplier") / pl.col("__unit_divisor")
@@ -262,6 +366,10 @@ def _rules(source: str, column_for: tuple[tuple[str, str], ...], as_of: AsOf) ->
     is_energy = source == "energy_reports"
     identity = _energy_identity(raw_name, p) if is_energy else {}
     canonical_units = _to_canonical_units() if is_energy else {}
+    if source == "green_manufacturing":
+        identity = _green_rules(raw_name, p)
+    if source == "product_energy":
+        identity, canonical_units = _product_units(raw_name, p), _product_to_limit_units()
     flags, reason = p.checks.flag_columns(), {REASON: p.checks.reason()}
     return _Rules(p.per_value, (*p.fast_path.steps, parsed, identity, flags, reason, canonical_units))
 

@@ -211,3 +211,13 @@ def category(text: pl.Expr, forms: dict[str, object], dtype: pl.DataType) -> tup
     text = compact(text)
     value = lookup(text, forms, dtype)
     return value, (text.is_not_null() & value.is_null())
+
+
+def year_or_month(text: pl.Expr, first_year: int, as_of_year: int, as_of_month: int) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
+    """(year, month or null, invalid) for a period that is a year (`2024`, `2024年`) or a month."""
+    only_year = compact(text).str.extract(_YEAR, 1).cast(pl.Int32)
+    m_year, m_month, m_invalid = month(text, first_year, as_of_year, as_of_month)
+    invalid = (pl.when(only_year.is_not_null())
+               .then((only_year < first_year) | (only_year > as_of_year))
+               .otherwise(m_invalid)).fill_null(True)
+    return pl.coalesce(only_year, m_year), pl.when(only_year.is_null()).then(m_month), invalid

@@ -125,6 +125,11 @@ from orchestration import cli_portal  # noqa: E402  (hzcarbon serve, hzcarbon us
 cli_portal.register(app)
 
 
+from orchestration.cli_reference import app as reference_app  # noqa: E402
+
+app.add_typer(reference_app, name="reference")
+
+
 def main() -> None:
     try:
         app()

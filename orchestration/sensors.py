@@ -4,9 +4,10 @@ import hashlib
 
 import dagster as dg
 
+from data_contracts import SOURCES
 from orchestration.settings import load_settings
 
-SOURCE_FOLDERS = ("energy_reports", "mu_evaluations", "carbon_codes")
+SOURCE_FOLDERS = SOURCES
 
 
 def landing_fingerprint() -> str:

@@ -14,6 +14,7 @@ import polars as pl
 from data_contracts import source_contract
 from sample_data import messy as mz
 from sample_data import render, rules
+from sample_data.green import generate_green
 from sample_data.truth import SOURCES, check_years, iter_years
 from sample_data.writers import EXTENSION, Layout, fits, write_table
 
@@ -316,7 +317,8 @@ def _annual_whole_files(land: Landing, y0: int) -> None:
 
 def generate_landing(out_dir: Path, enterprises: int = 500, years: tuple[int, int] = (2020, 2025),
                      seed: int = 0, messy: bool = False, formats: str = "mixed") -> dict:
-    """Write `out_dir/{energy_reports,mu_evaluations,carbon_codes}/` and return a summary:
+    """Write `out_dir/{energy_reports,mu_evaluations,carbon_codes,green_manufacturing,product_energy}/`
+    and return a summary:
     files written, truth rows per source, data rows written, planted quarantine rows per
     reason, whole-file cases and revisions."""
     y0, y1 = check_years(years)
@@ -333,6 +335,13 @@ def generate_landing(out_dir: Path, enterprises: int = 500, years: tuple[int, in
     if messy:
         _energy_whole_files(land, y0, state)
         _annual_whole_files(land, y0)
+    # green lists and product reports (docs/green.md): drawn on a stream of their own, after the
+    # other sources, so those keep their bytes for a given seed
+    green = generate_green(land.out, enterprises, (y0, y1), seed, messy)
+    land.files |= green["files"]
+    land.rows_written |= green["rows_written"]
+    land.quarantine |= green["quarantine_rows"]
+    land.total_rows |= {source: 0 for source in green["files"]}  # the lists and product reports have none
     by_reason: dict[str, int] = {}
     for counts in land.quarantine.values():
         for r, n in counts.items():
@@ -353,4 +362,5 @@ def generate_landing(out_dir: Path, enterprises: int = 500, years: tuple[int, in
         "spreadsheet_layouts": dict(sorted(land.layouts.items())),
         "whole_file_cases": land.cases,
         "revisions": land.revisions,
+        "green": {k: green[k] for k in ("cases", "product_makers", "drawn_over_limit")},
     }

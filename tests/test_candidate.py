@@ -185,6 +185,7 @@ def _synthetic_marts(seed: int, n: int) -> dict[str, pl.DataFrame]:
         pl.len().cast(pl.Int64).alias("enterprise_count"))
     mu = ey.group_by("district_code", "year", "mu_class").agg(pl.len().cast(pl.Int64).alias("enterprise_count"))
     return {
+        **green_marts(ey),
         **groups,
         "target_progress": _target_progress(groups),
         "carbon_grade_distribution": carbon,
@@ -196,6 +197,58 @@ def _synthetic_marts(seed: int, n: int) -> dict[str, pl.DataFrame]:
         "quarantine": quarantine,
         "data_quality": dq,
     }
+
+
+def green_marts(ey: pl.DataFrame) -> dict[str, pl.DataFrame]:
+    """The green and product-energy marts (docs/green.md) for some enterprise-years of ``ey``."""
+    makers = ey.filter(pl.col("division_code") == "30").sort("uscc", "year")
+    pe = makers.select(
+        "uscc", pl.lit("clinker").alias("product_code"), "year", "enterprise_name", "district_code", "division_code",
+        pl.lit("水泥熟料").alias("product_name"), (pl.col("energy_tce") * 10).alias("output"),
+        (95 + (pl.int_range(pl.len()) % 30)).cast(pl.Float64).alias("unit_energy"), pl.lit("kgce/t").alias("unit"),
+    ).with_columns(
+        pl.col("unit_energy").alias("unit_energy_rounded"),
+        pl.when(pl.col("unit_energy") <= 100).then(pl.lit("grade_1")).when(pl.col("unit_energy") <= 117)
+        .then(pl.lit("grade_2")).otherwise(pl.lit("over_limit")).alias("grade"),
+        (pl.col("unit_energy") <= 100).alias("at_benchmark"), (pl.col("unit_energy") > 117).alias("below_baseline"),
+        pl.lit(117.0).alias("limit_value"), pl.lit("HZ-PL-2026.1").alias("limit_set"),
+        pl.lit("GB 16780-2021").alias("standard"), pl.lit(2022, dtype=pl.Int32).alias("in_force_from"),
+        (pl.col("year") < 2022).alias("yardstick"), pl.lit("medium").alias("confidence"),
+        pl.lit("annual").alias("basis"), pl.lit(None, dtype=pl.Int64).alias("months_reported"))
+    over = pe.filter((pl.col("grade") == "over_limit") & ~pl.col("yardstick")).select(
+        "uscc", "year", "product_code", "enterprise_name", "district_code", "product_name", "output",
+        pl.col("unit_energy_rounded").alias("unit_energy"), "unit", "limit_value", "limit_set", "standard",
+        "confidence", pl.lit("限额值须与标准原文核对").alias("check_note"))
+    share = pe.group_by("product_code", "year").agg(
+        pl.first("product_name"), pl.first("unit"), pl.len().cast(pl.Int64).alias("enterprise_count"),
+        pl.col("output").sum(),
+        (pl.col("output").filter(pl.col("grade") != "over_limit").sum() / pl.col("output").sum()).alias("within_limit_share"),
+        (pl.col("output").filter(pl.col("grade") == "over_limit").sum() / pl.col("output").sum()).alias("over_limit_share"),
+        (pl.col("output").filter(pl.col("at_benchmark")).sum() / pl.col("output").sum()).alias("at_benchmark_share"),
+        pl.col("yardstick").any(), pl.first("limit_set"), pl.first("confidence"))
+    factories = pl.DataFrame({
+        "entry_type": ["工厂", "园区"], "list_year": [2021, 2022], "level": ["国家级", "国家级"],
+        "change_type": ["新增", "新增"], "name": ["杭州示例有限公司", "杭州示例园区"], "region": ["浙江", "浙江"],
+        "current_name": ["杭州示例", "杭州示例园区"], "former_name": [None, None], "district_code": [DISTRICTS[0], None],
+        "match_status": ["name", "none"], "candidate_count": [1, 0], "candidate_uscc": [ey["uscc"][0], None]},
+        schema_overrides={"list_year": pl.Int32, "candidate_count": pl.Int64, "former_name": pl.String,
+                          "district_code": pl.String, "candidate_uscc": pl.String})
+    counts = {c: [0, 1, 1] for c in ("green_factories", "factories_national")} | {
+        c: [0, 0, 0] for c in ("factories_provincial", "factories_city", "parks_provincial", "parks_city")} | {
+        c: [0, 0, 1] for c in ("green_parks", "parks_national")}
+    progress = pl.DataFrame({
+        "scope_code": [CITY] * 3, "year": [2020, 2021, 2022], **counts, "factory_target": [400] * 3,
+        "park_target": [10] * 3, "target_year": [2025] * 3, "factory_status": ["on_track", "behind", "behind"],
+        "park_status": ["on_track", "behind", "behind"]},
+        schema_overrides={"year": pl.Int32, "factory_target": pl.Int32, "park_target": pl.Int32,
+                          "target_year": pl.Int32, **{c: pl.Int64 for c in counts}})
+    share_of_energy = pl.DataFrame({
+        "scope_code": [CITY], "year": [2022], "green_factory_count": [1], "energy_tce": [1000.0],
+        "green_energy_tce": [100.0], "green_energy_share": [0.1], "co2_total_t": [2000.0], "green_co2_t": [300.0],
+        "green_co2_share": [0.15]}, schema_overrides={"year": pl.Int32, "green_factory_count": pl.Int64})
+    return {"green_factory_energy_share": share_of_energy,
+            "green_manufacturing_progress": progress, "green_factories": factories,
+            "product_efficiency_share": share, "product_efficiency": pe, "over_limit_list": over}
 
 
 def build_duckdb(path: Path, marts: dict[str, pl.DataFrame]) -> Path:

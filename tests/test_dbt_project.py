@@ -153,6 +153,8 @@ def build_staging(wh: Path) -> None:
             _write(part.to_dicts(), schema, wh / f"staging/{name}/year={year}/{sha[:16]}.parquet")
     for name in ("energy_reports", "mu_evaluations", "carbon_codes"):
         _write([], QUARANTINE_SCHEMA, wh / f"quarantine/{name}/_empty.parquet")
+    for name in ("green_manufacturing", "product_energy"):  # sources this fixture has no rows of
+        _write([], staging_schema(name), wh / f"staging/{name}/_empty.parquet")
     _write([{"source": "energy_reports", "file": "energy_reports/a.csv", "sheet": None,
              "row_number": 99, "district_code": "330106", "reason": "invalid_uscc",
              "reason_zh": "统一社会信用代码无效", "raw": json.dumps({"统一社会信用代码": "X"}, ensure_ascii=False),
@@ -256,7 +258,7 @@ def test_enterprise_year_values(built):
     assert (e1["district_code"], e1["division_code"], e1["industry_code"]) == ("330106", "17", "1713")
     assert e1["is_complete"] and e1["is_key_energy_user"] and not e1["provisional"]
     assert (e1["mu_class"], e1["mu_class_source"], e1["mu_score"]) == ("C", "official", 80.0)
-    assert e1["factor_set"] == "HZ-EF-2026.1" and e1["mu_rule_set"] == "HZ-MU-2026.1"
+    assert e1["factor_set"] == "HZ-EF-2026.2" and e1["mu_rule_set"] == "HZ-MU-2026.1"
 
     e1_22 = row(ey, uscc=E1, year=2022)
     assert e1_22["va_10k_yuan_2020p"] == pytest.approx(6000 / INDEX_2022, **APPROX)
@@ -440,7 +442,8 @@ def grid_changed(tmp_path_factory, built):
     path = project / "seeds" / "emission_factors.csv"
     with path.open(newline="", encoding="utf-8") as f:
         rows = list(csv.reader(f))
-    hits = [r for r in rows[1:] if r[1] == "2022" and r[2] == "33"]
+    in_use = max(r[0] for r in rows[1:])  # the latest factor set is the one a build uses
+    hits = [r for r in rows[1:] if r[0] == in_use and r[1] == "2022" and r[2] == "33"]
     assert len(hits) == 1
     hits[0][3] = "6.000"
     with path.open("w", newline="", encoding="utf-8") as f:

@@ -42,6 +42,16 @@ EXPECTED = {
     "carbon_grade_distribution": ["district_code", "division_code", "year", "carbon_grade", "enterprise_count",
                                   *SUPP],
     "mu_class_distribution": ["district_code", "year", "mu_class", "enterprise_count", *SUPP],
+    # docs/green.md (open; its restricted tables follow data_quality)
+    "green_manufacturing_progress": ["scope_code", "year", "green_factories", "green_parks", "factories_national",
+                                     "factories_provincial", "factories_city", "parks_national", "parks_provincial",
+                                     "parks_city", "factory_target", "park_target", "target_year", "factory_status",
+                                     "park_status"],
+    "green_factories": ["entry_type", "list_year", "level", "change_type", "name", "region", "current_name",
+                        "former_name", "district_code", "match_status", "candidate_count", "candidate_uscc"],
+    "product_efficiency_share": ["product_code", "year", "product_name", "unit", "enterprise_count", "output",
+                                 "within_limit_share", "over_limit_share", "at_benchmark_share", "yardstick",
+                                 "limit_set", "confidence", "shares_suppressed"],
     "enterprise_year": ENTERPRISE_YEAR,
     "key_energy_users": [*ENTERPRISE_YEAR, "energy_tce_prev_year", "energy_change_yoy"],
     "high_consumption_low_efficiency": ["uscc", "enterprise_name", "district_code", "division_code", "year",
@@ -51,7 +61,16 @@ EXPECTED = {
     "quarantine": ["source", "file", "sheet", "row_number", "district_code", "submitter_district_code", "reason",
                    "reason_zh", "raw"],
     "data_quality": ["source", "file", "submitter_district_code", "sha256", "delivery_seq", "rows_read", "accepted",
-                     "quarantined", "superseded", "withdrawn", "total_rows", "quarantined_by_reason", "sheets_skipped", "unknown_columns"],
+                     "quarantined", "superseded", "withdrawn", "total_rows", "out_of_scope", "quarantined_by_reason", "sheets_skipped", "unknown_columns"],
+    # docs/green.md (restricted)
+    "product_efficiency": ["uscc", "product_code", "year", "enterprise_name", "district_code", "division_code",
+                           "product_name", "output", "unit_energy", "unit", "unit_energy_rounded", "grade",
+                           "at_benchmark", "below_baseline", "limit_value", "limit_set", "standard", "in_force_from",
+                           "yardstick", "confidence", "basis", "months_reported"],
+    "over_limit_list": ["uscc", "year", "product_code", "enterprise_name", "district_code", "product_name", "output",
+                        "unit_energy", "unit", "limit_value", "limit_set", "standard", "confidence", "check_note"],
+    "green_factory_energy_share": ["scope_code", "year", "green_factory_count", "energy_tce", "green_energy_tce",
+                                   "green_energy_share", "co2_total_t", "green_co2_t", "green_co2_share"],
 }
 KEYS = {
     "city_year": ["year"], "district_year": ["district_code", "year"],
@@ -62,11 +81,16 @@ KEYS = {
     "enterprise_year": ["uscc", "year"], "key_energy_users": ["uscc", "year"],
     "high_consumption_low_efficiency": ["uscc", "year"], "source_reconciliation": ["uscc", "year", "check"],
     "quarantine": ["source", "file", "sheet", "row_number"], "data_quality": ["source", "file", "sha256"],
+    "green_manufacturing_progress": ["scope_code", "year"],
+    "green_factories": ["entry_type", "list_year", "level", "change_type", "name", "region"],
+    "product_efficiency_share": ["product_code", "year"], "product_efficiency": ["uscc", "product_code", "year"],
+    "over_limit_list": ["uscc", "year", "product_code"], "green_factory_energy_share": ["scope_code", "year"],
 }
 OPEN = ["city_year", "district_year", "district_industry_year", "city_industry_year", "target_progress",
-        "carbon_grade_distribution", "mu_class_distribution"]
+        "carbon_grade_distribution", "mu_class_distribution",
+        "green_manufacturing_progress", "green_factories", "product_efficiency_share"]
 EXTRACT = {"enterprise_year", "key_energy_users", "high_consumption_low_efficiency", "quarantine",
-           "district_year", "district_industry_year"}
+           "district_year", "district_industry_year", "product_efficiency", "over_limit_list"}
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
@@ -129,7 +153,7 @@ def test_contract_files_are_valid_odcs_and_shared_fields_merge():
         "Number of enterprise-years of the cell with that grade")
     # _fields.yaml is not a contract; the source contracts still load as before
     assert all(c.name != "fields" for c in all_contracts())
-    assert len(all_contracts()) == 3 + len(EXPECTED)
+    assert len(all_contracts()) == 5 + len(EXPECTED)  # five sources
     assert source_contract("energy_reports").layer is None
 
 

@@ -81,8 +81,9 @@ def test_all_gates_pass_on_a_good_candidate(good, gx_loaded):
     assert failed == {}
     json.dumps([r.to_dict() for r in results])  # details go into the manifest
     gx = next(r for r in results if r.name == "great_expectations")
-    # six open tables carry `suppressed` (required: not null), five of them `suppression_reason` (in its set)
-    assert gx.details["success"] is True and gx.details["evaluated_expectations"] == 6 + 5
+    # six open tables carry `suppressed` (required: not null), five of them `suppression_reason` (in its set);
+    # product_efficiency_share carries `shares_suppressed` (required: not null)
+    assert gx.details["success"] is True and gx.details["evaluated_expectations"] == 6 + 5 + 1
 
 
 def test_fault_injection_fails_only_the_totals_gate(tmp_path, db):

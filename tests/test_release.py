@@ -83,6 +83,9 @@ def make_candidate(root: Path, bump: float = 0.0, with_internal: bool = True) ->
             scope_code=pl.lit("330100"), indicator=pl.Series(["energy_intensity", "co2_intensity"])),
         "carbon_grade_distribution": _frame("carbon_grade_distribution", dy_rows),
         "mu_class_distribution": _frame("mu_class_distribution", dy_rows),
+        "green_manufacturing_progress": _frame("green_manufacturing_progress", [{"year": y} for y in years]),
+        "green_factories": _frame("green_factories", [{"district_code": d} for d in DISTRICTS]),
+        "product_efficiency_share": _frame("product_efficiency_share", [{"year": y} for y in years]),
     }
     frames_restricted = {
         "enterprise_year": _frame("enterprise_year", ent_rows, bump),
@@ -91,6 +94,9 @@ def make_candidate(root: Path, bump: float = 0.0, with_internal: bool = True) ->
         "source_reconciliation": _frame("source_reconciliation", ent_rows[:4]),
         "quarantine": _frame("quarantine", [{"district_code": d} for d in [*DISTRICTS, None, "330102"]]),
         "data_quality": _frame("data_quality", [{}, {}]),
+        "product_efficiency": _frame("product_efficiency", ent_rows[:6]),
+        "over_limit_list": _frame("over_limit_list", ent_rows[:3]),
+        "green_factory_energy_share": _frame("green_factory_energy_share", [{"year": y} for y in years]),
     }
     internal = {t: frames_open[t] for t in ("district_year", "district_industry_year")}
     # disclosure control of the open versions: one cell suppressed, its measures null
@@ -364,7 +370,7 @@ def test_same_candidate_gives_identical_files(tmp_path, candidate):
     # changes.md names the release ids, which differ
     files = sorted(p.relative_to(ra) for p in ra.rglob("*")
                    if p.suffix in (".parquet", ".md") and p.name != "changes.md")
-    assert len(files) == 13 + 13 * 6 + 1
+    assert len(files) == 19 + 13 * 8 + 1  # 19 tables; per district 6 files before issue 18 and 2 green tables
     for f in files:
         assert _sha(ra / f) == _sha(rb / f), f
     assert snapshot_contents(ra / "hzcarbon.duckdb") == snapshot_contents(rb / "hzcarbon.duckdb")
@@ -378,7 +384,7 @@ def test_snapshot_layout_and_comments(published):
             "select schema_name, table_name from duckdb_tables()").fetchall()}
         for t in published_tables():
             assert (("open" if table_contract(t).layer == "open" else "main"), t) in tables
-        assert len(tables) == 13
+        assert len(tables) == 19  # the 13 tables of docs/outputs.md and the 6 of docs/green.md
         comment = con.execute("select comment from duckdb_columns() where schema_name='open' "
                               "and table_name='city_year' and column_name='co2_total_t'").fetchall()[0][0]
         assert comment.startswith("二氧化碳排放总量")

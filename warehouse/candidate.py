@@ -102,7 +102,8 @@ def write_candidate(db_path: Path, candidate_dir: Path, params: Mapping[str, Any
         marts, written = _write_restricted(con, pool, candidate_dir)
         marts |= {t: read_mart(con, t) for t in OPEN_TABLES}
         open_tables = apply_disclosure_control(
-            {t: marts[t] for t in OPEN_TABLES}, marts["enterprise_year"], params
+            {t: marts[t] for t in OPEN_TABLES}, marts["enterprise_year"], params,
+            product_efficiency=marts.get("product_efficiency"),
         )
         open_tables = inject_fault(open_tables, fault)
         written |= {t: pool.submit(write_table, open_tables[t], table_path(candidate_dir, t), t)

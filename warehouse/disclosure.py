@@ -452,6 +452,75 @@ def suppress_target_progress(
     return out.select(cols)
 
 
+# --------------------------------------------------------------------------- product shares
+
+# product_efficiency_share: each share and the firms of product_efficiency inside it (docs/green.md).
+PRODUCT_SHARES = {
+    "within_limit_share": pl.col("grade") != "over_limit",
+    "over_limit_share": pl.col("grade") == "over_limit",
+    "at_benchmark_share": pl.col("at_benchmark").fill_null(False),
+}
+# Its cell key: the contract's primary key (product_code, year).
+PRODUCT_SHARE_KEYS = _ContractKeys(("product_efficiency_share",))
+
+
+def product_share_rules(product_efficiency: pl.DataFrame, sdc: SdcParams) -> pl.DataFrame:
+    """Per product × year: whether each share may be published (the firms inside it and outside
+    it each number zero or at least min_count, and the largest dominance_n firms hold at most
+    dominance_share of the output), and whether output and enterprise_count may (at least
+    min_count firms, not dominated: a product made by one firm would show that firm's output)."""
+    keys = list(PRODUCT_SHARE_KEYS["product_efficiency_share"])
+    ranked = product_efficiency.with_columns(
+        pl.col("output").rank("ordinal", descending=True).over(keys).alias("_rank"))
+    allowed = lambda n: (n == 0) | (n >= sdc.min_count)  # noqa: E731
+    top = (pl.col("output").filter(pl.col("_rank") <= sdc.dominance_n).sum()
+           / pl.col("output").sum())
+    rules = ranked.group_by(keys).agg(
+        pl.len().alias("_firms"),
+        top.fill_nan(0.0).fill_null(0.0).alias("_top_share"),
+        *(flag.sum().alias(f"_in_{share}") for share, flag in PRODUCT_SHARES.items()),
+    )
+    not_dominated = pl.col("_top_share") <= sdc.dominance_share
+    return rules.select(
+        *keys,
+        (allowed(pl.col("_firms")) & (pl.col("_firms") > 0) & not_dominated).alias("_totals_ok"),
+        *((allowed(pl.col(f"_in_{share}")) & allowed(pl.col("_firms") - pl.col(f"_in_{share}")) & not_dominated)
+          .alias(f"_ok_{share}") for share in PRODUCT_SHARES),
+    )
+
+
+def suppress_product_efficiency_share(share: pl.DataFrame, product_efficiency: pl.DataFrame,
+                                      sdc: SdcParams) -> pl.DataFrame:
+    """product_efficiency_share with every share that breaks the rule nulled and
+    ``shares_suppressed``; output nulled where the product's firms are too few or dominated."""
+    keys = list(PRODUCT_SHARE_KEYS["product_efficiency_share"])
+    checked = share.join(product_share_rules(product_efficiency, sdc), on=keys, how="left", maintain_order="left")
+    hidden = pl.any_horizontal(
+        ~pl.col(f"_ok_{s}").fill_null(False) & pl.col(s).is_not_null() for s in PRODUCT_SHARES)
+    return checked.with_columns(
+        *(pl.when(pl.col(f"_ok_{s}").fill_null(False)).then(pl.col(s)).alias(s) for s in PRODUCT_SHARES),
+        pl.when(pl.col("_totals_ok").fill_null(False)).then(pl.col("output")).alias("output"),
+        hidden.alias("shares_suppressed"),
+    ).select(*share.columns, "shares_suppressed")
+
+
+def product_share_violations(share: pl.DataFrame, product_efficiency: pl.DataFrame,
+                             params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+    """Published product shares (and outputs) that the rule of product_share_rules forbids."""
+    sdc = SdcParams.from_params(params)
+    keys = list(PRODUCT_SHARE_KEYS["product_efficiency_share"])
+    checked = share.join(product_share_rules(product_efficiency, sdc), on=keys, how="left")
+    found = []
+    for row in checked.sort(keys).iter_rows(named=True):
+        shown = [s for s in PRODUCT_SHARES if row[s] is not None and not row[f"_ok_{s}"]]
+        if row["output"] is not None and not row["_totals_ok"]:
+            shown.append("output")
+        if shown:
+            found.append({"table": "product_efficiency_share", "key": {k: row[k] for k in keys},
+                          "rule": "product_share", "columns": shown})
+    return found
+
+
 # --------------------------------------------------------------------------- whole release
 
 
@@ -462,10 +531,11 @@ def apply_disclosure_control(
     *,
     targets: pl.DataFrame | None = None,
     city_code: str | None = None,
+    product_efficiency: pl.DataFrame | None = None,
 ) -> dict[str, pl.DataFrame]:
     """The open tables after disclosure control, from the unsuppressed open marts and the
-    restricted enterprise_year (for the dominance rule). Tables absent from ``open_marts`` are
-    absent from the result."""
+    restricted enterprise_year (for the dominance rule; product_efficiency for the product
+    shares). Tables absent from ``open_marts`` are absent from the result."""
     sdc = SdcParams.from_params(params)
     out = suppress_group_tables(open_marts, enterprise_year, sdc)
     for table in FREQUENCY_TABLES:
@@ -477,6 +547,13 @@ def apply_disclosure_control(
         out["target_progress"] = suppress_target_progress(
             open_marts["target_progress"], out["district_year"], targets, city_code
         )
+    if "product_efficiency_share" in open_marts:
+        if product_efficiency is None:
+            raise ValueError("product_efficiency_share needs product_efficiency to apply its suppression rule")
+        out["product_efficiency_share"] = suppress_product_efficiency_share(
+            open_marts["product_efficiency_share"], product_efficiency, sdc)
+    for table, df in open_marts.items():  # tables without a rule of their own (public lists)
+        out.setdefault(table, df)
     return out
 
 

@@ -454,6 +454,9 @@ def gate_disclosure(candidate_dir: Path, params: Mapping[str, Any] | None = None
     tables = {t: _read(candidate_dir, t) for t in OPEN_TABLES}
     ey = _read_contributions(candidate_dir)
     violations = disclosure.primary_violations(tables, ey, params)
+    if "product_efficiency_share" in tables:
+        violations += disclosure.product_share_violations(
+            tables["product_efficiency_share"], _read(candidate_dir, "product_efficiency"), params)
     recoverable = disclosure.recoverable_cells(tables)
     warnings = disclosure.derivable_totals(tables)
     problems = []

@@ -14,7 +14,8 @@ import polars as pl
 from data_contracts.reference import load_reference
 
 # reference table -> its set-id column
-SET_ID_COLUMNS = {"emission_factors": "factor_set", "mu_rules": "rule_set", "classification_rules": "rule_set"}
+SET_ID_COLUMNS = {"emission_factors": "factor_set", "mu_rules": "rule_set", "classification_rules": "rule_set",
+                  "product_energy_limits": "limit_set"}
 REGISTRY_FILE = "released_reference_sets.json"
 
 

@@ -10,12 +10,18 @@
     'target_progress': ['scope_code', 'scope_name', 'indicator', 'year', 'base_value', 'actual_value', 'actual_change', 'target_change', 'target_year', 'path_change', 'status', 'status_basis', 'provisional'],
     'carbon_grade_distribution': ['district_code', 'division_code', 'year', 'carbon_grade', 'enterprise_count'],
     'mu_class_distribution': ['district_code', 'year', 'mu_class', 'enterprise_count'],
+    'green_manufacturing_progress': ['scope_code', 'year', 'green_factories', 'green_parks', 'factories_national', 'factories_provincial', 'factories_city', 'parks_national', 'parks_provincial', 'parks_city', 'factory_target', 'park_target', 'target_year', 'factory_status', 'park_status'],
+    'green_factories': ['entry_type', 'list_year', 'level', 'change_type', 'name', 'region', 'current_name', 'former_name', 'district_code', 'match_status', 'candidate_count', 'candidate_uscc'],
+    'product_efficiency_share': ['product_code', 'year', 'product_name', 'unit', 'enterprise_count', 'output', 'within_limit_share', 'over_limit_share', 'at_benchmark_share', 'yardstick', 'limit_set', 'confidence'],
     'enterprise_year': ['uscc', 'year', 'enterprise_name', 'district_code', 'district_imputed', 'division_code', 'industry_code', 'key_group', 'high_energy', 'months_reported', 'is_complete', 'energy_tce', 'feedstock_tce', 'conversion_output_tce', 'energy_tce_net', 'energy_tce_equiv', 'electricity_10k_kwh', 'co2_direct_t', 'co2_indirect_t', 'co2_total_t', 'va_10k_yuan', 'va_source', 'va_10k_yuan_2020p', 'energy_intensity', 'co2_intensity', 'is_key_energy_user', 'mu_scale', 'mu_score', 'mu_class', 'mu_class_source', 'mu_score_recomputed', 'mu_class_recomputed', 'carbon_value', 'carbon_level', 'carbon_grade', 'carbon_grade_source', 'carbon_k_recomputed', 'carbon_grade_recomputed', 'factor_set', 'mu_rule_set', 'carbon_rule_set', 'provisional'],
     'key_energy_users': ['uscc', 'year', 'enterprise_name', 'district_code', 'district_imputed', 'division_code', 'industry_code', 'key_group', 'high_energy', 'months_reported', 'is_complete', 'energy_tce', 'feedstock_tce', 'conversion_output_tce', 'energy_tce_net', 'energy_tce_equiv', 'electricity_10k_kwh', 'co2_direct_t', 'co2_indirect_t', 'co2_total_t', 'va_10k_yuan', 'va_source', 'va_10k_yuan_2020p', 'energy_intensity', 'co2_intensity', 'is_key_energy_user', 'mu_scale', 'mu_score', 'mu_class', 'mu_class_source', 'mu_score_recomputed', 'mu_class_recomputed', 'carbon_value', 'carbon_level', 'carbon_grade', 'carbon_grade_source', 'carbon_k_recomputed', 'carbon_grade_recomputed', 'factor_set', 'mu_rule_set', 'carbon_rule_set', 'provisional', 'energy_tce_prev_year', 'energy_change_yoy'],
     'high_consumption_low_efficiency': ['uscc', 'enterprise_name', 'district_code', 'division_code', 'year', 'energy_tce', 'mu_class', 'carbon_grade', 'reasons'],
     'source_reconciliation': ['uscc', 'year', '"check"', 'value', 'reference_value', 'relative_difference', 'flagged'],
     'quarantine': ['source', 'file', 'sheet', '"row_number"', 'district_code', 'submitter_district_code', 'reason', 'reason_zh', 'raw'],
-    'data_quality': ['source', 'file', 'submitter_district_code', 'sha256', 'delivery_seq', 'rows_read', 'accepted', 'quarantined', 'superseded', 'withdrawn', 'total_rows', 'quarantined_by_reason', 'sheets_skipped', 'unknown_columns'],
+    'data_quality': ['source', 'file', 'submitter_district_code', 'sha256', 'delivery_seq', 'rows_read', 'accepted', 'quarantined', 'superseded', 'withdrawn', 'total_rows', 'out_of_scope', 'quarantined_by_reason', 'sheets_skipped', 'unknown_columns'],
+    'product_efficiency': ['uscc', 'product_code', 'year', 'enterprise_name', 'district_code', 'division_code', 'product_name', 'output', 'unit_energy', 'unit', 'unit_energy_rounded', 'grade', 'at_benchmark', 'below_baseline', 'limit_value', 'limit_set', 'standard', 'in_force_from', 'yardstick', 'confidence', 'basis', 'months_reported'],
+    'over_limit_list': ['uscc', 'year', 'product_code', 'enterprise_name', 'district_code', 'product_name', 'output', 'unit_energy', 'unit', 'limit_value', 'limit_set', 'standard', 'confidence', 'check_note'],
+    'green_factory_energy_share': ['scope_code', 'year', 'green_factory_count', 'energy_tce', 'green_energy_tce', 'green_energy_share', 'co2_total_t', 'green_co2_t', 'green_co2_share'],
 } -%}
 {{ return(columns[table]) }}
 {%- endmacro %}
@@ -26,6 +32,8 @@
     'energy_reports': ['uscc', 'enterprise_name', 'district_code', 'township', 'industry_code', 'division_code', 'period', 'year', 'month', 'energy_name', 'energy_code', 'unit', 'consumption', 'feedstock', 'conversion_output', 'submitted_at'],
     'mu_evaluations': ['eval_year', 'uscc', 'enterprise_name', 'district_code', 'township', 'industry_code', 'division_code', 'is_above_scale', 'land_mu', 'tax_10k_yuan', 'va_10k_yuan', 'revenue_10k_yuan', 'rd_10k_yuan', 'employees', 'energy_tce_equiv', 'electricity_10k_kwh', 'pollutant_eq_t', 'score_official', 'class_official'],
     'carbon_codes': ['eval_year', 'uscc', 'enterprise_name', 'district_code', 'township', 'industry_code', 'division_code', 'electricity_10k_kwh', 'zero_carbon_10k_kwh', 'natural_gas_10k_m3', 'coal_t', 'oil_t', 'heat_gj', 'co2_official_t', 'va_10k_yuan', 'carbon_value_official', 'carbon_grade_official'],
+    'green_manufacturing': ['list_year', 'name', 'entry_type', 'level', 'region', 'district_code', 'change_type', 'former_name', 'uscc', 'industry'],
+    'product_energy': ['uscc', 'enterprise_name', 'district_code', 'industry_code', 'division_code', 'period', 'year', 'month', 'product_name', 'product_code', 'output', 'output_unit', 'unit_energy', 'energy_unit', 'submitted_at'],
 } -%}
 {{ return(columns[source]) }}
 {%- endmacro %}

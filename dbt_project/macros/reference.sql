@@ -17,6 +17,10 @@
 {%- if var('carbon_rule_set') -%}'{{ var('carbon_rule_set') }}'{%- else -%}(select max(rule_set) from {{ ref('classification_rules') }} where scheme = 'carbon_grade'){%- endif -%}
 {%- endmacro %}
 
+{% macro limit_set() -%}
+{%- if var('limit_set') -%}'{{ var('limit_set') }}'{%- else -%}(select max(limit_set) from {{ ref('product_energy_limits') }}){%- endif -%}
+{%- endmacro %}
+
 {#- as_of ('YYYY-MM', "now" for the rules), as text, as a year and as a month key yyyymm. The
     orchestration passes it in the environment (HZCARBON_DBT_AS_OF), not in --vars: dbt throws away
     its partial parse whenever a --vars value changes, and as_of changes every month (~3 s of parsing
