@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from warehouse.diff import diff_releases
+from warehouse.diff import diff_releases, withdrawn_subject
 
 CHANGES_JSON = "changes.json"
 CHANGES_MD = "changes.md"
@@ -47,8 +47,7 @@ def _why_lines(why: dict) -> list[str]:
     if cv.get("old") and cv.get("old") != cv.get("new"):
         lines.append(f"- 程序版本 code version: {(cv['old'] or {}).get('commit')} → {(cv.get('new') or {}).get('commit')}")
     for w in why.get("withdrawals_new") or []:
-        what = f"file sha256 {str(w.get('sha256'))[:12]}" if w.get("sha256") else f"{w.get('uscc')} {w.get('period')}"
-        lines.append(f"- 撤回 withdrawn: {what} — {w.get('reason')} ({w.get('by')}, {w.get('at')})")
+        lines.append(f"- 撤回 withdrawn: {withdrawn_subject(w)} — {w.get('reason')} ({w.get('by')}, {w.get('at')})")
     for i in why.get("new_inputs") or []:
         seq = f", 报送序号 delivery {i['delivery_seq']}" if i.get("delivery_seq") is not None else ""
         lines.append(f"- 新报送文件 new input file: {i.get('file')}{seq}, sha256 {str(i.get('sha256'))[:12]}")

@@ -199,6 +199,11 @@ def _fmt(v: Any) -> str:
     return str(v)
 
 
+def withdrawn_subject(w: dict[str, Any]) -> str:
+    """What a withdrawal takes out: a file (by sha256) or an enterprise's month."""
+    return f"file sha256 {str(w.get('sha256'))[:12]}" if w.get("sha256") else f"{w.get('uscc')} {w.get('period')}"
+
+
 def render_diff(d: dict[str, Any]) -> str:
     """The diff as Markdown for people."""
     lines = [f"# Release {d['old']} → {d['new']}", ""]
@@ -212,6 +217,8 @@ def render_diff(d: dict[str, Any]) -> str:
         lines.append(f"- new input file: {i.get('file')}{seq}, sha256 {str(i.get('sha256'))[:12]}")
     for i in why.get("removed_inputs") or []:
         lines.append(f"- input no longer listed: {i.get('file')}, sha256 {str(i.get('sha256'))[:12]}")
+    for w in why.get("withdrawals_new") or []:
+        lines.append(f"- withdrawn: {withdrawn_subject(w)} — {w.get('reason')} ({w.get('by')}, {w.get('at')})")
     for r in why.get("reference_changes") or []:
         lines.append(f"- reference file changed: {r['file']} ({str(r['old_sha256'])[:12]} → {str(r['new_sha256'])[:12]})")
     for f, s in (why.get("reference_set_changes") or {}).items():
@@ -219,7 +226,7 @@ def render_diff(d: dict[str, Any]) -> str:
     for k, s in (why.get("settings_changes") or {}).items():
         lines.append(f"- setting {k}: {_fmt(s['old'])} → {_fmt(s['new'])}")
     if lines[-1] == "":
-        lines.append("- no new inputs, reference or settings changes recorded in the manifests")
+        lines.append("- no new inputs, withdrawals, reference or settings changes recorded in the manifests")
     lines += ["", "## Tables", ""]
     lines += ["| table | layer | status | rows old | rows new | added | removed | changed |",
               "|---|---|---|---|---|---|---|---|"]

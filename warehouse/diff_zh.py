@@ -5,6 +5,7 @@ their contract labels, for people who read the labels rather than the English na
 from typing import Any
 
 from data_contracts import table_contract
+from warehouse.diff import withdrawn_subject
 
 STATUS = {"same": "无变化", "changed": "有变化", "added": "新增", "removed": "删除"}
 LAYER = {"open": "公开", "restricted": "受限"}
@@ -51,8 +52,10 @@ def render_diff_zh(d: dict[str, Any]) -> str:
         lines.append(f"- {f} 的参考集编号：{s['old']} → {s['new']}")
     for k, s in (why.get("settings_changes") or {}).items():
         lines.append(f"- 设置 {k}：{_fmt(s['old'])} → {_fmt(s['new'])}")
+    for w in why.get("withdrawals_new") or []:
+        lines.append(f"- 撤回：{withdrawn_subject(w)} — {w.get('reason')}（{w.get('by')}，{w.get('at')}）")
     if lines[-1] == "":
-        lines.append("- 清单中没有记录新的输入文件、参考数据或设置变化")
+        lines.append("- 清单中没有记录新的输入文件、撤回、参考数据或设置变化")
     lines += ["", "## 数据表", "", "| 数据表 | 层级 | 状态 | 原行数 | 新行数 | 新增行 | 删除行 | 变更行 |",
               "|---|---|---|---|---|---|---|---|"]
     for t, r in d["tables"].items():
