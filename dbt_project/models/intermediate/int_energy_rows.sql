@@ -37,6 +37,8 @@ select
     case when fc.co2_basis in ('electricity', 'heat') then greatest(r.q - r.o, 0) * fc.co2_t_per_unit else 0 end as co2_indirect_t,
     r.o * fc.tce_per_unit as conversion_output_tce,
     case when fc.category = 'electricity' then r.q else 0 end as electricity_10k_kwh,
+    -- 原煤 in tonnes, gross (feedstock included): the monthly tables' coal_t
+    case when r.energy_code = '01' then r.q else 0 end as coal_t,
     fc.provisional,
     fc.factor_set,
     r.enterprise_name,
