@@ -21,6 +21,7 @@ SOURCES = ("energy_reports", "mu_evaluations", "carbon_codes")
 PUBLISHED_TABLES = (
     "city_year", "district_year", "district_industry_year", "city_industry_year",
     "target_progress", "carbon_grade_distribution", "mu_class_distribution",
+    "city_month", "district_month", "key_group_month",
     "enterprise_year", "key_energy_users", "high_consumption_low_efficiency",
     "source_reconciliation", "quarantine", "data_quality",
 )
