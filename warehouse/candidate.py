@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from data_contracts import published_tables, table_contract
-from warehouse.disclosure import apply_disclosure_control
+from warehouse.disclosure import MONTHLY_TABLES, apply_disclosure_control, monthly_internal_view
 from warehouse.parquet_io import lookup_contract, table_keys, write_table
 
 if TYPE_CHECKING:
@@ -29,7 +29,7 @@ RESTRICTED_TABLES = tuple(t for t in published_tables() if table_contract(t).lay
 LAYERS: dict[str, tuple[str, ...]] = {"open": OPEN_TABLES, "restricted": RESTRICTED_TABLES}
 PUBLISHED_TABLES = OPEN_TABLES + RESTRICTED_TABLES
 # Unsuppressed group tables for the district extracts (candidate_dir/internal/, not published as such).
-INTERNAL_TABLES = ("district_year", "district_industry_year")
+INTERNAL_TABLES = ("district_year", "district_industry_year", "district_month")
 
 DEFAULT_MEMORY_LIMIT = "1GB"
 DEFAULT_THREADS = 2
@@ -150,11 +150,18 @@ def write_candidate(db_path: Path, candidate_dir: Path, params: Mapping[str, Any
                     for t in OPEN_TABLES}
         # A district bureau sees its own district's group rows without suppression (outputs.md):
         # the release writer takes them from these unsuppressed copies, never from open/.
-        internal = [pool.submit(write_table, marts[t], candidate_dir / "internal" / f"{t}.parquet", t)
+        internal = [pool.submit(write_table, _internal_view(marts[t], t, params),
+                                candidate_dir / "internal" / f"{t}.parquet", t)
                     for t in INTERNAL_TABLES]
         for done in internal:
             done.result()
         return {t: written[t].result() for t in PUBLISHED_TABLES}
+
+
+def _internal_view(mart: pl.DataFrame, table: str, params: Mapping[str, Any]) -> pl.DataFrame:
+    """The unsuppressed rows a district sees of its own cells (monthly marts lose the columns
+    only disclosure control reads)."""
+    return monthly_internal_view(mart, params) if table in MONTHLY_TABLES else mart
 
 
 def _write_restricted(con: duckdb.DuckDBPyConnection, pool: ThreadPoolExecutor,

@@ -926,3 +926,12 @@ def monthly_primary_violations(open_tables: Mapping[str, pl.DataFrame], params: 
             for row in mixed.sort(scope, "year").select(scope, "year").iter_rows(named=True):
                 found.append({"table": table, "key": row, "rule": "not_decided_per_year"})
     return found
+
+
+def monthly_internal_view(df: pl.DataFrame, params: Mapping[str, Any] | None = None) -> pl.DataFrame:
+    """A monthly mart as its own district sees it (the extract): true values, the growth rule's
+    ``yoy_suppressed`` saying which 同比 the open release withholds, helper columns dropped.
+    ``suppressed`` / ``suppression_reason`` come from the open table (warehouse.extracts)."""
+    sdc = SdcParams.from_params(params)
+    out = df.with_columns(monthly_growth_suppressed(df, sdc).alias("yoy_suppressed"))
+    return out.drop([c for c in MONTHLY_HELPER_COLUMNS if c in out.columns])
