@@ -15,7 +15,7 @@ CONTRACTS_DIR = Path(__file__).parent / "contracts"
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 # The three exports, in the order the specs list them.
-SOURCES = ("energy_reports", "mu_evaluations", "carbon_codes")
+SOURCES = ("energy_reports", "mu_evaluations", "carbon_codes", "enterprise_register")
 
 # The published tables, in the order of specs/outputs.md (open/ first, then restricted/).
 PUBLISHED_TABLES = (
@@ -24,6 +24,7 @@ PUBLISHED_TABLES = (
     "city_month", "district_month", "key_group_month",
     "enterprise_year", "key_energy_users", "high_consumption_low_efficiency",
     "source_reconciliation", "quarantine", "data_quality",
+    "reporting_status", "reporting_summary", "reporting_reminders",
 )
 
 # Shared field definitions merged into table contracts that declare `sharedFields: _fields`.

@@ -53,7 +53,8 @@ with agg as (
         max(p.energy_tce, {{ dominance_top_kept() }}) filter (where p.reported) as energy_tce_top
     from {{ ref('int_enterprise_period') }} as p
     inner join {{ ref('int_month_publication') }} as pub
-        on pub.year = p.year and pub.month = p.month and pub.published
+        on pub.year = p.year and pub.month = p.month
+        and case when p.period_type = 'ytd' then pub.ytd_published else pub.month_published end
     where (p.period_type = 'ytd' and p.month >= 2) or (p.period_type = 'month' and p.month >= 3)
     group by {% for c in keys %}p.{{ c }}{% if not loop.last %}, {% endif %}{% endfor %}
 )
@@ -79,4 +80,26 @@ select
 from agg
 -- rows with no enterprise are not published (a cell holding only last year's reporters)
 where enterprise_count > 0
+{%- endmacro %}
+
+{#- Header names of energy_reports columns as a person may write them (the contract's label,
+    then its aliases; tests/test_monthly_register.py checks them against
+    data_contracts/contracts/source_energy_reports.yaml). Quarantined rows keep only their raw
+    cells, keyed by the header as written. -#}
+{% macro energy_report_headers(column) -%}
+{%- set headers = {
+    'uscc': ['统一社会信用代码', '信用代码', '社会信用代码'],
+    'period': ['报告期', '统计期', '年月'],
+    'submitted_at': ['上报时间', '填报时间', '报送时间'],
+} -%}
+{{ return(headers[column]) }}
+{%- endmacro %}
+
+{#- The raw text of a quarantined row's cell for a contract column (null when absent). -#}
+{% macro raw_cell(column) -%}
+nullif(trim(coalesce(
+    {%- for h in energy_report_headers(column) %}
+    json_extract_string(raw, '$."{{ h }}"'){% if not loop.last %},{% endif %}
+    {%- endfor %}
+)), '')
 {%- endmacro %}

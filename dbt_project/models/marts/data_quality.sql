@@ -13,6 +13,9 @@ superseded as (
     union all
     select 'carbon_codes', file_sha256, count(*)
     from {{ ref('stg_carbon_codes_superseded') }} group by file_sha256
+    union all
+    select 'enterprise_register', file_sha256, count(*)
+    from {{ ref('stg_enterprise_register_superseded') }} group by file_sha256
 )
 
 select
