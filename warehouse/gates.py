@@ -641,6 +641,15 @@ ALLOWED_VALUES = {
     "mu_class": ["A", "B", "C", "D"],
     "mu_scale": ["above", "below"],
 }
+# Columns whose name means something else in one table (the reporting status of a month).
+REPORTING_STATUSES = ["on_time", "late", "quarantined", "missing", "unexpected"]
+ALLOWED_VALUES_BY_TABLE = {
+    ("reporting_status", "status"): REPORTING_STATUSES,
+    ("reporting_reminders", "status"): ["late", "quarantined", "missing"],
+    ("city_month", "period_type"): ["month", "ytd"],
+    ("district_month", "period_type"): ["month", "ytd"],
+    ("key_group_month", "period_type"): ["month", "ytd"],
+}
 NO_GX_TABLES = ("quarantine",)  # sheet and row_number may be null by design (csv, whole-file rejections)
 
 
@@ -664,6 +673,8 @@ def expectation_plan(table: str, columns: Sequence[str], keys: Sequence[str]) ->
             plan.append(("ExpectColumnValuesToBeBetween", kw))
         elif c == "enterprise_count":
             plan.append(("ExpectColumnValuesToBeBetween", {"column": c, "min_value": 1}))
+        elif (table, c) in ALLOWED_VALUES_BY_TABLE:
+            plan.append(("ExpectColumnValuesToBeInSet", {"column": c, "value_set": ALLOWED_VALUES_BY_TABLE[(table, c)]}))
         elif c in ALLOWED_VALUES and not (table == "source_reconciliation"):
             plan.append(("ExpectColumnValuesToBeInSet", {"column": c, "value_set": ALLOWED_VALUES[c]}))
     if "suppressed" in columns:

@@ -37,6 +37,17 @@ months as (
     from {{ ref('int_month_due') }} as d
     left join reported as r on r.year = d.year and r.month = d.month
     left join response as resp on resp.year = d.year and resp.month = d.month
+),
+
+decided as (
+    -- the window runs over every month of the year, reported or not
+    select
+        *,
+        past_due and response_ok as month_published,
+        past_due and bool_and(response_ok) over (
+            partition by year order by month rows between unbounded preceding and current row
+        ) as ytd_published
+    from months
 )
 
 select
@@ -48,8 +59,7 @@ select
     past_due,
     expected_count,
     responded_count,
-    past_due and response_ok as month_published,
-    past_due and bool_and(response_ok) over (partition by year order by month rows between unbounded preceding and current row)
-        as ytd_published
-from months
+    month_published,
+    ytd_published
+from decided
 where has_reports
