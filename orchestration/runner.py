@@ -84,7 +84,23 @@ def _print_release_summary(settings: Settings, out: Console) -> None:
     for r in city_rows.sort("indicator").iter_rows(named=True):
         out.print(f"target {r['indicator']} {r['year']}: {_pct(r['actual_change'])} vs path {_pct(r['path_change'])} "
                   f"(target {_pct(r['target_change'])} by {r['target_year']}) → {r['status']}")
+    _print_latest_ytd(latest, out)
     out.print(f"query it: python -c \"import duckdb; print(duckdb.connect('{latest / 'hzcarbon.duckdb'}', read_only=True).sql('show tables'))\"")
+
+
+def _print_latest_ytd(latest, out: Console) -> None:
+    """The latest published 1–N月 of city_month with its 同比 (comparable basis)."""
+    path = latest / "open" / "city_month.parquet"
+    if not path.exists():
+        return
+    ytd = pl.read_parquet(path).filter(pl.col("period_type") == "ytd").sort("year", "month")
+    if ytd.is_empty():
+        out.print("monthly: no 1–N月 period published yet")
+        return
+    r = ytd.row(-1, named=True)
+    out.print(f"{r['year']}年1–{r['month']}月: {r['enterprise_count']} enterprises, energy {_fmt(r['energy_tce'], 0)} tce "
+              f"(同比 {_pct(r['energy_tce_yoy'])}), CO2 {_fmt(r['co2_total_t'], 0)} t (同比 {_pct(r['co2_total_t_yoy'])}), "
+              f"electricity {_fmt(r['electricity_10k_kwh'], 0)} 万kWh (同比 {_pct(r['electricity_yoy'])})", highlight=False)
 
 
 def _fmt(v, digits: int) -> str:

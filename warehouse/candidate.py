@@ -16,7 +16,12 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from data_contracts import published_tables, table_contract
-from warehouse.disclosure import MONTHLY_TABLES, apply_disclosure_control, monthly_internal_view
+from warehouse.disclosure import (
+    MONTHLY_TABLES,
+    PANEL_HELPER_COLUMNS,
+    apply_disclosure_control,
+    monthly_internal_view,
+)
 from warehouse.parquet_io import lookup_contract, table_keys, write_table
 
 if TYPE_CHECKING:
@@ -161,7 +166,9 @@ def write_candidate(db_path: Path, candidate_dir: Path, params: Mapping[str, Any
 def _internal_view(mart: pl.DataFrame, table: str, params: Mapping[str, Any]) -> pl.DataFrame:
     """The unsuppressed rows a district sees of its own cells (monthly marts lose the columns
     only disclosure control reads)."""
-    return monthly_internal_view(mart, params) if table in MONTHLY_TABLES else mart
+    if table in MONTHLY_TABLES:
+        return monthly_internal_view(mart, params)
+    return mart.drop([c for c in PANEL_HELPER_COLUMNS if c in mart.columns])
 
 
 def _write_restricted(con: duckdb.DuckDBPyConnection, pool: ThreadPoolExecutor,

@@ -459,6 +459,7 @@ def apply_disclosure_control(
     sdc = SdcParams.from_params(params)
     out = suppress_group_tables(open_marts, enterprise_year, sdc)
     out |= suppress_monthly_tables(open_marts, out, sdc)
+    out |= {t: panel_rule(out[t], sdc) for t in ("city_year", "district_year") if t in out}
     for table in FREQUENCY_TABLES:
         if table in open_marts:
             out[table] = suppress_frequency_table(open_marts[table], table, sdc)
@@ -935,3 +936,26 @@ def monthly_internal_view(df: pl.DataFrame, params: Mapping[str, Any] | None = N
     sdc = SdcParams.from_params(params)
     out = df.with_columns(monthly_growth_suppressed(df, sdc).alias("yoy_suppressed"))
     return out.drop([c for c in MONTHLY_HELPER_COLUMNS if c in out.columns])
+
+
+# --------------------------------------------------------------------------- panel columns
+
+PANEL_COLUMNS = ("energy_intensity_change_vs_2020_panel", "co2_intensity_change_vs_2020_panel")
+PANEL_HELPER_COLUMNS = ("outside_panel_count", "outside_panel_base_count")
+
+
+def panel_rule(df: pl.DataFrame, sdc: SdcParams) -> pl.DataFrame:
+    """city_year / district_year (docs/monthly.md, like-for-like change): the panel changes are
+    null unless the panel has at least min_count enterprises and the matched enterprises outside
+    it number 0 or at least min_count in each of the two years; the helper counts are dropped."""
+    if "outside_panel_count" not in df.columns:
+        return df
+
+    def too_few(col: str) -> pl.Expr:
+        n = pl.col(col).fill_null(0)
+        return (n > 0) & (n < sdc.min_count)
+
+    hidden = (pl.col("panel_enterprise_count").fill_null(0) < sdc.min_count) | too_few("outside_panel_count") \
+        | too_few("outside_panel_base_count")
+    out = df.with_columns(pl.when(hidden).then(None).otherwise(pl.col(c)).alias(c) for c in PANEL_COLUMNS)
+    return out.drop(list(PANEL_HELPER_COLUMNS))
