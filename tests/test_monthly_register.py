@@ -3,7 +3,6 @@ gives the outcomes its README lists, row by row and status by status, through th
 pipeline (`hzcarbon run`), with the two energy report examples as the only reports."""
 
 import shutil
-from datetime import datetime
 from pathlib import Path
 
 import polars as pl
@@ -52,13 +51,13 @@ def test_reporting_status_for_march_2024(release):
     status = pl.read_parquet(release / "latest" / "restricted" / "reporting_status.parquet")
     march = {r["uscc"]: r for r in status.filter((pl.col("year") == 2024) & (pl.col("month") == 3)).iter_rows(named=True)}
     assert set(march) == {A, B, C}  # D left at 2024-02: not expected, and it did not report
-    due = datetime(2024, 4, 10, 23, 59, 59)
+    due = "2024-04-10T23:59:59+08:00"
     assert (march[A]["status"], march[A]["first_submitted_at"], march[A]["revisions"]) == (
-        "on_time", datetime(2024, 4, 10, 9, 0), 0)
+        "on_time", "2024-04-10T09:00:00+08:00", 0)
     # B: the superseded 04-09 row counts for first_submitted_at; its 04-15 resubmission is one revision
     assert (march[B]["status"], march[B]["first_submitted_at"], march[B]["revisions"]) == (
-        "on_time", datetime(2024, 4, 9, 8, 0), 1)
-    assert (march[C]["status"], march[C]["first_submitted_at"]) == ("late", datetime(2024, 4, 11, 10, 0))
+        "on_time", "2024-04-09T08:00:00+08:00", 1)
+    assert (march[C]["status"], march[C]["first_submitted_at"]) == ("late", "2024-04-11T10:00:00+08:00")
     assert {r["due_at"] for r in march.values()} == {due}
     assert {r["district_code"] for r in march.values()} == {"330110", "330109", "330114"}
     # April is not due before the end of 2024-05-10: no April row, so no `missing` for it

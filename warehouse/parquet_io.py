@@ -48,6 +48,12 @@ FALLBACK_KEYS: dict[str, tuple[str, ...]] = {
     "source_reconciliation": ("uscc", "year", "check"),
     "quarantine": ("source", "file", "sheet", "row_number"),
     "data_quality": ("source", "file"),
+    "city_month": ("year", "month", "period_type"),
+    "district_month": ("district_code", "year", "month", "period_type"),
+    "key_group_month": ("key_group", "year", "month", "period_type"),
+    "reporting_status": ("uscc", "year", "month"),
+    "reporting_summary": ("district_code", "year", "month"),
+    "reporting_reminders": ("uscc",),
 }
 
 _ARROW_TYPES: dict[str, pa.DataType] = {

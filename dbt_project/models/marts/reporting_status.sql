@@ -55,8 +55,9 @@ select
         when s.uscc is not null then 'quarantined'
         else 'missing'
     end as status,
-    s.first_submitted_at,
-    due.due_before - interval 1 second as due_at,
+    -- ISO 8601 in Asia/Shanghai local time (上报时间 is written in local time)
+    strftime(s.first_submitted_at, '%Y-%m-%dT%H:%M:%S+08:00') as first_submitted_at,
+    strftime(due.due_before - interval 1 second, '%Y-%m-%dT%H:%M:%S+08:00') as due_at,
     greatest(coalesce(s.submissions, 0) - 1, 0) as revisions
 from keys as k
 inner join due on due.year = k.year and due.month = k.month
