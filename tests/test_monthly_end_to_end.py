@@ -67,7 +67,17 @@ def monthly_release(tmp_path_factory):
 
     result = run_cli("run", "--landing", str(landing), "--warehouse", str(root / "warehouse"), "--as-of", AS_OF)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    RUN_OUTPUT.append(result.stdout)
     return root / "warehouse" / "latest"
+
+
+RUN_OUTPUT: list[str] = []
+
+
+def test_run_prints_the_latest_year_to_date(monthly_release):
+    # 1–4月 2024 is the latest ytd published; its 同比 is published (three entrants, no leaver)
+    out = " ".join(RUN_OUTPUT[0].split())
+    assert "2024年1–4月: 12 enterprises" in out and "同比 " in out
 
 
 def _rows_by_key(df: pl.DataFrame, keys) -> dict:

@@ -101,3 +101,29 @@ def test_raw_header_names_match_the_energy_contract():
     for column in ("uscc", "period", "submitted_at"):
         names = list(contract.column(column).header_names)
         assert f"'{column}': {names!r}".replace('"', "'") in macro, column
+
+
+def test_generate_writes_a_register_with_its_cases(tmp_path):
+    """`generate --messy` writes one full list a year in the run's format mix, with a re-entry,
+    firms reporting unregistered, registered firms that never report, and bad rows that ingest
+    quarantines with the reasons it planted."""
+    from ingestion.pipeline import ingest_landing
+    from sample_data.landing import generate_landing
+
+    summary = generate_landing(tmp_path / "landing", enterprises=40, years=(2022, 2024), seed=5, messy=True)
+    files = summary["files"]["enterprise_register"]
+    assert [f.split("/")[1][:8] for f in files] == ["2022_12_", "2023_12_", "2024_12_"]
+    assert len({summary["file_formats"][f] for f in files}) == 3  # three formats among three lists
+    ingest_landing(tmp_path / "landing", tmp_path / "wh", as_of="2024-12", run_id="g")
+    q = pl.read_parquet(tmp_path / "wh" / "quarantine" / "enterprise_register" / "*.parquet")
+    got = dict(q.group_by("reason").len().iter_rows())
+    assert got == summary["quarantine_rows"]["enterprise_register"] == {
+        "invalid_uscc": 1, "unknown_district": 1, "invalid_period": 2}
+    staged = pl.read_parquet(tmp_path / "wh" / "staging" / "enterprise_register" / "**" / "*.parquet")
+    cases = summary["register"]
+    reentry = staged.filter(pl.col("uscc") == cases["reentry"])
+    assert reentry["entry_month"].n_unique() == 2  # two spells
+    assert set(cases["unregistered_reporters"]).isdisjoint(staged["uscc"])
+    reported = pl.read_parquet(tmp_path / "wh" / "staging" / "energy_reports" / "**" / "*.parquet")["uscc"]
+    assert set(cases["unregistered_reporters"]) <= set(reported)
+    assert set(cases["never_reporting"]) <= set(staged["uscc"]) and set(cases["never_reporting"]).isdisjoint(reported)
