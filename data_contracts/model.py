@@ -15,7 +15,7 @@ CONTRACTS_DIR = Path(__file__).parent / "contracts"
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 # The three exports, in the order the specs list them.
-SOURCES = ("energy_reports", "mu_evaluations", "carbon_codes")
+SOURCES = ("energy_reports", "mu_evaluations", "carbon_codes", "enterprise_register")
 
 # Layers of a published table (contract-level customProperty `layer`), in publication order;
 # "district" is not a layer of its own but the tables with `districtExtract: true`.

@@ -31,8 +31,10 @@ LEDGER_SCHEMA = {
     "unknown_columns": pl.String, "duplicate_of": pl.String, "submitter_district_code": pl.String,
 }
 # Staging partition column per source: the month for energy reports, the year evaluated otherwise.
-PARTITION_COLUMN = {"energy_reports": "period", "mu_evaluations": "eval_year", "carbon_codes": "eval_year"}
-PARTITION_PREFIX = {"energy_reports": "period", "mu_evaluations": "year", "carbon_codes": "year"}
+PARTITION_COLUMN = {"energy_reports": "period", "mu_evaluations": "eval_year", "carbon_codes": "eval_year",
+                    "enterprise_register": "list_period"}
+PARTITION_PREFIX = {"energy_reports": "period", "mu_evaluations": "year", "carbon_codes": "year",
+                    "enterprise_register": "period"}
 EMPTY_FILE = "_empty.parquet"
 # The warehouse layout ingestion writes (docs/design.md, "Staging layout"); dbt's sources read it.
 STAGING_DIR, QUARANTINE_DIR, LEDGER_FILE = "staging", "quarantine", "ingest_ledger.parquet"

@@ -83,6 +83,9 @@ def make_candidate(root: Path, bump: float = 0.0, with_internal: bool = True) ->
             scope_code=pl.lit("330100"), indicator=pl.Series(["energy_intensity", "co2_intensity"])),
         "carbon_grade_distribution": _frame("carbon_grade_distribution", dy_rows),
         "mu_class_distribution": _frame("mu_class_distribution", dy_rows),
+        "city_month": _frame("city_month", [{"year": y} for y in years]),
+        "district_month": _frame("district_month", dy_rows),
+        "key_group_month": _frame("key_group_month", [{"year": y} for y in years]),
     }
     frames_restricted = {
         "enterprise_year": _frame("enterprise_year", ent_rows, bump),
@@ -91,8 +94,11 @@ def make_candidate(root: Path, bump: float = 0.0, with_internal: bool = True) ->
         "source_reconciliation": _frame("source_reconciliation", ent_rows[:4]),
         "quarantine": _frame("quarantine", [{"district_code": d} for d in [*DISTRICTS, None, "330102"]]),
         "data_quality": _frame("data_quality", [{}, {}]),
+        "reporting_status": _frame("reporting_status", ent_rows[:4]),
+        "reporting_summary": _frame("reporting_summary", dy_rows),
+        "reporting_reminders": _frame("reporting_reminders", ent_rows[::2][:3]),
     }
-    internal = {t: frames_open[t] for t in ("district_year", "district_industry_year")}
+    internal = {t: frames_open[t] for t in ("district_year", "district_industry_year", "district_month")}
     # disclosure control of the open versions: one cell suppressed, its measures null
     for t in internal:
         df = frames_open[t]
@@ -364,7 +370,8 @@ def test_same_candidate_gives_identical_files(tmp_path, candidate):
     # changes.md names the release ids, which differ
     files = sorted(p.relative_to(ra) for p in ra.rglob("*")
                    if p.suffix in (".parquet", ".md") and p.name != "changes.md")
-    assert len(files) == 13 + 13 * 6 + 1
+    # every published table, each district's extract tables, the dictionary
+    assert len(files) == len(published_tables()) + 13 * len(extract_tables()) + 1
     for f in files:
         assert _sha(ra / f) == _sha(rb / f), f
     assert snapshot_contents(ra / "hzcarbon.duckdb") == snapshot_contents(rb / "hzcarbon.duckdb")
@@ -378,7 +385,7 @@ def test_snapshot_layout_and_comments(published):
             "select schema_name, table_name from duckdb_tables()").fetchall()}
         for t in published_tables():
             assert (("open" if table_contract(t).layer == "open" else "main"), t) in tables
-        assert len(tables) == 13
+        assert len(tables) == len(published_tables())
         comment = con.execute("select comment from duckdb_columns() where schema_name='open' "
                               "and table_name='city_year' and column_name='co2_total_t'").fetchall()[0][0]
         assert comment.startswith("二氧化碳排放总量")

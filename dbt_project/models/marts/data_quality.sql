@@ -15,6 +15,9 @@ superseded as (
     union all
     select 'carbon_codes', file_sha256, count(*)
     from {{ ref('stg_carbon_codes_superseded') }} group by file_sha256
+    union all
+    select 'enterprise_register', file_sha256, count(*)
+    from {{ ref('stg_enterprise_register_superseded') }} group by file_sha256
 ),
 
 in_staging as (
@@ -26,6 +29,9 @@ in_staging as (
     union all
     select 'carbon_codes', file_sha256, count(*)
     from {{ source('raw', 'carbon_codes') }} group by file_sha256
+    union all
+    select 'enterprise_register', file_sha256, count(*)
+    from {{ source('raw', 'enterprise_register') }} group by file_sha256
 ),
 
 counted as (
