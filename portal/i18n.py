@@ -96,6 +96,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "energy_reports": ("能源消费月报", "Monthly energy reports"),
     "mu_evaluations": ("亩均效益评价", "亩均 evaluations"),
     "carbon_codes": ("碳效码", "Carbon-efficiency codes"),
+    "enterprise_register": ("规上工业企业名录", "Register of above-scale industrial enterprises"),
     "err_size": ("文件过大（上限 {limit} MB）", "File too large (limit {limit} MB)"),
     "err_type": ("文件类型不符：只接受 csv、xlsx、xls，且内容须与扩展名一致", "Wrong file type: only csv, xlsx, xls whose content matches the extension"),
     "err_zip": ("xlsx 文件解压后过大或压缩比异常，已拒绝", "The xlsx expands too much or has an abnormal ratio; refused"),
