@@ -106,7 +106,9 @@ def test_rebuild_from_the_archive_reproduces_the_release(three_releases, tmp_pat
     [rebuilt] = (tmp_path / "out" / "warehouse" / "releases").iterdir()
     original = wh / "releases" / rid
     hashes = _parquet_hashes(original)
-    assert len(hashes) == 13 + 13 * 6  # open + restricted, and 6 tables per district
+    # open + restricted (13 annual + 3 monthly + 3 reporting tables), and 9 tables per district
+    # (6 annual + district_month, reporting_summary, reporting_reminders)
+    assert len(hashes) == (13 + 3 + 3) + 13 * (6 + 3)
     assert _parquet_hashes(rebuilt) == hashes
 
 
