@@ -204,3 +204,74 @@ def test_audit_flags_published_thin_cells_and_shown_suppressed_values():
     mixed = dm.with_columns((pl.col("period_type") == "month").alias("suppressed"))
     assert "not_decided_per_year" in {v["rule"] for v in monthly_primary_violations({"district_month": mixed}, params)}
 
+
+
+def _annual_inputs():
+    """enterprise_year with 4 equal enterprises per district × division (no annual cell is
+    dominant) and the annual marts: three districts and four divisions of 2024."""
+    ey = pl.DataFrame([
+        {"uscc": f"{d}{k}{i}", "year": 2024, "district_code": d, "division_code": k, "energy_tce": 10.0,
+         "va_10k_yuan_2020p": None, "is_complete": True}
+        for d in ("330102", "330105", "330106") for k in ("17", "26", "30", "31") for i in range(4)],
+        schema_overrides={"va_10k_yuan_2020p": pl.Float64})
+    district_year = pl.DataFrame({"district_code": ["330102", "330105", "330106"], "year": [2024] * 3,
+                                  "enterprise_count": [5, 6, 7], "energy_tce": [500.0, 600.0, 700.0]})
+    # division 17 has no key group; 30 and 31 are 建材 (INDUSTRIES)
+    city_industry_year = pl.DataFrame({"division_code": ["17", "26", "30", "31"], "year": [2024] * 4,
+                                       "enterprise_count": [3, 6, 5, 4], "energy_tce": [30.0, 60.0, 50.0, 40.0]})
+    return ey, {"district_year": district_year, "city_industry_year": city_industry_year}
+
+
+def _whole_year(dominant_december: bool) -> list[dict]:
+    """1–11月, December and 1–12月; December alone dominated (90 + 5 of 100) when asked."""
+    return [cell(month=11), cell(month=12, period_type="month", top=(90.0, 5.0) if dominant_december else (30.0, 20.0)),
+            cell(month=12)]
+
+
+def test_a_district_year_hidden_by_a_monthly_rule_is_hidden_in_the_annual_tables_too():
+    from warehouse.disclosure import recoverable_cells, suppress_group_tables, suppress_monthly_tables
+
+    ey, annual = _annual_inputs()
+    monthly = {
+        # 330102 fails dominance in December only: hidden all 2024 (rule b), its 1–12月 included
+        "district_month": frame(district_rows("330102", _whole_year(True))
+                                + district_rows("330105", _whole_year(False))
+                                + district_rows("330106", _whole_year(False))),
+        "key_group_month": frame([{"key_group": "建材", **p} for p in _whole_year(True)]
+                                 + [{"key_group": "化工", **p} for p in _whole_year(False)]),
+    }
+
+    # without the monthly marts the annual cells all pass: district_year 330102/2024 would be
+    # published and equal the hidden 1–12月 (what the gate caught on the sample data)
+    alone = suppress_group_tables(annual, ey, SDC, INDUSTRIES)
+    assert alone["district_year"]["suppressed"].to_list() == [False] * 3
+    before = {**alone, **suppress_monthly_tables(monthly, alone, SDC, INDUSTRIES)}
+    assert {f["relation"] for f in monthly_recoverable_cells(before, INDUSTRIES)} == {
+        "ytd12_vs_district_year", "divisions_of_key_group"}
+
+    annual_out = suppress_group_tables({**annual, **monthly}, ey, SDC, INDUSTRIES)
+    dy = {r["district_code"]: (r["suppressed"], r["suppression_reason"])
+          for r in annual_out["district_year"].iter_rows(named=True)}
+    # the monthly reason carried over, then district_year's own secondary: the smallest other
+    # district (330105, 6 firms against 330106's 7)
+    assert dy == {"330102": (True, "dominance"), "330105": (True, "secondary"), "330106": (False, None)}
+    ciy = {r["division_code"]: (r["suppressed"], r["suppression_reason"])
+           for r in annual_out["city_industry_year"].iter_rows(named=True)}
+    # 建材 hidden all year: its smallest division (31, 4 firms against 30's 5) carries the reason;
+    # the divisions' secondary then takes the smallest other division (17, 3 firms)
+    assert ciy == {"17": (True, "secondary"), "26": (False, None), "30": (False, None), "31": (True, "dominance")}
+    assert annual_out["district_year"].filter(pl.col("suppressed"))["energy_tce"].to_list() == [None, None]
+
+    monthly_out = suppress_monthly_tables(monthly, annual_out, SDC, INDUSTRIES)
+    dm = {r["district_code"]: r["suppression_reason"] for r in monthly_out["district_month"].iter_rows(named=True)}
+    assert dm == {"330102": "dominance", "330105": "secondary", "330106": None}
+    kg = {r["key_group"]: r["suppression_reason"] for r in monthly_out["key_group_month"].iter_rows(named=True)}
+    assert kg == {"建材": "dominance", "化工": None}
+
+    # the monthly_disclosure gate's checks (warehouse.gates.gate_monthly_disclosure) now pass,
+    # and the annual disclosure gate's recoverable-cell check too
+    released = {**annual_out, **monthly_out}
+    assert monthly_recoverable_cells(released, INDUSTRIES) == []
+    assert monthly_primary_violations(released, {"sdc_min_count": 3, "sdc_dominance_n": 2,
+                                                 "sdc_dominance_share": 0.85}) == []
+    assert recoverable_cells(annual_out) == []

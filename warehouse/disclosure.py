@@ -318,19 +318,36 @@ def suppress_group_tables(
     group_tables: Mapping[str, pl.DataFrame],
     enterprise_year: pl.DataFrame,
     sdc: SdcParams,
+    industries: pl.DataFrame | None = None,
 ) -> dict[str, pl.DataFrame]:
     """Primary then secondary suppression of district_industry_year, district_year and
-    city_industry_year, then their protected values nulled. city_year passes through."""
+    city_industry_year, then their protected values nulled. city_year passes through.
+    When ``group_tables`` holds the monthly marts, the annual cells their rule (b) hides are
+    primary cells too (``monthly_carry_over``), before the secondary suppression runs."""
     primary = {
         t: primary_suppression(group_tables[t], enterprise_year, t, sdc)
         for t in SDC_GROUP_TABLES
         if t in group_tables
     }
+    for table, reasons in monthly_carry_over(group_tables, primary, sdc, industries).items():
+        if table in primary and reasons:
+            primary[table] = suppress_cells(primary[table], list(CELL_KEYS[table]), reasons)
     secondary = secondary_suppression(primary)
     out = {t: blank_suppressed(df, CELL_KEYS[t]) for t, df in secondary.items()}
     if "city_year" in group_tables:
         out["city_year"] = group_tables["city_year"]
     return out
+
+
+def suppress_cells(cells: pl.DataFrame, keys: list[str], reasons: Mapping[tuple, str]) -> pl.DataFrame:
+    """``cells`` with the cells of ``reasons`` ({key tuple in ``keys`` order: reason}) suppressed
+    for that reason; a cell already suppressed keeps its own reason."""
+    carried = pl.DataFrame([(*k, r) for k, r in reasons.items()],
+                           schema=[*keys, "_carried"], orient="row")
+    out = _join_on_keys(cells, carried, keys)
+    return out.with_columns(
+        pl.coalesce("suppression_reason", "_carried").alias("suppression_reason")
+    ).drop("_carried").with_columns(pl.col("suppression_reason").is_not_null().alias("suppressed"))
 
 
 def suppress_frequency_table(df: pl.DataFrame, table: str, sdc: SdcParams) -> pl.DataFrame:
@@ -757,6 +774,58 @@ def _check_top_kept(df: pl.DataFrame, column: str, sdc: SdcParams) -> None:
         raise ValueError(f"sdc_dominance_n = {sdc.dominance_n}: the monthly marts keep only the 5 largest {column}")
 
 
+def monthly_primary_scope_years(df: pl.DataFrame, scope: str, sdc: SdcParams) -> dict[tuple[str, int], str]:
+    """Rule (b): the scope-years of a monthly table with a period failing a primary rule, and
+    the reason (count before dominance over the year). {(code, year): reason}."""
+    cells = df.select(scope, "year").with_columns(monthly_primary_reason(df, sdc).alias("reason"))
+    primary: dict[tuple[str, int], str] = {}
+    for code, year, reason in cells.filter(pl.col("reason").is_not_null()).iter_rows():
+        if primary.get((code, year)) in (None, REASON_DOMINANCE):  # count before dominance
+            primary[(code, year)] = reason
+    return primary
+
+
+def monthly_carry_over(
+    monthly_marts: Mapping[str, pl.DataFrame],
+    annual_primary: Mapping[str, pl.DataFrame],
+    sdc: SdcParams,
+    industries: pl.DataFrame | None = None,
+) -> dict[str, dict[tuple, str]]:
+    """The annual cells the monthly rule (b) suppresses ({table: {cell key: reason}}), given the
+    monthly marts and the annual group tables after their primary rules (``annual_primary``). The monthly audit relates a
+    district's 1–12月 to its district_year and a key group's 1–12月 to its divisions'
+    city_industry_year (``monthly_relations``): a scope-year hidden all year by a monthly rule
+    must not be given away by the annual cells. So a district-year suppressed by rule (b) is
+    suppressed in district_year with the same reason; for a key-group-year suppressed by rule
+    (b) whose divisions all pass the annual primary rules, its division with the smallest
+    enterprise_count (ties: lowest code) is suppressed with that reason. The annual secondary
+    suppression then runs over these as over any primary cell."""
+    out: dict[str, dict[tuple, str]] = {}
+    dm = monthly_marts.get("district_month")
+    if dm is not None and not dm.is_empty():
+        out["district_year"] = monthly_primary_scope_years(dm, "district_code", sdc)
+    km, ciy = monthly_marts.get("key_group_month"), annual_primary.get("city_industry_year")
+    if km is None or km.is_empty() or ciy is None:
+        return out
+    groups = monthly_primary_scope_years(km, "key_group", sdc)
+    if industries is None:
+        from data_contracts.reference import load_reference
+
+        industries = load_reference("industries")
+    group_of = {d: g for d, g in industries.select("division_code", "key_group").iter_rows() if g}
+    members: dict[tuple[str, int], list[tuple[str, int, int | None, bool]]] = {}
+    for division, year, count, hidden in ciy.select(
+            "division_code", "year", "enterprise_count", pl.col("suppressed").fill_null(False)).iter_rows():
+        if (group_of.get(division), year) in groups:
+            members.setdefault((group_of[division], year), []).append((division, year, count, hidden))
+    out["city_industry_year"] = {}
+    for group_year, cells in sorted(members.items()):
+        if not any(hidden for *_, hidden in cells):  # a hidden division already protects it
+            division, year, _, _ = min(cells, key=lambda c: (_count_key(c[2]), c[0]))
+            out["city_industry_year"][(division, year)] = groups[group_year]
+    return out
+
+
 def monthly_scope_suppression(
     df: pl.DataFrame,
     scope: str,
@@ -770,13 +839,8 @@ def monthly_scope_suppression(
     With ``secondary`` (districts), to a fixpoint per year: when exactly one scope of the year is
     suppressed, the unsuppressed one with the smallest enterprise_count in its latest ytd period
     (1–12月 when published) is suppressed too, ties: lowest code."""
-    reasons = monthly_primary_reason(df, sdc)
-    cells = df.select(scope, "year", "month", "period_type", "enterprise_count").with_columns(reasons.alias("reason"))
-    primary: dict[tuple[str, int], str] = {}
-    for code, year, reason in cells.filter(pl.col("reason").is_not_null()).select(scope, "year", "reason").iter_rows():
-        if primary.get((code, year)) in (None, REASON_DOMINANCE):  # count before dominance
-            primary[(code, year)] = reason
-    decided = {**primary, **annual_reasons}  # the annual cell's reason first
+    cells = df.select(scope, "year", "month", "period_type", "enterprise_count")
+    decided = {**monthly_primary_scope_years(df, scope, sdc), **annual_reasons}  # the annual cell's reason first
     present = {(c, y) for c, y in cells.select(scope, "year").unique().iter_rows()}
     decided = {k: r for k, r in decided.items() if k in present}
     if not secondary:
