@@ -20,7 +20,7 @@ REASONS: tuple[Reason, ...] = (
     Reason("out_of_scope_industry", "行业代码不属于工业（B、C、D门类）或无法识别", "industry division outside sections B, C, D"),
     Reason("unparseable_number", "数值无法解析", "a number cannot be parsed"),
     Reason("negative_value", "能源数量为负数", "a negative quantity of energy"),
-    Reason("invalid_period", "报告期或评价年度无效（月份不在1–12、晚于当前月份或早于2020年）", "month outside 1-12, in the future, or before 2020"),
+    Reason("invalid_period", "报告期或评价年度无效（月份不在1–12、晚于当前月份或早于2020年）；名录的名录期、纳入年月或退出年月无法识别，或退出年月不晚于纳入年月", "month outside 1-12, in the future, or before 2020; a register month unparseable, or 退出年月 not after 纳入年月"),
     Reason("invalid_category", "类别取值无法识别（是否规上、评价类别、碳效等级）", "unknown category value"),
     Reason("unknown_energy_type", "能源代码或名称无法识别", "unknown energy code or name"),
     Reason("unknown_unit", "计量单位无法识别或与能源品种不符", "unit unknown or of the wrong dimension for the energy type"),

@@ -16,6 +16,7 @@ SEEDS_DIR = Path(__file__).resolve().parents[1] / "dbt_project" / "seeds"
 REFERENCE_FILES = (
     "classification_rules", "deflators", "district_splits", "districts", "emission_factors",
     "energy_types", "industries", "mu_rules", "power_equivalent", "targets", "thresholds", "units",
+    "reporting_calendar", "due_date_overrides",
     "product_energy_limits", "green_targets", "green_parks", "green_aliases",
 )
 

@@ -232,6 +232,17 @@ def _parse_column(column: Column, raw_column: str, p: _Parsing) -> dict[str, pl.
             "year": pl.when(~invalid).then(once(lambda t: parts(t)[0], pl.Int32)),
             "month": pl.when(~invalid).then(once(lambda t: parts(t)[1], pl.Int32)),
         }
+    if kind in ("register_month", "entry_month"):
+        # Register months (docs/monthly.md): any YYYY-MM, not bounded by the as-of month; an
+        # empty optional cell is no month. 纳入年月 before the first reference year is kept as
+        # its January.
+        parts = lambda t: v.month(t, 0, 9999, 12)  # noqa: E731
+        checks.add("invalid_period", once(lambda t: parts(t)[2], pl.Boolean, if_null=column.required))
+        text = once(lambda t: pl.when(~parts(t)[2]).then(v.period_text(*parts(t)[:2])), pl.String)
+        if kind == "entry_month":
+            first = f"{ref.first_year}-01"
+            text = pl.when(text < first).then(pl.lit(first)).otherwise(text)
+        return {column.name: text}
     if kind == "year":
         parts = lambda t: v.year(t, ref.first_year, as_of.year)  # noqa: E731
         invalid = once(lambda t: parts(t)[1], pl.Boolean, if_null=True)
@@ -365,6 +376,8 @@ def _rules(source: str, column_for: tuple[tuple[str, str], ...], as_of: AsOf) ->
         parsed.update(_parse_column(column, raw_name[column.name], p))
     is_energy = source == "energy_reports"
     identity = _energy_identity(raw_name, p) if is_energy else {}
+    if source == "enterprise_register":  # a spell ends after it starts
+        p.checks.add("invalid_period", pl.col("exit_month") <= pl.col("entry_month"))
     canonical_units = _to_canonical_units() if is_energy else {}
     if source == "green_manufacturing":
         identity = _green_rules(raw_name, p)

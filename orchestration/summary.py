@@ -33,6 +33,9 @@ def print_release_summary(release_dir: Path, release_id: str, out: Console, appr
     out.print(city_table(release_dir))
     for line in target_lines(release_dir):
         out.print(line, markup=False, soft_wrap=True)
+    ytd = latest_ytd_line(release_dir)
+    if ytd:
+        out.print(ytd, markup=False, soft_wrap=True)
     for line in where_lines(release_dir):
         out.print(line, markup=False, soft_wrap=True)
 
@@ -64,6 +67,20 @@ def target_lines(release_dir: Path) -> list[str]:
             f"{_pct(r['actual_change'])} vs path {_pct(r['path_change'])} "
             f"(target {_pct(r['target_change'])} by {r['target_year']}) → {r['status']}"
             for r in city_rows.sort("indicator").iter_rows(named=True)]
+
+
+def latest_ytd_line(release_dir: Path) -> str | None:
+    """The latest published 1–N月 of city_month with its 同比 (comparable basis, docs/monthly.md)."""
+    path = release_dir / "open" / "city_month.parquet"
+    if not path.exists():
+        return None
+    ytd = pl.read_parquet(path).filter(pl.col("period_type") == "ytd").sort("year", "month")
+    if ytd.is_empty():
+        return "monthly: no 1–N月 period published yet"
+    r = ytd.row(-1, named=True)
+    return (f"{r['year']}年1–{r['month']}月: {r['enterprise_count']} enterprises, energy {_fmt(r['energy_tce'], 0)} tce "
+            f"(同比 {_pct(r['energy_tce_yoy'])}), CO2 {_fmt(r['co2_total_t'], 0)} t (同比 {_pct(r['co2_total_t_yoy'])}), "
+            f"electricity {_fmt(r['electricity_10k_kwh'], 0)} 万kWh (同比 {_pct(r['electricity_yoy'])})")
 
 
 def where_lines(release_dir: Path) -> list[str]:

@@ -96,6 +96,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "energy_reports": ("能源消费月报", "Monthly energy reports"),
     "mu_evaluations": ("亩均效益评价", "亩均 evaluations"),
     "carbon_codes": ("碳效码", "Carbon-efficiency codes"),
+    "enterprise_register": ("规上工业企业名录", "Register of above-scale industrial enterprises"),
     "green_manufacturing": ("绿色制造名单", "Green manufacturing lists"),
     "product_energy": ("单位产品能耗", "Product unit energy use"),
     "err_size": ("文件过大（上限 {limit} MB）", "File too large (limit {limit} MB)"),

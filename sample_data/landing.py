@@ -13,16 +13,19 @@ import polars as pl
 
 from data_contracts import source_contract
 from sample_data import messy as mz
-from sample_data import render, rules
+from sample_data import register, render, rules
 from sample_data.green import generate_green
 from sample_data.truth import SOURCES, check_years, iter_years
 from sample_data.writers import EXTENSION, Layout, fits, write_table
 
 STEM = {"energy_reports": "能源消费月报", "mu_evaluations": "亩均效益评价结果", "carbon_codes": "碳效码评价结果"}
+# The sources a landing holds: the three exports and the register of enterprises expected to report.
+LANDING_SOURCES = (*SOURCES, register.SOURCE)
 TITLES = {
     "energy_reports": ["杭州市重点用能单位能源消费月报", "填报单位：{district}经信局", "报告期：{year}年"],
     "mu_evaluations": ["{year}年度工业企业亩均效益综合评价结果", "填报单位：杭州市经济和信息化局", "单位：万元、亩、吨标准煤"],
     "carbon_codes": ["{year}年度工业企业碳效码评价结果", "数据来源：浙江省碳效码平台", "单位：吨、万元"],
+    register.SOURCE: register.TITLES,
 }
 # Format of the n-th file of a source (mixed mode): every kind appears among the first few.
 CYCLE = {
@@ -30,6 +33,7 @@ CYCLE = {
                        "xlsx", "csv_bom"),
     "mu_evaluations": ("xlsx", "csv_gb18030", "xls", "csv_bom", "csv_utf8", "xlsx"),
     "carbon_codes": ("csv_bom", "xlsx", "csv_gb18030", "xls", "csv_utf8", "xlsx"),
+    register.SOURCE: ("xlsx", "csv_bom", "csv_gb18030", "xls", "csv_utf8", "xlsx"),
 }
 EXTRA = "__extra__"  # prefix of text columns that are not contract columns (header = the rest)
 FORMATS = ("mixed", "csv-utf8")
@@ -42,18 +46,18 @@ class Landing:
         if formats not in FORMATS:
             raise ValueError(f"formats must be one of {FORMATS}, got {formats!r}")
         self.out, self.seed, self.messy, self.formats = Path(out_dir), seed, messy, formats
-        for s in SOURCES:
+        for s in LANDING_SOURCES:
             d = self.out / s
             if d.exists() and any(d.iterdir()):
                 raise FileExistsError(f"{d} is not empty: write a landing into a new directory")
             d.mkdir(parents=True, exist_ok=True)
-        self.files: dict[str, list[str]] = {s: [] for s in SOURCES}
-        self.rows_written = {s: 0 for s in SOURCES}
-        self.total_rows = {s: 0 for s in SOURCES}
-        self.quarantine: dict[str, dict[str, int]] = {s: {} for s in SOURCES}
+        self.files: dict[str, list[str]] = {s: [] for s in LANDING_SOURCES}
+        self.rows_written = {s: 0 for s in LANDING_SOURCES}
+        self.total_rows = {s: 0 for s in LANDING_SOURCES}
+        self.quarantine: dict[str, dict[str, int]] = {s: {} for s in LANDING_SOURCES}
         self.cases: list[dict] = []
-        self.revisions: dict[str, dict[str, int]] = {s: {} for s in SOURCES}
-        self.count = {s: 0 for s in SOURCES}
+        self.revisions: dict[str, dict[str, int]] = {s: {} for s in LANDING_SOURCES}
+        self.count = {s: 0 for s in LANDING_SOURCES}
         self.file_formats: dict[str, str] = {}
         self.layouts: dict[str, dict] = {}
 
@@ -325,13 +329,16 @@ def generate_landing(out_dir: Path, enterprises: int = 500, years: tuple[int, in
     land = Landing(Path(out_dir), seed, messy, formats)
     truth_rows = {s: 0 for s in SOURCES}
     state: dict = {}
+    seen = []  # the months each firm reports, for the register
     for year, energy, mu, carbon in iter_years(enterprises, (y0, y1), seed):
+        seen.append(register.presence(energy))
         truth_rows["energy_reports"] += energy.height
         truth_rows["mu_evaluations"] += mu.height
         truth_rows["carbon_codes"] += carbon.height
         _energy_year(land, year, energy, y0, state)
         _annual_year(land, "mu_evaluations", year, mu, y0)
         _annual_year(land, "carbon_codes", year, carbon, y0)
+    register_cases = register.write_register(land, pl.concat(seen), y0, y1)
     if messy:
         _energy_whole_files(land, y0, state)
         _annual_whole_files(land, y0)
@@ -362,5 +369,6 @@ def generate_landing(out_dir: Path, enterprises: int = 500, years: tuple[int, in
         "spreadsheet_layouts": dict(sorted(land.layouts.items())),
         "whole_file_cases": land.cases,
         "revisions": land.revisions,
+        "register": register_cases,
         "green": {k: green[k] for k in ("cases", "product_makers", "drawn_over_limit")},
     }

@@ -159,6 +159,18 @@ def synthetic_marts(seed: int = 7, n: int = 80) -> dict[str, pl.DataFrame]:
     return {t: conform_to_contract(t, df) for t, df in _synthetic_marts(seed, n).items()}
 
 
+def synthetic_sdc_inputs(seed: int = 7, n: int = 80) -> dict[str, pl.DataFrame]:
+    """dbt's intermediate.int_<table>_sdc of the monthly marts (as synthetic_marts with the same
+    seed): the mart's contract columns plus the helper columns only disclosure control reads."""
+    raw = _synthetic_marts(seed, n)
+    out = {}
+    for t in ("city_month", "district_month", "key_group_month"):
+        mart = conform_to_contract(t, raw[t])
+        helpers = [c for c in raw[t].columns if c not in mart.columns]
+        out[f"int_{t}_sdc"] = pl.concat([mart, raw[t].select(helpers)], how="horizontal")
+    return out
+
+
 def _synthetic_marts(seed: int, n: int) -> dict[str, pl.DataFrame]:
     ey = make_enterprise_year(seed, n)
     groups = aggregate_groups(ey)
@@ -196,6 +208,7 @@ def _synthetic_marts(seed: int, n: int) -> dict[str, pl.DataFrame]:
         "source_reconciliation": recon,
         "quarantine": quarantine,
         "data_quality": dq,
+        **synthetic_monthly(ey),
     }
 
 
@@ -251,12 +264,61 @@ def green_marts(ey: pl.DataFrame) -> dict[str, pl.DataFrame]:
             "product_efficiency_share": share, "product_efficiency": pe, "over_limit_list": over}
 
 
-def build_duckdb(path: Path, marts: dict[str, pl.DataFrame]) -> Path:
+def synthetic_monthly(ey: pl.DataFrame) -> dict[str, pl.DataFrame]:
+    """The monthly marts (docs/monthly.md) as 1–12月 of each year (the years of enterprise_year
+    are complete), with the helper columns disclosure control reads, and empty reporting marts
+    (no register)."""
+    groups = load_reference("industries").select("division_code", pl.col("key_group").replace("", None))
+    ey = ey.join(groups, on="division_code", how="left")
+
+    def month_mart(keys: list[str], coal: bool = False) -> pl.DataFrame:
+        df = ey.filter(pl.all_horizontal(pl.col(k).is_not_null() for k in keys)) if keys else ey
+        g = df.group_by(*keys, "year").agg(
+            pl.col("uscc").n_unique().cast(pl.Int64).alias("enterprise_count"),
+            pl.col("energy_tce").sum(), pl.col("energy_tce_net").sum(), pl.col("co2_total_t").sum(),
+            (pl.col("energy_tce") * 0.3).sum().alias("electricity_10k_kwh"),
+            *([(pl.col("energy_tce") * 0.5).sum().alias("coal_t")] if coal else []),
+            pl.lit(0).cast(pl.Int64).alias("comparable_enterprise_count"),
+            pl.col("provisional").any(),
+            pl.col("energy_tce").sort(descending=True).head(5).alias("energy_tce_top"),
+            *([pl.col("uscc").n_unique().cast(pl.Int64).alias("coal_reporter_count"),
+               (pl.col("energy_tce") * 0.5).sort(descending=True).head(5).alias("coal_t_top")] if coal else []),
+        )
+        yoy = ["energy_tce_yoy", "energy_tce_net_yoy", "co2_total_t_yoy", "electricity_yoy", *(["coal_t_yoy"] if coal else [])]
+        g = g.with_columns(pl.lit(12, pl.Int32).alias("month"), pl.lit("ytd").alias("period_type"),
+                           *(pl.lit(None, pl.Float64).alias(c) for c in yoy),
+                           pl.lit(0).cast(pl.Int64).alias("entrant_count"), pl.lit(0).cast(pl.Int64).alias("leaver_count"))
+        if "district_code" in keys:
+            g = _names(g)
+        return g
+
+    status = pl.DataFrame(schema={"uscc": pl.String, "year": pl.Int32, "month": pl.Int32, "enterprise_name": pl.String,
+                                  "district_code": pl.String, "expected": pl.Boolean, "status": pl.String,
+                                  "first_submitted_at": pl.String, "due_at": pl.String, "revisions": pl.Int64})
+    summary = pl.DataFrame(schema={"district_code": pl.String, "district_name": pl.String, "year": pl.Int32,
+                                   "month": pl.Int32, **{c: pl.Int64 for c in (
+                                       "expected_count", "on_time_count", "late_count", "quarantined_count",
+                                       "missing_count", "unexpected_count")}, "response_share": pl.Float64})
+    reminders = pl.DataFrame(schema={"district_code": pl.String, "year": pl.Int32, "month": pl.Int32, "uscc": pl.String,
+                                     "enterprise_name": pl.String, "status": pl.String, "due_at": pl.String,
+                                     "first_submitted_at": pl.String})
+    return {"city_month": month_mart([], coal=True), "district_month": month_mart(["district_code"]),
+            "key_group_month": month_mart(["key_group"]), "reporting_status": status,
+            "reporting_summary": summary, "reporting_reminders": reminders}
+
+
+def build_duckdb(path: Path, marts: dict[str, pl.DataFrame],
+                 sdc_inputs: dict[str, pl.DataFrame] | None = None) -> Path:
+    """The working DuckDB as dbt leaves it: the marts in schema main, the disclosure inputs
+    (synthetic_sdc_inputs) in schema intermediate."""
     con = duckdb.connect(str(path), config={"memory_limit": "512MB", "threads": 1})
     try:
-        for name, df in marts.items():
+        con.execute("create schema if not exists intermediate")
+        tables = [("main", name, df) for name, df in marts.items()]
+        tables += [("intermediate", name, df) for name, df in (sdc_inputs or {}).items()]
+        for schema, name, df in tables:
             con.register("_src", df.to_arrow())
-            con.execute(f'create or replace table main."{name}" as select * from _src')
+            con.execute(f'create or replace table {schema}."{name}" as select * from _src')
             con.unregister("_src")
     finally:
         con.close()
@@ -299,7 +361,7 @@ def marts() -> dict[str, pl.DataFrame]:
 
 @pytest.fixture(scope="module")
 def db(tmp_path_factory, marts) -> Path:
-    return build_duckdb(tmp_path_factory.mktemp("wh") / "hzcarbon.duckdb", marts)
+    return build_duckdb(tmp_path_factory.mktemp("wh") / "hzcarbon.duckdb", marts, synthetic_sdc_inputs())
 
 
 # --------------------------------------------------------------------------- tests

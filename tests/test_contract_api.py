@@ -57,4 +57,4 @@ def test_a_new_contract_file_is_a_new_published_table(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True,
                          env={"PYTHONPATH": str(tmp_path)}, check=True).stdout
     assert "city_year_copy" in out.splitlines()[0]
-    assert out.splitlines()[1] == "green_factory_energy_share"
+    assert out.splitlines()[1] == "green_factory_energy_share"  # restricted last, green after monthly

@@ -151,7 +151,10 @@ def build_staging(wh: Path) -> None:
         df = pl.DataFrame(rows, schema=schema)
         for (year, sha), part in df.group_by(["eval_year", "file_sha256"]):
             _write(part.to_dicts(), schema, wh / f"staging/{name}/year={year}/{sha[:16]}.parquet")
-    for name in ("energy_reports", "mu_evaluations", "carbon_codes"):
+    # no register delivered: its staging holds only the empty file (the monthly tables then
+    # publish without the response-share rule)
+    _write([], staging_schema("enterprise_register"), wh / "staging/enterprise_register/_empty.parquet")
+    for name in ("energy_reports", "mu_evaluations", "carbon_codes", "enterprise_register"):
         _write([], QUARANTINE_SCHEMA, wh / f"quarantine/{name}/_empty.parquet")
     for name in ("green_manufacturing", "product_energy"):  # sources this fixture has no rows of
         _write([], staging_schema(name), wh / f"staging/{name}/_empty.parquet")
@@ -467,9 +470,12 @@ def test_grid_factor_change_touches_only_dependent_numbers(built, grid_changed):
     assert row(after["enterprise_year"], uscc=E1, year=2022)["co2_indirect_t"] == pytest.approx(12 * 90 * 6.0, **APPROX)
     assert _changes(built["key_energy_users"], after["key_energy_users"], KEYS["key_energy_users"]) == {
         ((E1, 2022), c) for c in ("co2_indirect_t", "co2_total_t", "co2_intensity")}
-    assert _changes(built["city_year"], after["city_year"], KEYS["city_year"]) == {((2022,), c) for c in co2_cols}
+    # city_year and district_year also hold the like-for-like CO2 change (E1 is matched in 2020 and
+    # 2022); the intensity at 2020 factors does not move
+    co2_year_cols = co2_cols | {"co2_intensity_change_vs_2020_panel"}
+    assert _changes(built["city_year"], after["city_year"], KEYS["city_year"]) == {((2022,), c) for c in co2_year_cols}
     assert _changes(built["district_year"], after["district_year"], KEYS["district_year"]) == {
-        (("330106", 2022), c) for c in co2_cols}
+        (("330106", 2022), c) for c in co2_year_cols}
     assert _changes(built["district_industry_year"], after["district_industry_year"], KEYS["district_industry_year"]) == {
         (("330106", "17", 2022), c) for c in co2_cols}
     assert _changes(built["city_industry_year"], after["city_industry_year"], KEYS["city_industry_year"]) == {

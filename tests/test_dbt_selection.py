@@ -136,7 +136,9 @@ def test_as_of_moving_back_rebuilds_everything_and_moving_on_does_not():
 
 def test_the_nodes_reading_as_of_are_the_calendar_and_the_dated_after_as_of_tests():
     names = {_manifest()["nodes"][uid]["name"] for uid in nodes_reading_as_of(_manifest())}
-    assert names == {"int_years", "assert_no_period_after_as_of", "assert_accepted_energy_rows_valid"}
+    # ... and the monthly nodes that read "now" (due dates, publication, reporting status)
+    assert names == {"int_years", "assert_no_period_after_as_of", "assert_accepted_energy_rows_valid",
+                     "int_month_due", "int_month_publication", "reporting_status"}
 
 
 def test_next_months_run_is_incremental_keeps_dbts_parse_and_equals_a_full_build(tmp_path):

@@ -29,9 +29,18 @@ ENTERPRISE_YEAR = [
     "carbon_rule_set", "provisional",
 ]
 SUPP = ["suppressed", "suppression_reason"]
+# city_year and district_year add the like-for-like and constant-factor change (monthly.md)
+_PANEL = ["panel_enterprise_count", "energy_intensity_change_vs_2020_panel", "co2_intensity_change_vs_2020_panel",
+          "co2_intensity_2020_factors", "co2_intensity_change_vs_2020_2020_factors"]
+_AT = CITY_MEASURES.index("co2_intensity_change_vs_2020") + 1
+CITY_YEAR_MEASURES = [*CITY_MEASURES[:_AT], *_PANEL, *CITY_MEASURES[_AT:]]
+_MONTH_MEASURES = ["enterprise_count", "energy_tce", "energy_tce_net", "co2_total_t", "electricity_10k_kwh"]
+_YOY = ["comparable_enterprise_count", "energy_tce_yoy", "energy_tce_net_yoy", "co2_total_t_yoy", "electricity_yoy"]
+_PERIOD = ["year", "month", "period_type"]
+_MONTH_TAIL = ["yoy_suppressed", "provisional", *SUPP]
 EXPECTED = {
-    "city_year": ["year", *CITY_MEASURES],
-    "district_year": ["district_code", "district_name", "year", *CITY_MEASURES, *SUPP],
+    "city_year": ["year", *CITY_YEAR_MEASURES],
+    "district_year": ["district_code", "district_name", "year", *CITY_YEAR_MEASURES, *SUPP],
     "district_industry_year": ["district_code", "district_name", "division_code", "division_name", "key_group",
                                "high_energy", "year", *CITY_MEASURES, *SUPP],
     "city_industry_year": ["division_code", "division_name", "key_group", "high_energy", "year",
@@ -71,7 +80,25 @@ EXPECTED = {
                         "unit_energy", "unit", "limit_value", "limit_set", "standard", "confidence", "check_note"],
     "green_factory_energy_share": ["scope_code", "year", "green_factory_count", "energy_tce", "green_energy_tce",
                                    "green_energy_share", "co2_total_t", "green_co2_t", "green_co2_share"],
+    # monthly.md
+    "city_month": [*_PERIOD, *_MONTH_MEASURES, "coal_t", *_YOY, "coal_t_yoy", *_MONTH_TAIL],
+    "district_month": ["district_code", "district_name", *_PERIOD, *_MONTH_MEASURES, *_YOY, *_MONTH_TAIL],
+    "key_group_month": ["key_group", *_PERIOD, *_MONTH_MEASURES, *_YOY, *_MONTH_TAIL],
+    "reporting_status": ["uscc", "year", "month", "enterprise_name", "district_code", "expected", "status",
+                         "first_submitted_at", "due_at", "revisions"],
+    "reporting_summary": ["district_code", "district_name", "year", "month", "expected_count", "on_time_count",
+                          "late_count", "quarantined_count", "missing_count", "unexpected_count", "response_share"],
+    "reporting_reminders": ["district_code", "year", "month", "uscc", "enterprise_name", "status", "due_at",
+                            "first_submitted_at"],
 }
+# outputs.md order: open tables first (the annual, then monthly.md's, then green.md's), then restricted likewise
+_ORDER = ["city_year", "district_year", "district_industry_year", "city_industry_year", "target_progress",
+          "carbon_grade_distribution", "mu_class_distribution", "city_month", "district_month", "key_group_month",
+          "green_manufacturing_progress", "green_factories", "product_efficiency_share",
+          "enterprise_year", "key_energy_users", "high_consumption_low_efficiency", "source_reconciliation",
+          "quarantine", "data_quality", "reporting_status", "reporting_summary", "reporting_reminders",
+          "product_efficiency", "over_limit_list", "green_factory_energy_share"]
+EXPECTED = {t: EXPECTED[t] for t in _ORDER}
 KEYS = {
     "city_year": ["year"], "district_year": ["district_code", "year"],
     "district_industry_year": ["district_code", "division_code", "year"],
@@ -81,16 +108,20 @@ KEYS = {
     "enterprise_year": ["uscc", "year"], "key_energy_users": ["uscc", "year"],
     "high_consumption_low_efficiency": ["uscc", "year"], "source_reconciliation": ["uscc", "year", "check"],
     "quarantine": ["source", "file", "sheet", "row_number"], "data_quality": ["source", "file", "sha256"],
+    "city_month": ["year", "month", "period_type"], "district_month": ["district_code", "year", "month", "period_type"],
+    "key_group_month": ["key_group", "year", "month", "period_type"], "reporting_status": ["uscc", "year", "month"],
+    "reporting_summary": ["district_code", "year", "month"], "reporting_reminders": ["uscc"],
     "green_manufacturing_progress": ["scope_code", "year"],
     "green_factories": ["entry_type", "list_year", "level", "change_type", "name", "region"],
     "product_efficiency_share": ["product_code", "year"], "product_efficiency": ["uscc", "product_code", "year"],
     "over_limit_list": ["uscc", "year", "product_code"], "green_factory_energy_share": ["scope_code", "year"],
 }
 OPEN = ["city_year", "district_year", "district_industry_year", "city_industry_year", "target_progress",
-        "carbon_grade_distribution", "mu_class_distribution",
+        "carbon_grade_distribution", "mu_class_distribution", "city_month", "district_month", "key_group_month",
         "green_manufacturing_progress", "green_factories", "product_efficiency_share"]
 EXTRACT = {"enterprise_year", "key_energy_users", "high_consumption_low_efficiency", "quarantine",
-           "district_year", "district_industry_year", "product_efficiency", "over_limit_list"}
+           "district_year", "district_industry_year", "district_month", "reporting_summary", "reporting_reminders",
+           "product_efficiency", "over_limit_list"}
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
@@ -153,7 +184,7 @@ def test_contract_files_are_valid_odcs_and_shared_fields_merge():
         "Number of enterprise-years of the cell with that grade")
     # _fields.yaml is not a contract; the source contracts still load as before
     assert all(c.name != "fields" for c in all_contracts())
-    assert len(all_contracts()) == 5 + len(EXPECTED)  # five sources
+    assert len(all_contracts()) == 6 + len(EXPECTED)  # six sources (3 + enterprise_register + 2 of green.md)
     assert source_contract("energy_reports").layer is None
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from test_candidate import build_duckdb, synthetic_marts
+from test_candidate import build_duckdb, synthetic_marts, synthetic_sdc_inputs
 from warehouse.candidate import table_path, write_candidate
 from warehouse.gates import (
     GATE_NAMES,
@@ -40,7 +40,7 @@ def marts():
 
 @pytest.fixture(scope="module")
 def db(tmp_path_factory, marts) -> Path:
-    return build_duckdb(tmp_path_factory.mktemp("wh") / "hzcarbon.duckdb", marts)
+    return build_duckdb(tmp_path_factory.mktemp("wh") / "hzcarbon.duckdb", marts, synthetic_sdc_inputs(seed=11, n=90))
 
 
 @pytest.fixture(scope="module")
@@ -81,9 +81,10 @@ def test_all_gates_pass_on_a_good_candidate(good, gx_loaded):
     assert failed == {}
     json.dumps([r.to_dict() for r in results])  # details go into the manifest
     gx = next(r for r in results if r.name == "great_expectations")
-    # six open tables carry `suppressed` (required: not null), five of them `suppression_reason` (in its set);
+    # six annual and three monthly open tables carry `suppressed` (required: not null), five annual and
+    # the three monthly ones `suppression_reason` (in its set); yoy_suppressed has no row rule;
     # product_efficiency_share carries `shares_suppressed` (required: not null)
-    assert gx.details["success"] is True and gx.details["evaluated_expectations"] == 6 + 5 + 1
+    assert gx.details["success"] is True and gx.details["evaluated_expectations"] == (6 + 3) + (5 + 3) + 1
 
 
 def test_fault_injection_fails_only_the_totals_gate(tmp_path, db):

@@ -126,7 +126,13 @@ def test_report_figures_come_from_the_release(warehouse):
     hcle = pl.read_parquet(release_dir(warehouse) / "restricted" / "high_consumption_low_efficiency.parquet")
     per_year = dict(hcle.group_by("year").agg(pl.col("uscc").n_unique()).iter_rows())
     assert dict(zip(data["hcle"]["years"], data["hcle"]["totals"])) == per_year
-    assert data["monthly"] == {}  # no monthly tables in this release: skipped
+    # the release holds city_month (docs/monthly.md): the city's 1–N月 同比 of its latest year;
+    # no intensity_monthly in this release: no early warning
+    cm = pl.read_parquet(release_dir(warehouse) / "open" / "city_month.parquet")
+    ytd = cm.filter((pl.col("period_type") == "ytd") & (pl.col("year") == cm["year"].max())).sort("month")
+    assert ytd.height >= 2 and ytd["month"].to_list()[-1] == 12
+    assert data["monthly"] == {"city_month": {"year": cm["year"].max(), "months": ytd["month"].to_list(), "series": {
+        c: ytd[c].to_list() for c in ("energy_tce_yoy", "co2_total_t_yoy", "electricity_yoy")}}}
 
 
 def test_monthly_tables_are_shown_when_a_release_has_them(warehouse, tmp_path):

@@ -83,6 +83,9 @@ def make_candidate(root: Path, bump: float = 0.0, with_internal: bool = True) ->
             scope_code=pl.lit("330100"), indicator=pl.Series(["energy_intensity", "co2_intensity"])),
         "carbon_grade_distribution": _frame("carbon_grade_distribution", dy_rows),
         "mu_class_distribution": _frame("mu_class_distribution", dy_rows),
+        "city_month": _frame("city_month", [{"year": y} for y in years]),
+        "district_month": _frame("district_month", dy_rows),
+        "key_group_month": _frame("key_group_month", [{"year": y} for y in years]),
         "green_manufacturing_progress": _frame("green_manufacturing_progress", [{"year": y} for y in years]),
         "green_factories": _frame("green_factories", [{"district_code": d} for d in DISTRICTS]),
         "product_efficiency_share": _frame("product_efficiency_share", [{"year": y} for y in years]),
@@ -94,11 +97,14 @@ def make_candidate(root: Path, bump: float = 0.0, with_internal: bool = True) ->
         "source_reconciliation": _frame("source_reconciliation", ent_rows[:4]),
         "quarantine": _frame("quarantine", [{"district_code": d} for d in [*DISTRICTS, None, "330102"]]),
         "data_quality": _frame("data_quality", [{}, {}]),
+        "reporting_status": _frame("reporting_status", ent_rows[:4]),
+        "reporting_summary": _frame("reporting_summary", dy_rows),
+        "reporting_reminders": _frame("reporting_reminders", ent_rows[::2][:3]),
         "product_efficiency": _frame("product_efficiency", ent_rows[:6]),
         "over_limit_list": _frame("over_limit_list", ent_rows[:3]),
         "green_factory_energy_share": _frame("green_factory_energy_share", [{"year": y} for y in years]),
     }
-    internal = {t: frames_open[t] for t in ("district_year", "district_industry_year")}
+    internal = {t: frames_open[t] for t in ("district_year", "district_industry_year", "district_month")}
     # disclosure control of the open versions: one cell suppressed, its measures null
     for t in internal:
         df = frames_open[t]
@@ -370,7 +376,8 @@ def test_same_candidate_gives_identical_files(tmp_path, candidate):
     # changes.md names the release ids, which differ
     files = sorted(p.relative_to(ra) for p in ra.rglob("*")
                    if p.suffix in (".parquet", ".md") and p.name != "changes.md")
-    assert len(files) == 19 + 13 * 8 + 1  # 19 tables; per district 6 files before issue 18 and 2 green tables
+    # 25 tables (13 + 6 of monthly.md + 6 of green.md); per district 6 + 3 + 2 extract files; the dictionary
+    assert len(files) == (13 + 6 + 6) + 13 * (6 + 3 + 2) + 1
     for f in files:
         assert _sha(ra / f) == _sha(rb / f), f
     assert snapshot_contents(ra / "hzcarbon.duckdb") == snapshot_contents(rb / "hzcarbon.duckdb")
@@ -384,7 +391,7 @@ def test_snapshot_layout_and_comments(published):
             "select schema_name, table_name from duckdb_tables()").fetchall()}
         for t in published_tables():
             assert (("open" if table_contract(t).layer == "open" else "main"), t) in tables
-        assert len(tables) == 19  # the 13 tables of docs/outputs.md and the 6 of docs/green.md
+        assert len(tables) == 13 + 6 + 6  # docs/outputs.md's 13, monthly.md's 6, green.md's 6
         comment = con.execute("select comment from duckdb_columns() where schema_name='open' "
                               "and table_name='city_year' and column_name='co2_total_t'").fetchall()[0][0]
         assert comment.startswith("二氧化碳排放总量")

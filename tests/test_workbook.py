@@ -45,8 +45,10 @@ def _header_index(ws) -> dict[str, int]:
 
 
 def test_sheet_names_and_order(book):
-    assert book.sheetnames == ["说明", "概览", "分区县年度", "分区县分行业年度", "企业年度", "重点用能企业",
-                               "高耗低效企业", "隔离记录", "单位产品能耗", "超限额企业"]  # the last two: docs/green.md
+    # + the district's monthly table and its reporting summary and 催报 list (docs/monthly.md),
+    # + the two green tables (docs/green.md)
+    assert book.sheetnames == ["说明", "概览", "分区县年度", "分区县分行业年度", "分区县月度", "企业年度", "重点用能企业",
+                               "高耗低效企业", "隔离记录", "报送汇总", "催报清单", "单位产品能耗", "超限额企业"]
     assert [table_contract(t).short_name_zh for t in extract_tables()] == book.sheetnames[2:]
 
 

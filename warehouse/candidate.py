@@ -16,7 +16,12 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from data_contracts import layer_of, published_tables, tables_in_layer
-from warehouse.disclosure import apply_disclosure_control
+from warehouse.disclosure import (
+    MONTHLY_TABLES,
+    PANEL_HELPER_COLUMNS,
+    apply_disclosure_control,
+    monthly_internal_view,
+)
 from warehouse.duckdb_limits import DEFAULT_THREADS, duckdb_config
 from warehouse.faults import FAULTS, check_fault, inject_fault  # noqa: F401 - FAULTS re-exported
 from warehouse.parquet_io import lookup_contract, table_keys, write_table
@@ -30,7 +35,7 @@ OPEN_TABLES = tuple(tables_in_layer("open"))
 RESTRICTED_TABLES = tuple(tables_in_layer("restricted"))
 PUBLISHED_TABLES = tuple(published_tables())
 # Unsuppressed group tables for the district extracts (candidate_dir/internal/, not published as such).
-INTERNAL_TABLES = ("district_year", "district_industry_year")
+INTERNAL_TABLES = ("district_year", "district_industry_year", "district_month")
 
 
 def effective_params(params: Mapping[str, Any] | None = None) -> dict[str, Any]:
@@ -73,6 +78,18 @@ def read_mart(con: duckdb.DuckDBPyConnection, table: str) -> pl.DataFrame:
     return con.sql(f'select * from main."{table}"{_key_order(table)}').pl()
 
 
+def read_disclosure_input(con: duckdb.DuckDBPyConnection, table: str) -> pl.DataFrame:
+    """An open mart as disclosure control reads it: ``intermediate.int_<table>_sdc`` where dbt
+    builds one (the mart's rows with the columns only disclosure control reads, which the
+    contract-enforced mart cannot carry), else the mart itself."""
+    name = f"int_{table}_sdc"
+    found = con.execute("select count(*) from information_schema.tables "
+                        "where table_schema = 'intermediate' and table_name = ?", [name]).fetchall()[0][0]
+    if not found:
+        return read_mart(con, table)
+    return con.sql(f'select * from intermediate."{name}"{_key_order(table)}').pl()
+
+
 def _key_order(table: str) -> str:
     """ORDER BY the table's key, as write_table sorts (nulls last): write_table then finds the
     rows in order and need not sort them again by every column (DuckDB's sort by key is as fast
@@ -100,7 +117,7 @@ def write_candidate(db_path: Path, candidate_dir: Path, params: Mapping[str, Any
         if candidate_dir.exists():
             shutil.rmtree(candidate_dir)
         marts, written = _write_restricted(con, pool, candidate_dir)
-        marts |= {t: read_mart(con, t) for t in OPEN_TABLES}
+        marts |= {t: read_disclosure_input(con, t) for t in OPEN_TABLES}
         open_tables = apply_disclosure_control(
             {t: marts[t] for t in OPEN_TABLES}, marts["enterprise_year"], params,
             product_efficiency=marts.get("product_efficiency"),
@@ -110,11 +127,20 @@ def write_candidate(db_path: Path, candidate_dir: Path, params: Mapping[str, Any
                     for t in OPEN_TABLES}
         # A district bureau sees its own district's group rows without suppression (outputs.md):
         # the release writer takes them from these unsuppressed copies, never from open/.
-        internal = [pool.submit(write_table, marts[t], candidate_dir / "internal" / f"{t}.parquet", t)
+        internal = [pool.submit(write_table, _internal_view(marts[t], t, params),
+                                candidate_dir / "internal" / f"{t}.parquet", t)
                     for t in INTERNAL_TABLES]
         for done in internal:
             done.result()
         return {t: written[t].result() for t in PUBLISHED_TABLES}
+
+
+def _internal_view(mart: pl.DataFrame, table: str, params: Mapping[str, Any]) -> pl.DataFrame:
+    """The unsuppressed rows a district sees of its own cells (monthly marts lose the columns
+    only disclosure control reads)."""
+    if table in MONTHLY_TABLES:
+        return monthly_internal_view(mart, params)
+    return mart.drop([c for c in PANEL_HELPER_COLUMNS if c in mart.columns])
 
 
 def _write_restricted(con: duckdb.DuckDBPyConnection, pool: ThreadPoolExecutor,

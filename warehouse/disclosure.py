@@ -318,19 +318,36 @@ def suppress_group_tables(
     group_tables: Mapping[str, pl.DataFrame],
     enterprise_year: pl.DataFrame,
     sdc: SdcParams,
+    industries: pl.DataFrame | None = None,
 ) -> dict[str, pl.DataFrame]:
     """Primary then secondary suppression of district_industry_year, district_year and
-    city_industry_year, then their protected values nulled. city_year passes through."""
+    city_industry_year, then their protected values nulled. city_year passes through.
+    When ``group_tables`` holds the monthly marts, the annual cells their rule (b) hides are
+    primary cells too (``monthly_carry_over``), before the secondary suppression runs."""
     primary = {
         t: primary_suppression(group_tables[t], enterprise_year, t, sdc)
         for t in SDC_GROUP_TABLES
         if t in group_tables
     }
+    for table, reasons in monthly_carry_over(group_tables, primary, sdc, industries).items():
+        if table in primary and reasons:
+            primary[table] = suppress_cells(primary[table], list(CELL_KEYS[table]), reasons)
     secondary = secondary_suppression(primary)
     out = {t: blank_suppressed(df, CELL_KEYS[t]) for t, df in secondary.items()}
     if "city_year" in group_tables:
         out["city_year"] = group_tables["city_year"]
     return out
+
+
+def suppress_cells(cells: pl.DataFrame, keys: list[str], reasons: Mapping[tuple, str]) -> pl.DataFrame:
+    """``cells`` with the cells of ``reasons`` ({key tuple in ``keys`` order: reason}) suppressed
+    for that reason; a cell already suppressed keeps its own reason."""
+    carried = pl.DataFrame([(*k, r) for k, r in reasons.items()],
+                           schema=[*keys, "_carried"], orient="row")
+    out = _join_on_keys(cells, carried, keys)
+    return out.with_columns(
+        pl.coalesce("suppression_reason", "_carried").alias("suppression_reason")
+    ).drop("_carried").with_columns(pl.col("suppression_reason").is_not_null().alias("suppressed"))
 
 
 def suppress_frequency_table(df: pl.DataFrame, table: str, sdc: SdcParams) -> pl.DataFrame:
@@ -538,6 +555,8 @@ def apply_disclosure_control(
     shares). Tables absent from ``open_marts`` are absent from the result."""
     sdc = SdcParams.from_params(params)
     out = suppress_group_tables(open_marts, enterprise_year, sdc)
+    out |= suppress_monthly_tables(open_marts, out, sdc)
+    out |= {t: panel_rule(out[t], sdc) for t in ("city_year", "district_year") if t in out}
     for table in FREQUENCY_TABLES:
         if table in open_marts:
             out[table] = suppress_frequency_table(open_marts[table], table, sdc)
@@ -711,3 +730,383 @@ def describe_cell(finding: Mapping[str, Any]) -> str:
     key = finding["key"]
     return f"{finding['table']} " + "/".join(str(v) for v in key.values())
 
+
+
+# --------------------------------------------------------------------------- monthly tables
+# docs/monthly.md, "Disclosure control". The monthly marts come with helper columns that only
+# this step reads (MONTHLY_HELPER_COLUMNS) and that never reach the open tables.
+
+MONTHLY_TABLES = ("city_month", "district_month", "key_group_month")
+# The scope column of each monthly table (None: the city, never suppressed).
+MONTHLY_SCOPE: dict[str, str | None] = {
+    "city_month": None, "district_month": "district_code", "key_group_month": "key_group",
+}
+PERIOD_KEYS = ("year", "month", "period_type")
+MONTHLY_HELPER_COLUMNS = ("entrant_count", "leaver_count", "energy_tce_top", "coal_t_top", "coal_reporter_count")
+# Columns a suppressed monthly cell keeps besides its keys (a scope's name is part of its key).
+MONTHLY_KEPT_WHEN_SUPPRESSED = ("district_name", "provisional", "suppressed", "suppression_reason")
+YOY_COLUMNS = ("energy_tce_yoy", "energy_tce_net_yoy", "co2_total_t_yoy", "electricity_yoy", "coal_t_yoy")
+
+
+def _top_n_sum(top: pl.Expr, n: int) -> pl.Expr:
+    return top.list.head(n).list.sum()
+
+
+def monthly_primary_reason(df: pl.DataFrame, sdc: SdcParams) -> pl.Series:
+    """Per monthly cell: ``count`` (enterprise_count < min_count), else ``dominance`` (the
+    dominance_n largest hold more than dominance_share of energy_tce of the period), else null."""
+    _check_top_kept(df, "energy_tce_top", sdc)
+    top = _top_n_sum(pl.col("energy_tce_top"), sdc.dominance_n)
+    reason = (
+        pl.when(pl.col("enterprise_count").is_null() | (pl.col("enterprise_count") < sdc.min_count))
+        .then(pl.lit(REASON_COUNT))
+        .when(_top_share_dominant(top, pl.col("energy_tce"), sdc.dominance_share))
+        .then(pl.lit(REASON_DOMINANCE))
+        .otherwise(pl.lit(None, dtype=pl.String))
+    )
+    return df.select(reason.alias("reason"))["reason"]
+
+
+def _check_top_kept(df: pl.DataFrame, column: str, sdc: SdcParams) -> None:
+    # The marts keep the 5 largest contributions (dbt macro dominance_top_kept): a larger
+    # sdc_dominance_n cannot be honoured from them.
+    if sdc.dominance_n > 5:
+        raise ValueError(f"sdc_dominance_n = {sdc.dominance_n}: the monthly marts keep only the 5 largest {column}")
+
+
+def monthly_primary_scope_years(df: pl.DataFrame, scope: str, sdc: SdcParams) -> dict[tuple[str, int], str]:
+    """Rule (b): the scope-years of a monthly table with a period failing a primary rule, and
+    the reason (count before dominance over the year). {(code, year): reason}."""
+    cells = df.select(scope, "year").with_columns(monthly_primary_reason(df, sdc).alias("reason"))
+    primary: dict[tuple[str, int], str] = {}
+    for code, year, reason in cells.filter(pl.col("reason").is_not_null()).iter_rows():
+        if primary.get((code, year)) in (None, REASON_DOMINANCE):  # count before dominance
+            primary[(code, year)] = reason
+    return primary
+
+
+def monthly_carry_over(
+    monthly_marts: Mapping[str, pl.DataFrame],
+    annual_primary: Mapping[str, pl.DataFrame],
+    sdc: SdcParams,
+    industries: pl.DataFrame | None = None,
+) -> dict[str, dict[tuple, str]]:
+    """The annual cells the monthly rule (b) suppresses ({table: {cell key: reason}}), given the
+    monthly marts and the annual group tables after their primary rules (``annual_primary``). The monthly audit relates a
+    district's 1–12月 to its district_year and a key group's 1–12月 to its divisions'
+    city_industry_year (``monthly_relations``): a scope-year hidden all year by a monthly rule
+    must not be given away by the annual cells. So a district-year suppressed by rule (b) is
+    suppressed in district_year with the same reason; for a key-group-year suppressed by rule
+    (b) whose divisions all pass the annual primary rules, its division with the smallest
+    enterprise_count (ties: lowest code) is suppressed with that reason. The annual secondary
+    suppression then runs over these as over any primary cell."""
+    out: dict[str, dict[tuple, str]] = {}
+    dm = monthly_marts.get("district_month")
+    if dm is not None and not dm.is_empty():
+        out["district_year"] = monthly_primary_scope_years(dm, "district_code", sdc)
+    km, ciy = monthly_marts.get("key_group_month"), annual_primary.get("city_industry_year")
+    if km is None or km.is_empty() or ciy is None:
+        return out
+    groups = monthly_primary_scope_years(km, "key_group", sdc)
+    if industries is None:
+        from data_contracts.reference import load_reference
+
+        industries = load_reference("industries")
+    group_of = {d: g for d, g in industries.select("division_code", "key_group").iter_rows() if g}
+    members: dict[tuple[str, int], list[tuple[str, int, int | None, bool]]] = {}
+    for division, year, count, hidden in ciy.select(
+            "division_code", "year", "enterprise_count", pl.col("suppressed").fill_null(False)).iter_rows():
+        if (group_of.get(division), year) in groups:
+            members.setdefault((group_of[division], year), []).append((division, year, count, hidden))
+    out["city_industry_year"] = {}
+    for group_year, cells in sorted(members.items()):
+        if not any(hidden for *_, hidden in cells):  # a hidden division already protects it
+            division, year, _, _ = min(cells, key=lambda c: (_count_key(c[2]), c[0]))
+            out["city_industry_year"][(division, year)] = groups[group_year]
+    return out
+
+
+def monthly_scope_suppression(
+    df: pl.DataFrame,
+    scope: str,
+    annual_reasons: Mapping[tuple[str, int], str],
+    sdc: SdcParams,
+    secondary: bool,
+) -> dict[tuple[str, int], str]:
+    """The suppressed scope-years of a monthly table and their reason, decided per year:
+    (a) the scope-year's annual cell is suppressed (``annual_reasons``: (code, year) → reason);
+    (b) any of its periods fails a primary rule (count before dominance over the year).
+    With ``secondary`` (districts), to a fixpoint per year: when exactly one scope of the year is
+    suppressed, the unsuppressed one with the smallest enterprise_count in its latest ytd period
+    (1–12月 when published) is suppressed too, ties: lowest code."""
+    cells = df.select(scope, "year", "month", "period_type", "enterprise_count")
+    decided = {**monthly_primary_scope_years(df, scope, sdc), **annual_reasons}  # the annual cell's reason first
+    present = {(c, y) for c, y in cells.select(scope, "year").unique().iter_rows()}
+    decided = {k: r for k, r in decided.items() if k in present}
+    if not secondary:
+        return decided
+    latest_ytd = (
+        cells.filter(pl.col("period_type") == "ytd")
+        .sort("month")
+        .group_by(scope, "year", maintain_order=True)
+        .last()
+    )
+    size = {(c, y): n for c, y, n in latest_ytd.select(scope, "year", "enterprise_count").iter_rows()}
+    for year in sorted({y for _, y in present}):
+        codes = sorted(c for c, y in present if y == year)
+        while sum((c, year) in decided for c in codes) == 1:
+            others = [c for c in codes if (c, year) not in decided]
+            if not others:
+                break
+            pick = min(others, key=lambda c: (_count_key(size.get((c, year))), c))
+            decided[(pick, year)] = REASON_SECONDARY
+    return decided
+
+
+def monthly_growth_suppressed(df: pl.DataFrame, sdc: SdcParams) -> pl.Expr:
+    """True where a cell's 同比 is withheld: fewer than min_count comparable enterprises, or
+    entrants or leavers between 1 and min_count − 1."""
+    def too_few(col: str) -> pl.Expr:
+        n = pl.col(col).fill_null(0)
+        return (n > 0) & (n < sdc.min_count)
+
+    return (
+        (pl.col("comparable_enterprise_count").fill_null(0) < sdc.min_count)
+        | too_few("entrant_count") | too_few("leaver_count")
+    )
+
+
+def suppress_monthly_table(
+    df: pl.DataFrame,
+    table: str,
+    sdc: SdcParams,
+    annual_reasons: Mapping[tuple[str, int], str] | None = None,
+) -> pl.DataFrame:
+    """One monthly mart after disclosure control, without the helper columns: scope-years
+    suppressed per ``monthly_scope_suppression`` (keys, district_name and provisional kept,
+    every other column null); 同比 withheld where the growth rule says so
+    (``yoy_suppressed``); coal (city_month) null unless at least min_count enterprises
+    reported 原煤 and the dominance_n largest hold at most dominance_share of it."""
+    scope = MONTHLY_SCOPE[table]
+    if scope is None:
+        flags = pl.Series("suppressed", [False] * df.height, dtype=pl.Boolean)
+        reason = pl.Series("suppression_reason", [None] * df.height, dtype=pl.String)
+    else:
+        decided = monthly_scope_suppression(df, scope, annual_reasons or {}, sdc, secondary=scope == "district_code")
+        keys = list(zip(df[scope].to_list(), df["year"].to_list()))
+        flags = pl.Series("suppressed", [k in decided for k in keys], dtype=pl.Boolean)
+        reason = pl.Series("suppression_reason", [decided.get(k) for k in keys], dtype=pl.String)
+    out = df.with_columns(flags, reason)
+    growth = monthly_growth_suppressed(out, sdc)
+    yoys = [c for c in YOY_COLUMNS if c in out.columns]
+    out = out.with_columns(growth.alias("yoy_suppressed")).with_columns(
+        pl.when(pl.col("yoy_suppressed")).then(None).otherwise(pl.col(c)).alias(c) for c in yoys
+    )
+    if "coal_t" in out.columns:
+        _check_top_kept(out, "coal_t_top", sdc)
+        coal_top = _top_n_sum(pl.col("coal_t_top"), sdc.dominance_n)
+        coal_shown = (pl.col("coal_reporter_count").fill_null(0) >= sdc.min_count) & ~_top_share_dominant(
+            coal_top, pl.col("coal_t"), sdc.dominance_share)
+        out = out.with_columns(
+            pl.when(coal_shown).then(pl.col(c)).otherwise(None).alias(c) for c in ("coal_t", "coal_t_yoy")
+        )
+    keep = set(PERIOD_KEYS) | set(MONTHLY_KEPT_WHEN_SUPPRESSED) | ({scope} if scope else set())
+    hide = pl.col("suppressed")
+    out = out.with_columns(
+        pl.when(hide).then(None).otherwise(pl.col(c)).alias(c) for c in out.columns if c not in keep
+    )
+    return out.drop([c for c in MONTHLY_HELPER_COLUMNS if c in out.columns])
+
+
+def annual_suppression_reasons(
+    open_tables: Mapping[str, pl.DataFrame], industries: pl.DataFrame | None = None
+) -> dict[str, dict[tuple[str, int], str]]:
+    """The annual cells that suppress a monthly scope-year: district_year by district, and for
+    a key group any suppressed city_industry_year cell of one of its divisions (reference
+    industries.csv). {monthly table: {(code, year): reason}}."""
+    out: dict[str, dict[tuple[str, int], str]] = {"district_month": {}, "key_group_month": {}}
+    dy = open_tables.get("district_year")
+    if dy is not None and "suppressed" in dy.columns:
+        for code, year, reason in dy.filter(pl.col("suppressed").fill_null(False)).select(
+                "district_code", "year", "suppression_reason").iter_rows():
+            out["district_month"][(code, int(year))] = reason or REASON_SECONDARY
+    ciy = open_tables.get("city_industry_year")
+    if ciy is not None and "suppressed" in ciy.columns:
+        if industries is None:
+            from data_contracts.reference import load_reference
+
+            industries = load_reference("industries")
+        group_of = {d: g for d, g in industries.select("division_code", "key_group").iter_rows() if g}
+        for division, year, reason in ciy.filter(pl.col("suppressed").fill_null(False)).select(
+                "division_code", "year", "suppression_reason").iter_rows():
+            group = group_of.get(division)
+            if group:
+                out["key_group_month"].setdefault((group, int(year)), reason or REASON_SECONDARY)
+    return out
+
+
+def suppress_monthly_tables(
+    open_marts: Mapping[str, pl.DataFrame],
+    annual_open: Mapping[str, pl.DataFrame],
+    sdc: SdcParams,
+    industries: pl.DataFrame | None = None,
+) -> dict[str, pl.DataFrame]:
+    """The monthly tables of ``open_marts`` after disclosure control, the annual ones
+    (``annual_open``, already controlled) deciding rule (a)."""
+    annual = annual_suppression_reasons(annual_open, industries)
+    return {
+        t: suppress_monthly_table(open_marts[t], t, sdc, annual.get(t))
+        for t in MONTHLY_TABLES if t in open_marts
+    }
+
+
+# --------------------------------------------------------------------------- monthly audit
+
+
+@dataclass(frozen=True)
+class Member:
+    """One published value of a monthly relation: a cell of a table and whether it is hidden."""
+
+    table: str
+    key: tuple
+    suppressed: bool
+
+
+def _flags(df: pl.DataFrame | None, keys: Iterable[str]) -> dict[tuple, bool]:
+    if df is None or df.is_empty():
+        return {}
+    keys = list(keys)
+    col = pl.col("suppressed").fill_null(False) if "suppressed" in df.columns else pl.lit(False)
+    return {tuple(r[:-1]): bool(r[-1]) for r in df.select(*keys, col.alias("_s")).iter_rows()}
+
+
+def monthly_relations(
+    open_tables: Mapping[str, pl.DataFrame], industries: pl.DataFrame | None = None
+) -> list[tuple[str, list[Member]]]:
+    """Every relation the monthly tables take part in, as (kind, members) where the members
+    add up (a total and its parts, signs aside):
+    - ``districts_of_period``: city_month = Σ district_month of the same period;
+    - ``month_plus_ytd``: ytd(m) = ytd(m − 1) + month(m) of one district (and of one key group);
+    - ``ytd12_vs_district_year``: district_month 1–12月 = district_year;
+    - ``divisions_of_key_group``: key_group_month 1–12月 = Σ city_industry_year of its divisions."""
+    cm = _flags(open_tables.get("city_month"), PERIOD_KEYS)
+    dm = _flags(open_tables.get("district_month"), ("district_code", *PERIOD_KEYS))
+    km = _flags(open_tables.get("key_group_month"), ("key_group", *PERIOD_KEYS))
+    dy = _flags(open_tables.get("district_year"), ("district_code", "year"))
+    ciy = _flags(open_tables.get("city_industry_year"), ("division_code", "year"))
+    rels: list[tuple[str, list[Member]]] = []
+    by_period: dict[tuple, list[Member]] = {}
+    for key, s in sorted(dm.items()):
+        by_period.setdefault(key[1:], []).append(Member("district_month", key, s))
+    for period, cells in sorted(by_period.items()):
+        if period in cm:  # the city is never suppressed
+            rels.append(("districts_of_period", [Member("city_month", period, cm[period]), *cells]))
+    for table, flags in (("district_month", dm), ("key_group_month", km)):
+        for (code, year, month, ptype), s in sorted(flags.items()):
+            if ptype != "ytd" or month < 3:
+                continue
+            prev, single = (code, year, month - 1, "ytd"), (code, year, month, "month")
+            if prev in flags and single in flags:
+                rels.append(("month_plus_ytd", [Member(table, (code, year, month, ptype), s),
+                                                Member(table, prev, flags[prev]), Member(table, single, flags[single])]))
+    for (code, year, month, ptype), s in sorted(dm.items()):
+        if ptype == "ytd" and month == 12 and (code, year) in dy:
+            rels.append(("ytd12_vs_district_year", [Member("district_month", (code, year, month, ptype), s),
+                                                    Member("district_year", (code, year), dy[(code, year)])]))
+    if km:
+        if industries is None:
+            from data_contracts.reference import load_reference
+
+            industries = load_reference("industries")
+        divisions: dict[str, list[str]] = {}
+        for d, g in industries.select("division_code", "key_group").iter_rows():
+            if g:
+                divisions.setdefault(g, []).append(d)
+        for (group, year, month, ptype), s in sorted(km.items()):
+            if ptype != "ytd" or month != 12:
+                continue
+            cells = [Member("city_industry_year", (d, year), ciy[(d, year)])
+                     for d in sorted(divisions.get(group, [])) if (d, year) in ciy]
+            rels.append(("divisions_of_key_group", [Member("key_group_month", (group, year, month, ptype), s), *cells]))
+    return rels
+
+
+def monthly_recoverable_cells(
+    open_tables: Mapping[str, pl.DataFrame], industries: pl.DataFrame | None = None
+) -> list[dict[str, Any]]:
+    """Suppressed values the published ones give away: a relation with exactly one suppressed
+    member (the others published, so it is their sum or difference)."""
+    found = []
+    for kind, members in monthly_relations(open_tables, industries):
+        hidden = [m for m in members if m.suppressed]
+        if len(hidden) == 1 and len(members) > 1:
+            found.append({"table": hidden[0].table, "key": dict(enumerate(hidden[0].key)), "relation": kind,
+                          "published": [f"{m.table} {'/'.join(map(str, m.key))}" for m in members if not m.suppressed]})
+    return found
+
+
+def monthly_primary_violations(open_tables: Mapping[str, pl.DataFrame], params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+    """Published monthly cells below the count rule, published 同比 over fewer than min_count
+    comparable enterprises, suppressed cells that still show a value, and scopes whose
+    periods of one year are not all suppressed or all published (the rule is decided per year)."""
+    sdc = SdcParams.from_params(params)
+    found: list[dict[str, Any]] = []
+    for table in MONTHLY_TABLES:
+        df = open_tables.get(table)
+        if df is None or df.is_empty():
+            continue
+        scope = MONTHLY_SCOPE[table]
+        keys = ([scope] if scope else []) + list(PERIOD_KEYS)
+        yoys = [c for c in YOY_COLUMNS if c in df.columns]
+        shown = df.filter(~pl.col("suppressed").fill_null(False))
+        if scope:
+            for row in shown.filter(pl.col("enterprise_count").fill_null(0) < sdc.min_count).select(keys).iter_rows(named=True):
+                found.append({"table": table, "key": row, "rule": "count"})
+        thin = shown.filter((pl.col("comparable_enterprise_count").fill_null(0) < sdc.min_count)
+                            & pl.any_horizontal(pl.col(c).is_not_null() for c in yoys))
+        for row in thin.select(keys).iter_rows(named=True):
+            found.append({"table": table, "key": row, "rule": "growth_count"})
+        kept = set(keys) | set(MONTHLY_KEPT_WHEN_SUPPRESSED)
+        hidden = df.filter(pl.col("suppressed").fill_null(False))
+        for row in hidden.iter_rows(named=True):
+            cols = [c for c in df.columns if c not in kept and row[c] is not None]
+            if cols:
+                found.append({"table": table, "key": {k: row[k] for k in keys},
+                              "rule": "suppressed_value_shown", "columns": cols})
+        if scope:
+            mixed = df.group_by(scope, "year").agg(pl.col("suppressed").fill_null(False).n_unique().alias("n")).filter(pl.col("n") > 1)
+            for row in mixed.sort(scope, "year").select(scope, "year").iter_rows(named=True):
+                found.append({"table": table, "key": row, "rule": "not_decided_per_year"})
+    return found
+
+
+def monthly_internal_view(df: pl.DataFrame, params: Mapping[str, Any] | None = None) -> pl.DataFrame:
+    """A monthly mart as its own district sees it (the extract): true values, the growth rule's
+    ``yoy_suppressed`` saying which 同比 the open release withholds, helper columns dropped.
+    ``suppressed`` / ``suppression_reason`` come from the open table (warehouse.extracts)."""
+    sdc = SdcParams.from_params(params)
+    out = df.with_columns(monthly_growth_suppressed(df, sdc).alias("yoy_suppressed"))
+    return out.drop([c for c in MONTHLY_HELPER_COLUMNS if c in out.columns])
+
+
+# --------------------------------------------------------------------------- panel columns
+
+PANEL_COLUMNS = ("energy_intensity_change_vs_2020_panel", "co2_intensity_change_vs_2020_panel")
+PANEL_HELPER_COLUMNS = ("outside_panel_count", "outside_panel_base_count")
+
+
+def panel_rule(df: pl.DataFrame, sdc: SdcParams) -> pl.DataFrame:
+    """city_year / district_year (docs/monthly.md, like-for-like change): the panel changes are
+    null unless the panel has at least min_count enterprises and the matched enterprises outside
+    it number 0 or at least min_count in each of the two years; the helper counts are dropped."""
+    if "outside_panel_count" not in df.columns:
+        return df
+
+    def too_few(col: str) -> pl.Expr:
+        n = pl.col(col).fill_null(0)
+        return (n > 0) & (n < sdc.min_count)
+
+    hidden = (pl.col("panel_enterprise_count").fill_null(0) < sdc.min_count) | too_few("outside_panel_count") \
+        | too_few("outside_panel_base_count")
+    out = df.with_columns(pl.when(hidden).then(None).otherwise(pl.col(c)).alias(c) for c in PANEL_COLUMNS)
+    return out.drop(list(PANEL_HELPER_COLUMNS))

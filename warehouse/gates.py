@@ -481,6 +481,26 @@ def gate_disclosure(candidate_dir: Path, params: Mapping[str, Any] | None = None
                    f"disclosure: no primary breach, no recoverable cell ({sum(suppressed.values())} suppressed)", details)
 
 
+def gate_monthly_disclosure(candidate_dir: Path, params: Mapping[str, Any] | None = None) -> GateResult:
+    """The monthly open tables audited together with the annual ones (docs/monthly.md): no
+    published monthly cell breaks the count or growth rule or shows a suppressed value, each
+    scope is suppressed in all periods of a year or none, and no suppressed value is the
+    sum or difference of published ones through any relation (``disclosure.monthly_relations``:
+    districts of a period, month + 1–(m−1)月 = 1–m月, 1–12月 = district_year, and a key
+    group's 1–12月 = its divisions' city_industry_year)."""
+    params = effective_params(params)
+    names = ("city_month", "district_month", "key_group_month", "district_year", "city_industry_year")
+    tables = {t: _read(candidate_dir, t) for t in names if t in OPEN_TABLES}
+    violations = disclosure.monthly_primary_violations(tables, params)
+    recoverable = disclosure.monthly_recoverable_cells(tables)
+    problems = [f"{disclosure.describe_cell(v)}: breaks rule {v['rule']}" for v in violations]
+    problems += [f"{r['table']} {'/'.join(map(str, r['key'].values()))}: suppressed but recoverable through "
+                 f"{r['relation']} from {', '.join(r['published'])}" for r in recoverable]
+    details = {"primary_violations": violations[:MAX_DETAILS], "recoverable_cells": recoverable[:MAX_DETAILS]}
+    return _result("monthly_disclosure", problems,
+                   "monthly_disclosure: monthly and annual tables audited together, nothing recoverable", details)
+
+
 # --------------------------------------------------------------------------- great expectations
 
 def expectation_plan(contract: Contract, columns: Sequence[str]) -> list[tuple[str, dict[str, Any]]]:
@@ -696,6 +716,7 @@ GATES: dict[str, GateFn] = {
     "quarantine_share": _safe("quarantine_share", gate_quarantine_share, needs_ingest=True),
     "plausibility": _safe("plausibility", gate_plausibility),
     "disclosure": _safe("disclosure", gate_disclosure),
+    "monthly_disclosure": _safe("monthly_disclosure", gate_monthly_disclosure),
     "great_expectations": _safe("great_expectations", gate_great_expectations),
     "reference_sets": _safe("reference_sets", gate_reference_sets),
 }

@@ -22,6 +22,9 @@ select
     {{ exact_sum('electricity_10k_kwh') }} as electricity_10k_kwh,
     coalesce({{ exact_sum('energy_tce', "category = 'coal'") }}, 0) as coal_tce,
     coalesce({{ exact_sum('energy_tce', "category = 'electricity'") }}, 0) as electricity_tce,
+    coalesce({{ exact_sum('coal_t') }}, 0) as coal_t,
+    {{ exact_sum('co2_total_t_2020f') }} as co2_total_t_2020f,
+    bool_or(energy_code = '01') as reported_coal,
     bool_or(provisional and category = 'electricity') as provisional,
     arg_max(
         {'district_code': district_code, 'township': township, 'industry_code': industry_code, 'division_code': division_code},

@@ -26,6 +26,7 @@ select
     {{ exact_sum('co2_direct_t') }} as co2_direct_t,
     {{ exact_sum('co2_indirect_t') }} as co2_indirect_t,
     {{ exact_sum('co2_total_t') }} as co2_total_t,
+    {{ exact_sum('co2_total_t_2020f') }} as co2_total_t_2020f,
     {{ exact_sum('coal_tce') }} as coal_tce,
     {{ exact_sum('electricity_tce') }} as electricity_tce,
     coalesce(bool_or(provisional), false) as provisional,

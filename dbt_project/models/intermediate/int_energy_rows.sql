@@ -37,6 +37,12 @@ select
     case when fc.co2_basis in ('electricity', 'heat') then greatest(r.q - r.o, 0) * fc.co2_t_per_unit else 0 end as co2_indirect_t,
     r.o * fc.tce_per_unit as conversion_output_tce,
     case when fc.category = 'electricity' then r.q else 0 end as electricity_10k_kwh,
+    -- 原煤 in tonnes, gross (feedstock included): the monthly tables' coal_t
+    case when r.energy_code = '01' then r.q else 0 end as coal_t,
+    -- CO2 with the emission factors of the price base year (2020): the constant-factor intensity
+    case when f0.co2_basis = 'fuel' then (r.q - r.f) * f0.co2_t_per_unit else 0 end
+        + case when f0.co2_basis in ('electricity', 'heat') then greatest(r.q - r.o, 0) * f0.co2_t_per_unit else 0 end
+        as co2_total_t_2020f,
     fc.provisional,
     fc.factor_set,
     r.enterprise_name,
@@ -50,3 +56,5 @@ select
 from rows_ as r
 left join {{ ref('int_energy_factors') }} as fc
     on fc.year = r.year and fc.energy_code = r.energy_code
+left join {{ ref('int_energy_factors') }} as f0
+    on f0.year = {{ price_base_year() }} and f0.energy_code = r.energy_code

@@ -18,6 +18,9 @@ superseded as (
     select 'carbon_codes', file_sha256, count(*)
     from {{ ref('stg_carbon_codes_superseded') }} group by file_sha256
     union all
+    select 'enterprise_register', file_sha256, count(*)
+    from {{ ref('stg_enterprise_register_superseded') }} group by file_sha256
+    union all
     select 'green_manufacturing', file_sha256, count(*)
     from {{ ref('stg_green_manufacturing_superseded') }} group by file_sha256
     union all
@@ -34,6 +37,9 @@ in_staging as (
     union all
     select 'carbon_codes', file_sha256, count(*)
     from {{ source('raw', 'carbon_codes') }} group by file_sha256
+    union all
+    select 'enterprise_register', file_sha256, count(*)
+    from {{ source('raw', 'enterprise_register') }} group by file_sha256
     union all
     select 'green_manufacturing', file_sha256, count(*)
     from {{ source('raw', 'green_manufacturing') }} group by file_sha256

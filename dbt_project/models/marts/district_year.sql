@@ -1,16 +1,3 @@
 -- open/district_year (before disclosure control): district × year.
-with m as (
-    {{ group_measures(['district_code']) }}
-),
-
-named as (
-    select
-        m.district_code,
-        d.district_name,
-        m.year,
-        m.* exclude (district_code, year)
-    from m
-    left join {{ ref('districts') }} as d on d.district_code = m.district_code
-)
-
-select * from named
+select {{ contract_columns('district_year') | join(', ') }}
+from {{ ref('int_district_year_sdc') }}

@@ -1,0 +1,105 @@
+{#- Monthly statistics (docs/monthly.md). -#}
+
+{#- The summed measures of the monthly group tables, in column order (coal_t: city_month only). -#}
+{% macro monthly_measures() -%}
+{{ return(['energy_tce', 'energy_tce_net', 'co2_total_t', 'electricity_10k_kwh', 'coal_t']) }}
+{%- endmacro %}
+
+{#- The 同比 column of a measure (electricity_10k_kwh → electricity_yoy). -#}
+{% macro yoy_column(measure) -%}
+{{ 'electricity_yoy' if measure == 'electricity_10k_kwh' else measure ~ '_yoy' }}
+{%- endmacro %}
+
+{#- How many of a cell's largest contributions the monthly marts keep for the dominance rules
+    (warehouse.disclosure takes the sdc_dominance_n largest of them). -#}
+{% macro dominance_top_kept() -%}5{%- endmacro %}
+
+{#- "Now" for due dates: HZCARBON_DBT_NOW (a build timestamp, Asia/Shanghai, ISO 8601) when
+    given, else the end of the as_of month, so that a rebuild of the same as_of decides the same. -#}
+{% macro now_at() -%}
+{%- set now = env_var('HZCARBON_DBT_NOW', '') -%}
+{%- if now -%}cast('{{ now }}' as timestamp)
+{%- else -%}(cast('{{ as_of() }}-01' as date) + interval 1 month)::timestamp{%- endif -%}
+{%- endmacro %}
+
+{#- The monthly group table over int_enterprise_period, grouped by `group_cols`, for the
+    published periods only (int_month_publication) and the periods the statistical calendar
+    shows (1–m月 from m = 2, single months from m = 3). Besides the published columns it keeps
+    what warehouse.disclosure needs and drops: entrant_count, leaver_count, the largest
+    contributions (energy_tce_top, coal_t_top) and coal_reporter_count. -#}
+{% macro month_group_measures(group_cols, with_coal=false) -%}
+{%- set keys = group_cols + ['year', 'month', 'period_type'] -%}
+{%- set measures = monthly_measures() if with_coal else monthly_measures()[:-1] -%}
+with agg as (
+    select
+        {% for c in keys %}p.{{ c }}, {% endfor %}
+        count(*) filter (where p.reported) as enterprise_count,
+        {%- for m in measures %}
+        {{ exact_sum('p.' ~ m, 'p.reported') }} as {{ m }},
+        {%- endfor %}
+        count(*) filter (where p.is_comparable) as comparable_enterprise_count,
+        {%- for m in measures %}
+        {{ exact_sum('p.' ~ m ~ '_cmp', 'p.is_comparable') }} as {{ m }}_cmp,
+        {{ exact_sum('p.' ~ m ~ '_prev', 'p.is_comparable') }} as {{ m }}_prev,
+        {%- endfor %}
+        coalesce(bool_or(p.provisional) filter (where p.reported), false)
+            or coalesce(bool_or(p.provisional_prev) filter (where p.is_comparable), false) as provisional,
+        count(*) filter (where p.reported and not p.reported_prev) as entrant_count,
+        count(*) filter (where p.reported_prev and not p.reported) as leaver_count,
+        {%- if with_coal %}
+        count(*) filter (where p.reported_coal) as coal_reporter_count,
+        max(p.coal_t, {{ dominance_top_kept() }}) filter (where p.reported_coal) as coal_t_top,
+        {%- endif %}
+        max(p.energy_tce, {{ dominance_top_kept() }}) filter (where p.reported) as energy_tce_top
+    from {{ ref('int_enterprise_period') }} as p
+    inner join {{ ref('int_month_publication') }} as pub
+        on pub.year = p.year and pub.month = p.month
+        and case when p.period_type = 'ytd' then pub.ytd_published else pub.month_published end
+    where (p.period_type = 'ytd' and p.month >= 2) or (p.period_type = 'month' and p.month >= 3)
+    group by {% for c in keys %}p.{{ c }}{% if not loop.last %}, {% endif %}{% endfor %}
+)
+
+select
+    {% for c in keys %}{{ c }}, {% endfor %}
+    enterprise_count,
+    {%- for m in measures %}
+    {{ m }},
+    {%- endfor %}
+    comparable_enterprise_count,
+    {%- for m in measures %}
+    {{ safe_div(m ~ '_cmp', m ~ '_prev') }} - 1 as {{ yoy_column(m) }},
+    {%- endfor %}
+    provisional,
+    entrant_count,
+    leaver_count,
+    {%- if with_coal %}
+    coal_reporter_count,
+    coal_t_top,
+    {%- endif %}
+    energy_tce_top
+from agg
+-- rows with no enterprise are not published (a cell holding only last year's reporters)
+where enterprise_count > 0
+{%- endmacro %}
+
+{#- Header names of energy_reports columns as a person may write them (the contract's label,
+    then its aliases; tests/test_monthly_register.py checks them against
+    data_contracts/contracts/source_energy_reports.yaml). Quarantined rows keep only their raw
+    cells, keyed by the header as written. -#}
+{% macro energy_report_headers(column) -%}
+{%- set headers = {
+    'uscc': ['统一社会信用代码', '信用代码', '社会信用代码'],
+    'period': ['报告期', '统计期', '年月'],
+    'submitted_at': ['上报时间', '填报时间', '报送时间'],
+} -%}
+{{ return(headers[column]) }}
+{%- endmacro %}
+
+{#- The raw text of a quarantined row's cell for a contract column (null when absent). -#}
+{% macro raw_cell(column) -%}
+nullif(trim(coalesce(
+    {%- for h in energy_report_headers(column) %}
+    json_extract_string(raw, '$."{{ h }}"'){% if not loop.last %},{% endif %}
+    {%- endfor %}
+)), '')
+{%- endmacro %}
