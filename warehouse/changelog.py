@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from warehouse.diff import diff_releases, withdrawn_subject
+from warehouse.diff import diff_releases, format_value, withdrawn_subject
 
 CHANGES_JSON = "changes.json"
 CHANGES_MD = "changes.md"
@@ -26,14 +26,6 @@ def write_changelog(release_dir: Path, previous_dir: Path | None, manifest: dict
         json.dumps(d, ensure_ascii=False, indent=1, sort_keys=True, default=str) + "\n", encoding="utf-8")
     (release_dir / CHANGES_MD).write_text(render_changes(d), encoding="utf-8")
     return d
-
-
-def _fmt(v: Any) -> str:
-    if v is None:
-        return "null"
-    if isinstance(v, float):
-        return f"{v:.6g}"
-    return str(v)
 
 
 def _why_lines(why: dict) -> list[str]:
@@ -61,7 +53,7 @@ def _why_lines(why: dict) -> list[str]:
     for k, s in (why.get("settings_changes") or {}).items():
         if k in ("landing_dir", "warehouse_dir", "config_file", "auto_approve_by"):
             continue
-        lines.append(f"- 设置变更 setting {k}: {_fmt(s['old'])} → {_fmt(s['new'])}")
+        lines.append(f"- 设置变更 setting {k}: {format_value(s['old'])} → {format_value(s['new'])}")
     return lines or ["- 无新输入、撤回、参考数据或设置变更 no new inputs, withdrawals, reference or settings changes"]
 
 
@@ -84,7 +76,7 @@ def render_changes(d: dict[str, Any]) -> str:
             continue
         lines += ["", f"### {t}", ""]
         for c, info in r["changed_columns"].items():
-            ex = "; ".join("(" + ", ".join(_fmt(v) for v in e["key"].values()) + f") {_fmt(e['old'])} → {_fmt(e['new'])}"
+            ex = "; ".join("(" + ", ".join(format_value(v) for v in e["key"].values()) + f") {format_value(e['old'])} → {format_value(e['new'])}"
                            for e in info["examples"])
             lines.append(f"- `{c}`: {info['count']} 行变化 row(s) changed, 例 e.g. {ex}")
     return "\n".join(lines).rstrip() + "\n"

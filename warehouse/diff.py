@@ -191,7 +191,8 @@ def diff_releases(old_dir: Path, new_dir: Path, max_examples: int = MAX_EXAMPLES
     return result
 
 
-def _fmt(v: Any) -> str:
+def format_value(v: Any) -> str:
+    """A value as the diff and the changelog print it (floats to 6 significant digits)."""
     if v is None:
         return "null"
     if isinstance(v, float):
@@ -224,7 +225,7 @@ def render_diff(d: dict[str, Any]) -> str:
     for f, s in (why.get("reference_set_changes") or {}).items():
         lines.append(f"- reference set ids of {f}: {s['old']} → {s['new']}")
     for k, s in (why.get("settings_changes") or {}).items():
-        lines.append(f"- setting {k}: {_fmt(s['old'])} → {_fmt(s['new'])}")
+        lines.append(f"- setting {k}: {format_value(s['old'])} → {format_value(s['new'])}")
     if lines[-1] == "":
         lines.append("- no new inputs, withdrawals, reference or settings changes recorded in the manifests")
     lines += ["", "## Tables", ""]
@@ -246,12 +247,12 @@ def render_diff(d: dict[str, Any]) -> str:
             lines.append(f"- columns removed: {', '.join(r['columns_removed'])}")
         for c, info in (r.get("changed_columns") or {}).items():
             ex = "; ".join(
-                "(" + ", ".join(_fmt(v) for v in e["key"].values()) + f") {_fmt(e['old'])} → {_fmt(e['new'])}"
+                "(" + ", ".join(format_value(v) for v in e["key"].values()) + f") {format_value(e['old'])} → {format_value(e['new'])}"
                 for e in info["examples"])
             lines.append(f"- `{c}`: {info['count']} row(s) changed, e.g. {ex}")
         for label, key in (("added", "examples_added"), ("removed", "examples_removed")):
             if r.get(key):
                 lines.append(f"- rows {label}, e.g. " + "; ".join(
-                    "(" + ", ".join(_fmt(v) for v in e.values()) + ")" for e in r[key]))
+                    "(" + ", ".join(format_value(v) for v in e.values()) + ")" for e in r[key]))
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"

@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
 
+from warehouse.json_lines import read_json_lines
+
 from warehouse.release import (
     MANIFEST, RELEASES_DIR, latest_release, list_releases, parse_release_id, switch_latest,
 )
@@ -53,16 +55,7 @@ def approvals_path(warehouse_dir: Path) -> Path:
 
 def read_log(warehouse_dir: Path) -> list[dict]:
     """Every record, oldest first. A last line cut short by a crash is not a record."""
-    path = approvals_path(warehouse_dir)
-    if not path.exists():
-        return []
-    records = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        try:
-            records.append(json.loads(line))
-        except ValueError:
-            continue
-    return records
+    return read_json_lines(approvals_path(warehouse_dir))
 
 
 def _append(warehouse_dir: Path, record: dict) -> None:

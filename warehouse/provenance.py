@@ -28,6 +28,7 @@ import polars as pl
 from data_contracts.reference import reference_sha256
 from ingestion.outputs import LEDGER_FILE
 from ingestion.pipeline import landing_files
+from warehouse.json_lines import read_json_lines
 from warehouse.release import MANIFEST, RELEASES_DIR, list_releases
 
 REPO = Path(__file__).resolve().parents[1]
@@ -122,16 +123,7 @@ def archive_path(warehouse_dir: Path, sha256: str) -> Path:
 
 
 def read_catalog(warehouse_dir: Path) -> list[dict]:
-    path = Path(warehouse_dir) / ARCHIVE_DIR / CATALOG
-    if not path.exists():
-        return []
-    out = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        try:
-            out.append(json.loads(line))
-        except ValueError:  # a line cut short by a crash
-            continue
-    return out
+    return read_json_lines(Path(warehouse_dir) / ARCHIVE_DIR / CATALOG)
 
 
 def _copy_hashing(src: Path, dst_dir: Path) -> tuple[Path, str]:

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ingestion import ingest_landing
+from warehouse.json_lines import read_json_lines
 from warehouse.provenance import ARCHIVE_DIR, archive_path, code_version, describe_code_version
 from warehouse.release import CHANGES_JSON, CHANGES_MD, MANIFEST, RELEASES_DIR, SNAPSHOT
 from warehouse.withdrawals import write_withdrawals_log
@@ -49,13 +50,8 @@ def record_ingest_run(warehouse_dir: Path, run_id: str, as_of: str) -> None:
 
 
 def _ingest_runs(warehouse_dir: Path) -> dict[str, str]:
-    path = Path(warehouse_dir) / ARCHIVE_DIR / INGEST_RUNS
     runs: dict[str, str] = {}
-    for line in path.read_text(encoding="utf-8").splitlines() if path.exists() else ():
-        try:
-            r = json.loads(line)
-        except ValueError:
-            continue
+    for r in read_json_lines(Path(warehouse_dir) / ARCHIVE_DIR / INGEST_RUNS):
         runs.setdefault(r["run_id"], r["as_of"])
     return runs
 

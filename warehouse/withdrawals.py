@@ -28,6 +28,7 @@ from pathlib import Path
 import polars as pl
 
 from ingestion.outputs import LEDGER_FILE, STAGING_DIR, partition_dir, sha16
+from warehouse.json_lines import read_json_lines
 
 LOG = "withdrawals.jsonl"
 WITHDRAWN_DIR = "withdrawn"
@@ -41,16 +42,7 @@ class WithdrawalError(ValueError):
 
 
 def read_withdrawals(warehouse_dir: Path) -> list[dict]:
-    path = Path(warehouse_dir) / LOG
-    if not path.exists():
-        return []
-    out = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        try:
-            out.append(json.loads(line))
-        except ValueError:  # a line cut short by a crash
-            continue
-    return out
+    return read_json_lines(Path(warehouse_dir) / LOG)
 
 
 def _ledger(warehouse_dir: Path) -> pl.DataFrame:
