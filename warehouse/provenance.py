@@ -29,7 +29,7 @@ from data_contracts.reference import reference_sha256
 from ingestion.outputs import LEDGER_FILE
 from ingestion.pipeline import landing_files
 from warehouse.json_lines import read_json_lines
-from warehouse.release import MANIFEST, RELEASES_DIR, list_releases
+from warehouse.release import MANIFEST, RELEASES_DIR, list_releases, sha256_file
 
 REPO = Path(__file__).resolve().parents[1]
 ARCHIVE_DIR = "archive"
@@ -37,14 +37,6 @@ CATALOG = "catalog.jsonl"
 HASH_CACHE = Path("run_state") / "landing_sha256.json"
 # Settings that say where or by whom a run is made, not what it builds.
 NOT_FINGERPRINTED = ("landing_dir", "warehouse_dir", "config_file", "auto_approve_by", "keep_releases")
-
-
-def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(chunk):
-            h.update(block)
-    return h.hexdigest()
 
 
 # ---------------------------------------------------------------------------------------------
