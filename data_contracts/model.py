@@ -62,6 +62,7 @@ class Column:
             return None
         return (self.minimum, self.maximum)
     value_labels_zh: dict[str, str] = field(default_factory=dict)  # code -> Chinese (valueLabelsZh)
+    definition_zh: str | None = None  # the definition in Chinese, for clerks (definitionZh)
 
     @property
     def header_names(self) -> tuple[str, ...]:
@@ -168,6 +169,12 @@ class Contract:
         return self.custom.get("shortNameZh") or self.label_zh
 
     @property
+    def purpose_zh(self) -> str:
+        """What the table holds, in Chinese, for the sheet list of a workbook (customProperty
+        ``purposeZh``; the English purpose where none is given)."""
+        return self.custom.get("purposeZh") or self.purpose
+
+    @property
     def labels_zh(self) -> dict[str, str]:
         """Column name -> Chinese label."""
         return {c.name: c.label_zh for c in self.columns}
@@ -200,6 +207,7 @@ def _column(p: SchemaProperty) -> Column:
         maximum=options.get("maximum"),
         stage=custom.get("stage", "mart"),
         value_labels_zh={str(k): str(v) for k, v in (custom.get("valueLabelsZh") or {}).items()},
+        definition_zh=custom.get("definitionZh"),
     )
 
 

@@ -401,7 +401,7 @@ def test_snapshot_layout_and_comments(published):
 
 
 def test_district_workbooks_same_bytes_in_parallel(tmp_path, candidate, monkeypatch):
-    """Workbooks written by the process pool are the files written in-process, byte for byte."""
+    """Workbooks written by the writer threads are the files written one after the other, byte for byte."""
     from warehouse import extracts
     monkeypatch.setattr(extracts, "PARALLEL_MIN_CELLS", 10**12)
     serial = extracts.write_district_extracts(candidate, tmp_path / "serial")

@@ -1,5 +1,6 @@
 """The district workbook a clerk can use as it is, opened with openpyxl from a real release."""
 
+import zipfile
 from datetime import date
 
 import openpyxl
@@ -10,7 +11,7 @@ from data_contracts import table_contract
 from tests.conftest import run_cli
 from tests.tiny_landing import ENERGY_HEADER, write_csv, write_tiny_landing
 from warehouse.extracts import extract_tables, write_district_extracts
-from warehouse.workbook import ReleaseInfo, workbook_name
+from warehouse.workbook import ReleaseInfo, Overview, green_frame, workbook_name, write_district_workbook
 
 XIHU, XIHU_NAME = "330106", "西湖区"  # FIRM_A of the tiny landing
 AS_OF = "2026-11"
@@ -100,17 +101,58 @@ def test_booleans_read_shi_fou_and_codes_are_text(book):
     assert ws.cell(2, heads["行业大类代码"]).data_type == "s"
 
 
+def _sheet_width(ws) -> float:
+    """Characters across all columns, as set (xlsxwriter-style widths carry ~0.71 of cell padding)."""
+    dims = [d for d in ws.column_dimensions.values() if d.width]
+    return sum((d.width - 0.71) * (d.max - d.min + 1) for d in dims if d.min <= ws.max_column)
+
+
 def test_frozen_header_filter_and_print_setup(book):
+    a4_chars, a3_chars, min_scale = 135, 200, 0.7  # landscape, default margins; docs/outputs.md
+    wide = 0
     for name in book.sheetnames[2:]:
         ws = book[name]
         assert ws.freeze_panes == "A2", name
         assert ws.auto_filter.ref and ws.auto_filter.ref.startswith("A1:"), name
         assert ws.page_setup.orientation == "landscape", name
-        # one page wide (fitToWidth absent = its OOXML default 1), as many pages long as needed
-        assert ws.page_setup.fitToWidth in (None, 1) and ws.page_setup.fitToHeight == 0, name
-        assert ws.sheet_properties.pageSetUpPr.fitToPage, name
+        assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.fitToHeight == 0, name
         assert ws.print_title_rows == "$1:$1", name
+        total, pages = _sheet_width(ws), int(ws.page_setup.fitToWidth or 1)
+        if total * min_scale <= a4_chars:  # readable one page wide on A4
+            assert (ws.page_setup.paperSize, pages) == (9, 1), (name, total)
+        else:  # A3, as few pages wide as keep every page at 70 % or larger
+            assert ws.page_setup.paperSize == 8, (name, total)
+            assert total / pages <= a3_chars / min_scale + 1, (name, total, pages)
+            assert pages == 1 or total / (pages - 1) > a3_chars / min_scale - 1, (name, total, pages)
+        if pages > 1:
+            wide += 1
+            assert ws.page_setup.pageOrder == "overThenDown", name
+    assert wide, "the enterprise sheets are too wide for one readable page"
+    ent = book["企业年度"]
+    assert int(ent.page_setup.fitToWidth) >= 2
+    assert ent.print_title_cols == "$A:$B"  # its key (统一社会信用代码, 年份) on every page
     assert book["说明"].page_setup.orientation == "landscape"
+
+
+def test_guide_defines_indicators_in_chinese(book):
+    rows = [(r[0], r[1]) for r in book["说明"].iter_rows(min_row=2, values_only=True)]
+    start = rows.index(("指标定义", None)) + 1
+    definitions = rows[start:rows.index((None, None), start)]
+    assert len(definitions) > 10
+    for label, text in definitions:
+        assert text and any("\u4e00" <= ch <= "\u9fff" for ch in text), (label, text)
+    energy = dict(definitions)["单位工业增加值能耗(吨标准煤/万元，2020年价格)"]
+    assert "增加值" in energy and "综合能源消费量" in energy
+
+
+def test_document_dates_fixed(release):
+    _, latest, rid = release
+    path = latest / "districts" / XIHU / workbook_name(XIHU, XIHU_NAME, rid)
+    with zipfile.ZipFile(path) as z:
+        assert z.testzip() is None
+        core = z.read("docProps/core.xml").decode()
+        assert {i.date_time for i in z.infolist()} == {(1980, 1, 1, 0, 0, 0)}
+    assert core.count("2020-01-01T00:00:00Z") == 2  # created and modified, not the wall clock
 
 
 def test_overview_path_chart_and_rejected_rows(book, release):
@@ -156,3 +198,32 @@ def test_coded_reasons_read_in_chinese(book, release):
     labels = table_contract("district_year").column("suppression_reason").value_labels_zh
     assert any(codes), "the tiny district has suppressed cells (fewer firms than the minimum)"
     assert shown == [None if c is None else labels[c] for c in codes]
+
+
+def test_overview_green_factories_and_over_limit_firms(tmp_path):
+    """概览 shows the district's green factories beside the city's target (docs/green.md: targets
+    are set for the city) and its own firms over a product limit; another district's row is not shown."""
+    progress = pl.DataFrame({
+        "scope_code": ["330100", "330100", XIHU, XIHU, "330108"], "year": [2024, 2025, 2024, 2025, 2025],
+        "green_factories": [150, 170, 12, 14, 99], "factory_target": [200, 200, None, None, None],
+        "target_year": [2025, 2025, None, None, None], "factory_status": ["behind", "behind", None, None, None]})
+    over = pl.DataFrame({"uscc": ["91330106MA2TB00199"], "year": [2025], "product_code": ["cement_clinker"],
+                         "enterprise_name": ["西湖水泥有限公司"], "product_name": ["水泥熟料"],
+                         "unit_energy": [112.5], "limit_value": [107.0], "unit": ["kgce/t"]})
+    path_columns = ["year", "provisional"] + [f"{i}{s}" for i in ("energy_intensity", "co2_intensity")
+                                                for s in ("", "_change", "_path", "_city_change")]
+    ov = Overview(pl.DataFrame(schema={c: pl.Boolean if c == "provisional" else pl.Float64 for c in path_columns}),
+                  pl.DataFrame(schema={c: pl.Int64 for c in ("year", "enterprise_count", "key_energy_user_count",
+                                                             "energy_tce", "co2_total_t", "hcle_count")}),
+                  pl.DataFrame(schema={"file": pl.String, "rows": pl.Int64, "whole_file": pl.Boolean}),
+                  green_frame(progress, XIHU), over)
+    path = write_district_workbook(tmp_path / "x.xlsx", XIHU, XIHU_NAME, ReleaseInfo("r1", AS_OF, date(2026, 12, 1)),
+                                   {}, ov)
+    rows = [r for r in openpyxl.load_workbook(path)["概览"].iter_rows(values_only=True)]
+    head = next(r for r in rows if r[1] == "本区绿色工厂数(家)")
+    assert head[2:6] == ("全市绿色工厂数(家)", "全市绿色工厂目标(家)", "目标年份", "全市绿色工厂进度")
+    shown = [r[:6] for r in rows if r[0] in (2024, 2025) and r[1] is not None]
+    assert shown == [(2024, 12, 150, 200, 2025, "落后于计划"), (2025, 14, 170, 200, 2025, "落后于计划")]
+    assert all(99 not in r for r in rows)  # 330108's count
+    firm = next(r for r in rows if r[0] == "西湖水泥有限公司")
+    assert firm[1:5] == (2025, "水泥熟料", 112.5, 107.0)
