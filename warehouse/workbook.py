@@ -112,7 +112,7 @@ def unit_label(col: Column) -> str:
     if kind in ("year", "bool", "text") or not col.unit:
         return ""
     unit = re.sub(r"\s*\([\x20-\x7e]*\)\s*$", "", col.unit).strip()
-    if unit.isascii():  # e.g. "limit row's unit": the unit is in another column
+    if re.sub(r"\s*\(.*\)$", "", unit).isascii():  # "limit row's unit (…)": the unit is in another column
         return ""
     return re.sub(r"\s*\((.*)\)$", r"，\1", unit)  # 万元 (2020年价格) → 万元，2020年价格
 
@@ -484,7 +484,9 @@ def _overview_sheet(wb, fmts: Formats, code: str, name: str, ov: Overview) -> No
     for j, width in enumerate(widths):
         ws.set_column_width(j, width)
     if n:
-        _intensity_chart(ws, top + 2, top + 1 + n, top3 + ov.rejected.height + 3)
+        chart_row = top3 + ov.rejected.height + 3
+        _intensity_chart(ws, top + 2, top + 1 + n, chart_row)
+        ws.set_page_breaks([chart_row])  # the chart prints whole, on a page of its own
     _print_setup(ws, f"{code} {name} 概览", widths, repeat_header=False, pages_long=0)
 
 
