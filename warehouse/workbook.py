@@ -598,7 +598,7 @@ def write_open_workbook(path: Path, release: ReleaseInfo, tables: dict[str, pl.D
             ("生成日期", release.built.isoformat()), ("许可协议", "、".join(licenses) or "—"),
             ("保密抑制", "依据《统计法》第二十五条，企业数少于阈值或少数大户占比过高的单元格（及连带抑制的单元格）不公布数值，"
                          "“是否保密抑制”为“是”。")]
-    rows += [(sheet, f"{table_contract(t).label_zh}（{table_contract(t).purpose}）") for sheet, t, _ in sheets]
+    rows += [(sheet, f"{table_contract(t).label_zh}：{table_contract(t).purpose_zh}") for sheet, t, _ in sheets]
     ws.write(0, 0, f"杭州市工业领域碳达峰监测开放数据（{release.release_id}）", fmts.title)
     for i, (label, text) in enumerate(rows, start=2):
         ws.set_row_height(i, LINE_HEIGHT * max(_lines(label, widths[0]), _lines(text, widths[1])))
