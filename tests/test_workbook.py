@@ -171,6 +171,12 @@ def test_overview_path_chart_and_rejected_rows(book, release):
     path_2021 = (1 - 0.18) ** (1 / 5) - 1  # the −18 % target by 2025, compounding from 2020
     assert second[heads.index("目标路径较2020年(%)")] == pytest.approx(path_2021)
     assert len(ws._charts) == 1 and ws._charts[0].tagname == "lineChart"
+    # its green factories and its firms over a product limit have their own blocks (issue 18);
+    # the tiny landing delivers neither green lists nor product energy, so both say so
+    sections = [r[0] for r in values if isinstance(r[0], str)]
+    assert any(s.startswith("绿色工厂：本区县数量与全市目标") for s in sections)
+    assert any(s.startswith(table_contract("over_limit_list").label_zh) for s in sections)
+    assert "无：本区县没有单位产品能耗超过限额的企业。" in sections
     # its own delivery with one rejected row is listed
     files = [r for r in values if r[0] == f"energy_reports/{XIHU}/2021_西湖区_补报.csv"]
     assert files and files[0][1] == 1 and files[0][2] == "否"

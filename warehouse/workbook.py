@@ -493,19 +493,30 @@ def _overview_sheet(wb, fmts: Formats, code: str, name: str, ov: Overview) -> No
 def _green_and_limits_block(ws, fmts: Formats, top: int, ov: Overview) -> int:
     """The district's green factories against the city's target, and its firms whose unit
     energy is over a national limit (its own over_limit_list rows). Returns the next free row."""
-    if ov.green is not None:
-        gp = table_contract("green_manufacturing_progress")
-        status = gp.column("factory_status")
-        green = ov.green.with_columns(pl.col("city_status").replace_strict(
-            status.value_labels_zh, default=pl.col("city_status"), return_dtype=pl.String))
-        ws.write(top, 0, "绿色工厂：本区县数量与全市目标（目标只对全市设定）", fmts.section)
-        _write_frame(ws, fmts, top + 1, green, [
-            ("年份", "year", "year"), (f"本区{header(gp.column('green_factories'))}", "green_factories", "int"),
-            (f"全市{header(gp.column('green_factories'))}", "city_factories", "int"),
-            (f"全市{header(gp.column('factory_target'))}", "factory_target", "int"),
-            (gp.column("target_year").label_zh, "target_year", "year"),
-            (f"全市{status.label_zh}", "city_status", "text")])
-        top += green.height + 4
+    return _over_limit_block(ws, fmts, _green_block(ws, fmts, top, ov), ov)
+
+
+def _green_block(ws, fmts: Formats, top: int, ov: Overview) -> int:
+    if ov.green is None:
+        return top
+    gp = table_contract("green_manufacturing_progress")
+    status = gp.column("factory_status")
+    ws.write(top, 0, "绿色工厂：本区县数量与全市目标（目标只对全市设定）", fmts.section)
+    if ov.green.is_empty():
+        ws.write(top + 1, 0, "无：本次发布没有本区县的绿色工厂数据。", fmts.plain)
+        return top + 4
+    green = ov.green.with_columns(pl.col("city_status").replace_strict(
+        status.value_labels_zh, default=pl.col("city_status"), return_dtype=pl.String))
+    _write_frame(ws, fmts, top + 1, green, [
+        ("年份", "year", "year"), (f"本区{header(gp.column('green_factories'))}", "green_factories", "int"),
+        (f"全市{header(gp.column('green_factories'))}", "city_factories", "int"),
+        (f"全市{header(gp.column('factory_target'))}", "factory_target", "int"),
+        (gp.column("target_year").label_zh, "target_year", "year"),
+        (f"全市{status.label_zh}", "city_status", "text")])
+    return top + green.height + 4
+
+
+def _over_limit_block(ws, fmts: Formats, top: int, ov: Overview) -> int:
     if ov.over_limit is not None:
         ol = table_contract("over_limit_list")
         ws.write(top, 0, f"{ol.label_zh}（详见“{ol.short_name_zh}”工作表）", fmts.section)
