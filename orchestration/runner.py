@@ -15,6 +15,7 @@ from ingestion.outputs import STAGING_DIR
 from ingestion.pipeline import landing_files
 from orchestration.exit_codes import EXIT_BLOCKED, EXIT_ERROR, EXIT_PUBLISHED, EXIT_USAGE
 from orchestration.lock import WarehouseBusy, WarehouseLock
+from orchestration.run_history import deferred_flushes
 from orchestration.settings import Settings
 from warehouse.governance import statuses
 from warehouse.provenance import build_fingerprint, ledger_inputs, unchanged_release
@@ -97,15 +98,16 @@ def run_job(settings: Settings, out: Console, err: Console) -> int:
 
     job = defs.resolve_job_def("hzcarbon_job")
     out.print(f"hzcarbon run: landing {settings.landing_dir} → warehouse {settings.warehouse_dir} (as of {settings.as_of})")
-    instance = _instance(settings)
     log_path = settings.warehouse_dir / "run_state" / "last_run.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     # dagster-dbt echoes every dbt log line to stdout: keep it in a log file, progress on stderr.
-    with log_path.open("w", encoding="utf-8") as log, contextlib.redirect_stdout(log):
-        result = job.execute_in_process(run_config=run_config(settings), instance=instance,
-                                        raise_on_error=False)
+    with deferred_flushes(dagster_home(settings)):
+        instance = _instance(settings)
+        with log_path.open("w", encoding="utf-8") as log, contextlib.redirect_stdout(log):
+            result = job.execute_in_process(run_config=run_config(settings), instance=instance,
+                                            raise_on_error=False)
+        _write_step_timings(instance, result.run_id, settings)
     err.print(f"    full log: {log_path}", highlight=False)
-    _write_step_timings(instance, result.run_id, settings)
     if result.success:
         _print_release_summary(settings, result, out)
         return EXIT_PUBLISHED
