@@ -3,8 +3,8 @@
 import contextlib
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import dagster as dg
 import polars as pl
 from rich.console import Console
 from rich.markup import escape
@@ -15,10 +15,12 @@ from ingestion.outputs import STAGING_DIR
 from ingestion.pipeline import landing_files
 from orchestration.exit_codes import EXIT_BLOCKED, EXIT_ERROR, EXIT_PUBLISHED, EXIT_USAGE
 from orchestration.lock import WarehouseBusy, WarehouseLock
-from orchestration.run_history import deferred_flushes
 from orchestration.settings import Settings
 from warehouse.governance import statuses
 from warehouse.provenance import build_fingerprint, ledger_inputs, unchanged_release
+
+if TYPE_CHECKING:  # dagster is imported only once a run starts: "nothing new" answers without it
+    import dagster as dg
 
 
 def dagster_home(settings: Settings) -> Path:
@@ -27,7 +29,9 @@ def dagster_home(settings: Settings) -> Path:
     return Path(os.environ.get("DAGSTER_HOME") or settings.warehouse_dir / "dagster_home")
 
 
-def _instance(settings: Settings) -> dg.DagsterInstance:
+def _instance(settings: Settings) -> "dg.DagsterInstance":
+    import dagster as dg
+
     home = dagster_home(settings)
     home.mkdir(parents=True, exist_ok=True)
     return dg.DagsterInstance.from_config(str(home))
@@ -41,12 +45,14 @@ def run_config(settings: Settings) -> dict:
         "keep_releases": settings.keep_releases, "auto_approve_by": settings.auto_approve_by}}}}
 
 
-def failed_gates(result: dg.ExecuteInProcessResult) -> list[dg.AssetCheckEvaluation]:
+def failed_gates(result: "dg.ExecuteInProcessResult") -> "list[dg.AssetCheckEvaluation]":
+    import dagster as dg
+
     return [e for e in result.get_asset_check_evaluations()
             if not e.passed and e.severity == dg.AssetCheckSeverity.ERROR]
 
 
-def _built_release_id(result: dg.ExecuteInProcessResult) -> str | None:
+def _built_release_id(result: "dg.ExecuteInProcessResult") -> str | None:
     for m in result.asset_materializations_for_node("release"):
         value = m.metadata.get("release_id")
         if value is not None:
@@ -54,7 +60,7 @@ def _built_release_id(result: dg.ExecuteInProcessResult) -> str | None:
     return None
 
 
-def _run_errors(result: dg.ExecuteInProcessResult) -> list[str]:
+def _run_errors(result: "dg.ExecuteInProcessResult") -> list[str]:
     """Failures outside a step (a resource that could not start, e.g. a held warehouse)."""
     messages = []
     for event in result.all_events:
@@ -63,7 +69,7 @@ def _run_errors(result: dg.ExecuteInProcessResult) -> list[str]:
     return messages
 
 
-def _step_errors(result: dg.ExecuteInProcessResult) -> list[str]:
+def _step_errors(result: "dg.ExecuteInProcessResult") -> list[str]:
     messages = []
     for event in result.get_step_failure_events():
         error = event.step_failure_data.error
@@ -91,6 +97,7 @@ def run_job(settings: Settings, out: Console, err: Console) -> int:
                   f"settings and as-of unchanged; no new release", markup=False, soft_wrap=True)
         return EXIT_PUBLISHED
 
+    from orchestration.run_history import deferred_flushes
     from warehouse.dbt_plan import prepare_project
 
     prepare_project()  # generated dbt files and manifest current before dagster-dbt loads them
@@ -163,7 +170,7 @@ def command_name() -> str:
     return str(started) if started.name == "hzcarbon" else "hzcarbon"
 
 
-def _print_release_summary(settings: Settings, result: dg.ExecuteInProcessResult, out: Console) -> None:
+def _print_release_summary(settings: Settings, result: "dg.ExecuteInProcessResult", out: Console) -> None:
     release_id = _built_release_id(result)
     status = statuses(settings.warehouse_dir).get(release_id) if release_id else None
     if release_id is None:
@@ -182,7 +189,7 @@ def _print_release_summary(settings: Settings, result: dg.ExecuteInProcessResult
                           approved_by=settings.auto_approve_by)
 
 
-def step_timings(instance: dg.DagsterInstance, run_id: str) -> dict[str, float]:
+def step_timings(instance: "dg.DagsterInstance", run_id: str) -> dict[str, float]:
     """Wall seconds per step, from the run's event log (the benchmark reads these)."""
     started: dict[str, float] = {}
     seconds: dict[str, float] = {}
@@ -197,7 +204,7 @@ def step_timings(instance: dg.DagsterInstance, run_id: str) -> dict[str, float]:
     return seconds
 
 
-def _write_step_timings(instance: dg.DagsterInstance, run_id: str, settings: Settings) -> None:
+def _write_step_timings(instance: "dg.DagsterInstance", run_id: str, settings: Settings) -> None:
     import json
 
     state = settings.warehouse_dir / "run_state"
