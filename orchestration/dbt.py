@@ -15,9 +15,8 @@ from packaging import version
 
 from orchestration.resources import WarehouseResource
 from warehouse.dbt_plan import (  # noqa: F401 - SOURCE_LOCATIONS and the planner re-exported
-    DBT_PROJECT_DIR, MANIFEST_PATH, SOURCE_LOCATIONS, dbt_environment, dbt_executable, dbt_target_dir,
-    needs_full_refresh, nodes_reading_as_of, nodes_without_new_inputs, plan_build, prepare_project,
-    record_build_inputs, wait_for_background_parse)
+    DBT_PROJECT_DIR, MANIFEST_PATH, SOURCE_LOCATIONS, dbt_executable, needs_full_refresh, nodes_reading_as_of,
+    nodes_without_new_inputs, plan_build, prepare_project, record_build_inputs)
 
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
@@ -99,10 +98,12 @@ def hzcarbon_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehou
                       extra_inputs={"withdrawals": withdrawals})
     context.log.info(plan.message)
     skipped = plan.skipped
-    target = dbt_target_dir(settings.warehouse_dir)
-    if wait_for_background_parse(settings.warehouse_dir):
-        context.log.info("dbt: partial parse of this warehouse made beside ingestion")
-    with _environment(**dbt_environment(settings.warehouse_dir, settings.as_of)):
+    # Per-warehouse target dir: partial parsing survives between runs of one warehouse, and the
+    # project folder does not fill with a target directory per invocation.
+    target = settings.warehouse_dir / "run_state" / "dbt_target"
+    # as_of in the environment, not in --vars: a changed --vars value makes dbt parse the whole
+    # project again, and as_of changes every month (macros/reference.sql).
+    with _environment(HZCARBON_WAREHOUSE=str(settings.warehouse_dir), HZCARBON_DBT_AS_OF=settings.as_of):
         invocation = dbt.cli(plan.args, context=context, raise_on_error=False, target_path=target)
     _import_gx_in_background()
     yield from invocation.stream()

@@ -98,10 +98,9 @@ def run_job(settings: Settings, out: Console, err: Console) -> int:
         return EXIT_PUBLISHED
 
     from orchestration.run_history import deferred_flushes
-    from warehouse.dbt_plan import prepare_project, start_background_parse, wait_for_background_parse
+    from warehouse.dbt_plan import prepare_project
 
     prepare_project()  # generated dbt files and manifest current before dagster-dbt loads them
-    start_background_parse(settings.warehouse_dir, settings.as_of)  # a new warehouse's, beside ingestion
     from orchestration.definitions import defs
 
     job = defs.resolve_job_def("hzcarbon_job")
@@ -115,7 +114,6 @@ def run_job(settings: Settings, out: Console, err: Console) -> int:
             result = job.execute_in_process(run_config=run_config(settings), instance=instance,
                                             raise_on_error=False)
         _write_step_timings(instance, result.run_id, settings)
-    wait_for_background_parse(settings.warehouse_dir)  # a run that ended before dbt: no parse left behind
     err.print(f"    full log: {log_path}", highlight=False)
     if result.success:
         _print_release_summary(settings, result, out)

@@ -81,63 +81,6 @@ def prepare_project(manifest: Path = MANIFEST_PATH) -> Path:
             shutil.rmtree(scratch, ignore_errors=True)
     return manifest
 
-PARTIAL_PARSE_FILE = "partial_parse.msgpack"
-_background_parses: dict[Path, subprocess.Popen] = {}
-
-
-def dbt_target_dir(warehouse_dir: Path) -> Path:
-    """The warehouse's own dbt target directory: partial parsing survives between its runs, and
-    the project folder does not fill with a target directory per invocation."""
-    return Path(warehouse_dir) / "run_state" / "dbt_target"
-
-
-def dbt_environment(warehouse_dir: Path, as_of: str) -> dict[str, str]:
-    """What a build of ``warehouse_dir`` adds to dbt's environment. as_of goes there, not into
-    --vars: a changed --vars value makes dbt parse the whole project again, and as_of changes
-    every month (macros/reference.sql)."""
-    return {"HZCARBON_WAREHOUSE": str(warehouse_dir), "HZCARBON_DBT_AS_OF": as_of}
-
-
-def start_background_parse(warehouse_dir: Path, as_of: str) -> subprocess.Popen | None:
-    """Start `dbt parse` for a warehouse whose dbt target holds no partial parse yet (a new
-    warehouse): its first build would otherwise parse the whole project (~3.5 s; the prepared
-    manifest's parse cannot be reused, its profile names another database path). Started before
-    ingestion, it runs beside it; ``wait_for_background_parse`` hands its result to the build,
-    which then only checks the files. None when there is nothing to do."""
-    target = dbt_target_dir(warehouse_dir)
-    if (target / PARTIAL_PARSE_FILE).exists() or target in _background_parses:
-        return None
-    target.mkdir(parents=True, exist_ok=True)
-    scratch = Path(tempfile.mkdtemp(prefix=".parse-", dir=target))
-    env = {**os.environ, **dbt_environment(warehouse_dir, as_of)}
-    process = subprocess.Popen(
-        [dbt_executable(), "parse", "--quiet", "--project-dir", str(DBT_PROJECT_DIR),
-         "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", str(scratch), "--log-path", str(scratch)],
-        env=env, cwd=DBT_PROJECT_DIR, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    process.scratch = scratch  # type: ignore[attr-defined]
-    _background_parses[target] = process
-    return process
-
-
-def wait_for_background_parse(warehouse_dir: Path) -> bool:
-    """Wait for the parse ``start_background_parse`` started for this warehouse, if any, and put
-    its partial parse in the warehouse's dbt target (unless one is there already). True when it
-    did. A failed parse leaves nothing: the build then parses by itself and reports the error."""
-    target = dbt_target_dir(warehouse_dir)
-    process = _background_parses.pop(target, None)
-    if process is None:
-        return False
-    scratch = process.scratch  # type: ignore[attr-defined]
-    try:
-        ok = process.wait() == 0 and (scratch / PARTIAL_PARSE_FILE).exists()
-        if ok and not (target / PARTIAL_PARSE_FILE).exists():
-            os.replace(scratch / PARTIAL_PARSE_FILE, target / PARTIAL_PARSE_FILE)
-            return True
-        return False
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
-
-
 BUILD_INPUTS_FILE = "dbt_build_inputs.json"
 
 
