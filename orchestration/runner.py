@@ -3,8 +3,8 @@
 import contextlib
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import dagster as dg
 import polars as pl
 from rich.console import Console
 from rich.markup import escape
@@ -19,6 +19,9 @@ from orchestration.settings import Settings
 from warehouse.governance import statuses
 from warehouse.provenance import build_fingerprint, ledger_inputs, unchanged_release
 
+if TYPE_CHECKING:  # dagster is imported only once a run starts: "nothing new" answers without it
+    import dagster as dg
+
 
 def dagster_home(settings: Settings) -> Path:
     """Where the run history lives: DAGSTER_HOME when set, else <warehouse>/dagster_home, the
@@ -26,7 +29,9 @@ def dagster_home(settings: Settings) -> Path:
     return Path(os.environ.get("DAGSTER_HOME") or settings.warehouse_dir / "dagster_home")
 
 
-def _instance(settings: Settings) -> dg.DagsterInstance:
+def _instance(settings: Settings) -> "dg.DagsterInstance":
+    import dagster as dg
+
     home = dagster_home(settings)
     home.mkdir(parents=True, exist_ok=True)
     return dg.DagsterInstance.from_config(str(home))
@@ -40,12 +45,14 @@ def run_config(settings: Settings) -> dict:
         "keep_releases": settings.keep_releases, "auto_approve_by": settings.auto_approve_by}}}}
 
 
-def failed_gates(result: dg.ExecuteInProcessResult) -> list[dg.AssetCheckEvaluation]:
+def failed_gates(result: "dg.ExecuteInProcessResult") -> "list[dg.AssetCheckEvaluation]":
+    import dagster as dg
+
     return [e for e in result.get_asset_check_evaluations()
             if not e.passed and e.severity == dg.AssetCheckSeverity.ERROR]
 
 
-def _built_release_id(result: dg.ExecuteInProcessResult) -> str | None:
+def _built_release_id(result: "dg.ExecuteInProcessResult") -> str | None:
     for m in result.asset_materializations_for_node("release"):
         value = m.metadata.get("release_id")
         if value is not None:
@@ -53,7 +60,7 @@ def _built_release_id(result: dg.ExecuteInProcessResult) -> str | None:
     return None
 
 
-def _run_errors(result: dg.ExecuteInProcessResult) -> list[str]:
+def _run_errors(result: "dg.ExecuteInProcessResult") -> list[str]:
     """Failures outside a step (a resource that could not start, e.g. a held warehouse)."""
     messages = []
     for event in result.all_events:
@@ -62,7 +69,7 @@ def _run_errors(result: dg.ExecuteInProcessResult) -> list[str]:
     return messages
 
 
-def _step_errors(result: dg.ExecuteInProcessResult) -> list[str]:
+def _step_errors(result: "dg.ExecuteInProcessResult") -> list[str]:
     messages = []
     for event in result.get_step_failure_events():
         error = event.step_failure_data.error
@@ -90,6 +97,7 @@ def run_job(settings: Settings, out: Console, err: Console) -> int:
                   f"settings and as-of unchanged; no new release", markup=False, soft_wrap=True)
         return EXIT_PUBLISHED
 
+    from orchestration.run_history import deferred_flushes
     from warehouse.dbt_plan import prepare_project
 
     prepare_project()  # generated dbt files and manifest current before dagster-dbt loads them
@@ -97,15 +105,16 @@ def run_job(settings: Settings, out: Console, err: Console) -> int:
 
     job = defs.resolve_job_def("hzcarbon_job")
     out.print(f"hzcarbon run: landing {settings.landing_dir} → warehouse {settings.warehouse_dir} (as of {settings.as_of})")
-    instance = _instance(settings)
     log_path = settings.warehouse_dir / "run_state" / "last_run.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     # dagster-dbt echoes every dbt log line to stdout: keep it in a log file, progress on stderr.
-    with log_path.open("w", encoding="utf-8") as log, contextlib.redirect_stdout(log):
-        result = job.execute_in_process(run_config=run_config(settings), instance=instance,
-                                        raise_on_error=False)
+    with deferred_flushes(dagster_home(settings)):
+        instance = _instance(settings)
+        with log_path.open("w", encoding="utf-8") as log, contextlib.redirect_stdout(log):
+            result = job.execute_in_process(run_config=run_config(settings), instance=instance,
+                                            raise_on_error=False)
+        _write_step_timings(instance, result.run_id, settings)
     err.print(f"    full log: {log_path}", highlight=False)
-    _write_step_timings(instance, result.run_id, settings)
     if result.success:
         _print_release_summary(settings, result, out)
         return EXIT_PUBLISHED
@@ -161,7 +170,7 @@ def command_name() -> str:
     return str(started) if started.name == "hzcarbon" else "hzcarbon"
 
 
-def _print_release_summary(settings: Settings, result: dg.ExecuteInProcessResult, out: Console) -> None:
+def _print_release_summary(settings: Settings, result: "dg.ExecuteInProcessResult", out: Console) -> None:
     release_id = _built_release_id(result)
     status = statuses(settings.warehouse_dir).get(release_id) if release_id else None
     if release_id is None:
@@ -180,7 +189,7 @@ def _print_release_summary(settings: Settings, result: dg.ExecuteInProcessResult
                           approved_by=settings.auto_approve_by)
 
 
-def step_timings(instance: dg.DagsterInstance, run_id: str) -> dict[str, float]:
+def step_timings(instance: "dg.DagsterInstance", run_id: str) -> dict[str, float]:
     """Wall seconds per step, from the run's event log (the benchmark reads these)."""
     started: dict[str, float] = {}
     seconds: dict[str, float] = {}
@@ -195,7 +204,7 @@ def step_timings(instance: dg.DagsterInstance, run_id: str) -> dict[str, float]:
     return seconds
 
 
-def _write_step_timings(instance: dg.DagsterInstance, run_id: str, settings: Settings) -> None:
+def _write_step_timings(instance: "dg.DagsterInstance", run_id: str, settings: Settings) -> None:
     import json
 
     state = settings.warehouse_dir / "run_state"
