@@ -13,7 +13,7 @@ with em as (
         {% for m in measures %}{{ m }}, {% endfor %}
         reported_coal,
         provisional
-    from {{ ref('int_energy_enterprise_month') }}
+    from {{ ref('int_energy_enterprise_month_open') }}
 ),
 
 years as (
