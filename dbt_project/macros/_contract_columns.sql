@@ -35,7 +35,7 @@
 {#- The columns a source's contract declares, in contract order. -#}
 {% macro source_columns(source) -%}
 {%- set columns = {
-    'energy_reports': ['uscc', 'enterprise_name', 'district_code', 'township', 'industry_code', 'division_code', 'period', 'year', 'month', 'energy_name', 'energy_code', 'unit', 'consumption', 'feedstock', 'conversion_output', 'submitted_at'],
+    'energy_reports': ['uscc', 'enterprise_name', 'district_code', 'township', 'industry_code', 'division_code', 'period', 'year', 'month', 'months_covered', 'energy_name', 'energy_code', 'unit', 'consumption', 'feedstock', 'conversion_output', 'submitted_at'],
     'mu_evaluations': ['eval_year', 'uscc', 'enterprise_name', 'district_code', 'township', 'industry_code', 'division_code', 'is_above_scale', 'land_mu', 'tax_10k_yuan', 'va_10k_yuan', 'revenue_10k_yuan', 'rd_10k_yuan', 'employees', 'energy_tce_equiv', 'electricity_10k_kwh', 'pollutant_eq_t', 'score_official', 'class_official'],
     'carbon_codes': ['eval_year', 'uscc', 'enterprise_name', 'district_code', 'township', 'industry_code', 'division_code', 'electricity_10k_kwh', 'zero_carbon_10k_kwh', 'natural_gas_10k_m3', 'coal_t', 'oil_t', 'heat_gj', 'co2_official_t', 'va_10k_yuan', 'carbon_value_official', 'carbon_grade_official'],
     'enterprise_register': ['list_period', 'uscc', 'enterprise_name', 'district_code', 'township', 'industry_code', 'division_code', 'entry_month', 'exit_month'],

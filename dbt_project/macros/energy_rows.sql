@@ -11,6 +11,7 @@ with rows_ as (
         r.year,
         r.month,
         r.energy_code,
+        r.months_covered,
         r.consumption as q,
         r.feedstock as f,
         r.conversion_output as o,
@@ -31,6 +32,7 @@ select
     r.year,
     r.month,
     r.energy_code,
+    r.months_covered,
     fc.category,
     (r.q - r.o) * fc.tce_per_unit as energy_tce,
     r.f * fc.tce_per_unit as feedstock_tce,
@@ -86,6 +88,8 @@ select
     coalesce({{ exact_sum('coal_t') }}, 0) as coal_t,
     {{ exact_sum('co2_total_t_2020f') }} as co2_total_t_2020f,
     bool_or(energy_code = '01') as reported_coal,
+    -- a combined 1–2月 report (February, covering January too; docs/monthly.md)
+    bool_or(months_covered = 2) as combined,
     bool_or(provisional and category = 'electricity') as provisional,
     arg_max(
         {'district_code': district_code, 'township': township, 'industry_code': industry_code, 'division_code': division_code},
@@ -95,4 +99,26 @@ select
 from {{ energy_rows }}
 {{ where }}
 group by uscc, year, month
+{%- endmacro %}
+
+{#- The winners of revision resolution among the staged energy rows, one per uscc × period ×
+    energy_code × months_covered: keys reported once pass straight through; revised keys
+    contribute their winner (stg_energy_reports__revisions). -#}
+{% macro energy_revision_winners() -%}
+select s.*
+from {{ ref('stg_energy_reports__staged') }} as s
+anti join (select distinct uscc, period, energy_code, months_covered from {{ ref('stg_energy_reports__revisions') }}) as k
+    using (uscc, period, energy_code, months_covered)
+
+union all
+
+select * exclude (revision_rank, superseded)
+from {{ ref('stg_energy_reports__revisions') }}
+where not superseded
+{%- endmacro %}
+
+{#- Whether a winning row belongs to the form of January–February report that lost to the other
+    for its enterprise-year (stg_energy_reports__forms): `row` is the row's alias. -#}
+{% macro lost_form(row, forms) -%}
+({{ row }}.month <= 2 and {{ forms }}.losing_form = case when {{ row }}.months_covered = 2 then 'combined' else 'separate' end)
 {%- endmacro %}

@@ -10,7 +10,7 @@ with held_keys as (
 kept as (
     select em.uscc, em.year, em.month,
         {% for m in monthly_measures() %}em.{{ m }}, {% endfor %}
-        em.reported_coal, em.provisional
+        em.reported_coal, em.provisional, em.combined
     from {{ ref('int_energy_enterprise_month') }} as em
     anti join held_keys as h using (uscc, year, month)
 ),
@@ -36,5 +36,5 @@ select * from kept
 union all
 select uscc, year, month,
     {% for m in monthly_measures() %}{{ m }}, {% endfor %}
-    reported_coal, provisional
+    reported_coal, provisional, combined
 from recomputed

@@ -15,8 +15,13 @@ expected as (
 ),
 
 accepted as (
+    -- a combined 1–2月 report (staged as February) is January's accepted report too
     select a.uscc, a.year, a.month, a.enterprise_name, a.district_code
-    from {{ ref('int_energy_enterprise_month') }} as a
+    from (
+        select uscc, year, month, enterprise_name, district_code from {{ ref('int_energy_enterprise_month') }}
+        union all
+        select uscc, year, 1, enterprise_name, district_code from {{ ref('int_energy_enterprise_month') }} where combined
+    ) as a
     inner join due on due.year = a.year and due.month = a.month
 ),
 
