@@ -14,7 +14,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_as
 from packaging import version
 
 from orchestration.resources import WarehouseResource
-from warehouse.month_freeze import FREEZE_ENV, freeze_env_value, latest_freeze
+from warehouse.month_freeze import FREEZE_ENV, freeze_env_value, run_freeze_state
 from warehouse.dbt_plan import (  # noqa: F401 - SOURCE_LOCATIONS and the planner re-exported
     DBT_PROJECT_DIR, MANIFEST_PATH, SOURCE_LOCATIONS, dbt_executable, needs_full_refresh, nodes_reading_as_of,
     nodes_without_new_inputs, plan_build, prepare_project, record_build_inputs)
@@ -96,7 +96,7 @@ def hzcarbon_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehou
     # models had already added: it is part of the build inputs, so everything is rebuilt.
     withdrawals = [w["id"] for w in taken["parts"]["withdrawals"]]
     # The months the latest approved release froze (docs/monthly.md, "Revision policy").
-    month_freeze = freeze_env_value(latest_freeze(settings.warehouse_dir))
+    month_freeze = freeze_env_value(run_freeze_state(settings.warehouse_dir))
     plan = plan_build(settings.warehouse_dir, settings.working_db, settings.as_of,
                       extra_inputs={"withdrawals": withdrawals}, month_freeze=month_freeze)
     context.log.info(plan.message)

@@ -9,12 +9,16 @@ that is never approved therefore freezes nothing.
 """
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
 FREEZE_ENV = "HZCARBON_DBT_MONTH_FREEZE"
+# `hzcarbon rebuild` replays a release with the state it was built from (its manifest's
+# month_freeze_in), not that of the rebuild's own empty warehouse.
+REBUILD_ENV = "HZCARBON_REBUILD_MONTH_FREEZE"
 MANIFEST_KEY = "month_freeze"
 CANDIDATE_FILE = "month_freeze.json"
 FREEZE_MODEL = "int_month_freeze"
@@ -28,6 +32,13 @@ def latest_freeze(warehouse_dir: Path) -> list[dict[str, Any]]:
     if not manifest.exists():
         return []
     return list(json.loads(manifest.read_text(encoding="utf-8")).get(MANIFEST_KEY) or [])
+
+
+def run_freeze_state(warehouse_dir: Path) -> list[dict[str, Any]]:
+    """The state a run starts from: that of the release ``latest`` points at, or the one a
+    rebuild replays (REBUILD_ENV)."""
+    replayed = os.environ.get(REBUILD_ENV)
+    return list(json.loads(replayed)) if replayed else latest_freeze(warehouse_dir)
 
 
 def freeze_env_value(months: list[dict[str, Any]]) -> str:
@@ -50,15 +61,18 @@ def write_candidate_freeze(candidate_dir: Path, months: list[dict[str, Any]]) ->
     (Path(candidate_dir) / CANDIDATE_FILE).write_text(json.dumps(months, indent=1) + "\n", encoding="utf-8")
 
 
-def candidate_freeze_manifest(candidate_dir: Path) -> dict[str, Any]:
-    """The manifest keys of the candidate's revision policy: ``month_freeze`` (the new state) and
-    ``annual_revision`` (the years this release revises)."""
+def candidate_freeze_manifest(candidate_dir: Path, warehouse_dir: Path) -> dict[str, Any]:
+    """The manifest keys of the candidate's revision policy: ``month_freeze`` (the new state),
+    ``month_freeze_in`` (the state the run started from, for a rebuild) and ``annual_revision``
+    (the years this release revises)."""
     path = Path(candidate_dir) / CANDIDATE_FILE
     if not path.exists():
         return {}
     months = json.loads(path.read_text(encoding="utf-8"))
     revised = sorted({m["year"] for m in months if m.get("annual_revision") and m.get("changed_now")})
-    return {MANIFEST_KEY: [{c: m[c] for c in FREEZE_COLUMNS} for m in months], "annual_revision": revised}
+    return {MANIFEST_KEY: [{c: m[c] for c in FREEZE_COLUMNS} for m in months],
+            "month_freeze_in": json.loads(freeze_env_value(run_freeze_state(warehouse_dir))),
+            "annual_revision": revised}
 
 
 def periods_moved(old_dir: Path, new_dir: Path, years: list[int]) -> list[dict[str, Any]]:
