@@ -13,16 +13,20 @@ from zoneinfo import ZoneInfo
 import polars as pl
 import pytest
 
-from tests.tiny_landing import ENERGY_HEADER, write_csv
+from tests.tiny_landing import ENERGY_HEADER, uscc, write_csv
 
 EXAMPLES = Path(__file__).parent / "fixtures" / "examples"
 REGISTER = "enterprise_register/规上工业企业名录_2024-03.csv"
 A, B, C = "91330110MA2B77001G", "91330109MA2C77002Q", "91330114MA2D77003M"
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+# Two more firms beside A and two beside C (not in the register: `unexpected`), with their own
+# 上报时间, so that no annual cell is thin enough to be suppressed.
+OTHERS = [(uscc(f"91330110MA2M0E00{i}"), "330110") for i in (1, 2)] + \
+    [(uscc(f"91330114MA2M0E00{i}"), "330114") for i in (3, 4)]
 
 
-def _march_row(firm: str, district: str) -> list:
-    return [firm, f"企业{firm[-4:]}", district, "1713", "2024-03", "电力", "33", "万千瓦时", 100.0, 0.0, ""]
+def _march_row(firm: str, district: str, submitted: str = "") -> list:
+    return [firm, f"企业{firm[-4:]}", district, "1713", "2024-03", "电力", "33", "万千瓦时", 100.0, 0.0, submitted]
 
 
 def _delivered(path: Path, when: datetime) -> None:
@@ -42,6 +46,8 @@ def warehouse(tmp_path_factory) -> Path:
     _delivered(late, datetime(2024, 4, 12, 9, 0, 0))  # two days after the due date
     on_time = write_csv(landing / "energy_reports" / "c_on_time.csv", ENERGY_HEADER, [_march_row(C, "330114")])
     _delivered(on_time, datetime(2024, 4, 8, 10, 30, 0))
+    write_csv(landing / "energy_reports" / "others.csv", ENERGY_HEADER,
+              [_march_row(firm, district, "2024-04-09 09:00:00") for firm, district in OTHERS])
     from tests.conftest import run_cli
 
     result = run_cli("run", "--landing", str(landing), "--warehouse", str(root / "wh"), "--as-of", "2024-04")
@@ -63,3 +69,5 @@ def test_rows_without_submission_time_are_judged_by_delivery(warehouse):
     assert (march[A]["status"], march[A]["first_submitted_at"]) == ("late", "2024-04-12T09:00:00+08:00")
     assert (march[C]["status"], march[C]["first_submitted_at"]) == ("on_time", "2024-04-08T10:30:00+08:00")
     assert (march[B]["status"], march[B]["first_submitted_at"]) == ("missing", None)
+    # rows with their own 上报时间 keep it, whenever their file came
+    assert {march[f]["first_submitted_at"] for f, _ in OTHERS} == {"2024-04-09T09:00:00+08:00"}

@@ -123,3 +123,25 @@ def test_the_annual_revision_takes_the_held_reports_in(runs):
     assert "city_month 杭州市 2024年1–2月" not in third["changes"]
     late = third["dq"].filter(pl.col("file") == "energy_reports/2_late_march.csv").row(0, named=True)
     assert late["held_for_annual_revision"] == 0
+
+
+def test_periods_moved_lists_the_changed_open_rows_of_the_revised_years(tmp_path):
+    """The changelog's annual revision section on two hand-written releases: only rows of the
+    revised years whose values differ are listed, with the columns that moved."""
+    from warehouse.changelog import render_changes
+    from warehouse.month_freeze import periods_moved
+
+    def release(name, march_2024, march_2023):
+        (tmp_path / name / "open").mkdir(parents=True)
+        pl.DataFrame({"district_code": ["330106"] * 3, "year": [2023, 2024, 2024], "month": [3, 2, 3],
+                      "period_type": ["month", "ytd", "month"], "enterprise_count": [4, 4, 4],
+                      "energy_tce": [march_2023, 10.0, march_2024]}).write_parquet(tmp_path / name / "open/district_month.parquet")
+        return tmp_path / name
+
+    old, new = release("old", 20.0, 5.0), release("new", 26.0, 6.0)
+    moved = periods_moved(old, new, [2024])  # 2023 moved too, but is not being revised
+    assert moved == [{"table": "district_month", "key": {"district_code": "330106", "year": 2024, "month": 3,
+                                                         "period_type": "month"}, "columns": ["energy_tce"]}]
+    text = render_changes({"old": "a", "new": "b", "tables": {}, "why": {},
+                           "annual_revision": {"years": [2024], "periods_moved": moved}})
+    assert "- district_month 330106 2024年3月: energy_tce" in text

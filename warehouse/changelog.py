@@ -70,9 +70,10 @@ def _annual_revision_lines(revision: dict | None) -> list[str]:
     lines = ["", "## 年度修订 Annual revision", "",
              f"- {years} 年各期按全部已收报表重算 every period of {years} recomputed from everything received"]
     for p in revision.get("periods_moved") or []:
-        scope = p.get("district_code") or p.get("key_group") or "杭州市"
-        span = f"1–{p['month']}月" if p["period_type"] == "ytd" else f"{p['month']}月"
-        lines.append(f"- {p['table']} {scope} {p['year']}年{span}: {', '.join(p['columns'])}")
+        key = p["key"]
+        scope = key.get("district_code") or key.get("key_group") or "杭州市"
+        span = f"1–{key['month']}月" if key["period_type"] == "ytd" else f"{key['month']}月"
+        lines.append(f"- {p['table']} {scope} {key['year']}年{span}: {', '.join(p['columns'])}")
     if not revision.get("periods_moved"):
         lines.append("- 无已发布数据变化 no published period moved")
     return lines

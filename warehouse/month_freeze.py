@@ -23,7 +23,6 @@ MANIFEST_KEY = "month_freeze"
 CANDIDATE_FILE = "month_freeze.json"
 FREEZE_MODEL = "int_month_freeze"
 FREEZE_COLUMNS = ("year", "month", "through_delivery_seq", "annual_revision")
-MONTHLY_OPEN_TABLES = ("city_month", "district_month", "key_group_month")
 
 
 def latest_freeze(warehouse_dir: Path) -> list[dict[str, Any]]:
@@ -78,18 +77,21 @@ def candidate_freeze_manifest(candidate_dir: Path, warehouse_dir: Path) -> dict[
 def periods_moved(old_dir: Path, new_dir: Path, years: list[int]) -> list[dict[str, Any]]:
     """The open monthly rows of ``years`` whose values differ between two releases (the periods
     an annual revision moved): table, the row's key, and the changed columns."""
+    from warehouse.disclosure import MONTHLY_TABLES
+    from warehouse.parquet_io import lookup_contract, table_keys
+
     moved = []
-    for table in MONTHLY_OPEN_TABLES:
+    for table in MONTHLY_TABLES:
         old_path, new_path = Path(old_dir) / "open" / f"{table}.parquet", Path(new_dir) / "open" / f"{table}.parquet"
         if not (old_path.exists() and new_path.exists()) or not years:
             continue
         old = pl.read_parquet(old_path).filter(pl.col("year").is_in(years))
         new = pl.read_parquet(new_path).filter(pl.col("year").is_in(years))
-        keys = [c for c in ("district_code", "key_group") if c in new.columns] + ["year", "month", "period_type"]
+        keys = list(table_keys(table, lookup_contract(table)))
         values = [c for c in new.columns if c not in keys and c in old.columns]
         joined = old.join(new, on=keys, how="inner", suffix="__new")
         for row in joined.iter_rows(named=True):
             changed = [c for c in values if row[c] != row[f"{c}__new"]]
             if changed:
-                moved.append({"table": table, **{k: row[k] for k in keys}, "columns": changed})
+                moved.append({"table": table, "key": {k: row[k] for k in keys}, "columns": changed})
     return moved
