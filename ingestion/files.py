@@ -12,7 +12,9 @@ import shutil
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import polars as pl
 
@@ -31,6 +33,7 @@ RAW = "__raw__"  # prefix of the raw cells, by position (headers as written may 
 RID = "__rid"  # row id unique within a file: table index * 2**32 + row number
 TABLE = "__table"
 # A total row names itself in one of its cells (spaces inside are common: `合  计`, `总计：`).
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 TOTAL_CELL = r"^\s*[合总]\s*计\s*[:：]?\s*$"
 
 
@@ -59,6 +62,7 @@ class FileReport:
     unknown_columns: list[str] = field(default_factory=list)
     duplicate_of: str | None = None
     submitter_district_code: str | None = None
+    delivered_at: datetime | None = None  # Asia/Shanghai wall time (delivery_time)
     rejections: list[tuple[str | None, str, str]] = field(default_factory=list)  # (sheet, reason, message)
 
     def ledger_row(self, run_id: str) -> dict:
@@ -70,7 +74,18 @@ class FileReport:
             "sheets_skipped": json.dumps(self.sheets_skipped, ensure_ascii=False),
             "unknown_columns": json.dumps(self.unknown_columns, ensure_ascii=False),
             "duplicate_of": self.duplicate_of, "submitter_district_code": self.submitter_district_code,
+            "delivered_at": self.delivered_at,
         }
+
+
+def delivery_time(path: Path) -> datetime:
+    """When a landing file was delivered: its modification time, in Asia/Shanghai wall time to the
+    second (上报时间 is written in local time). Recorded in the ledger when the file is first
+    seen, so a rerun decides the same; a row without 上报时间 counts as submitted then
+    (docs/monthly.md, "Reporting status"). A delivery tool that keeps the sender's time (rsync -t,
+    scp -p) gives the time the sender wrote the file."""
+    stamp = datetime.fromtimestamp(path.stat().st_mtime, SHANGHAI)
+    return stamp.replace(tzinfo=None, microsecond=0)
 
 
 def _guarded(batches: Iterator[pl.DataFrame]) -> Iterator[pl.DataFrame]:
@@ -129,7 +144,7 @@ class FileIngest:
         self.contract = source_contract(self.source)
         self.work_dir = work_dir
         self.report = FileReport(self.source, entry.relative, facts.sha256, delivery_seq,
-                                 submitter_district_code=entry.submitter)
+                                 submitter_district_code=entry.submitter, delivered_at=delivery_time(entry.path))
         self.reasons: Counter[str] = Counter()
         self.rejected: list[pl.DataFrame] = []
         self.spool = Spool(work_dir)  # ("staged", partition value) and ("quarantine",) rows

@@ -29,6 +29,7 @@ LEDGER_SCHEMA = {
     "first_seen_run": pl.String, "rows_read": pl.Int64, "staged": pl.Int64, "quarantined": pl.Int64,
     "total_rows": pl.Int64, "quarantined_by_reason": pl.String, "sheets_skipped": pl.String,
     "unknown_columns": pl.String, "duplicate_of": pl.String, "submitter_district_code": pl.String,
+    "delivered_at": pl.Datetime("us"),
 }
 # Staging partition column per source: the month for energy reports, the year evaluated otherwise.
 PARTITION_COLUMN = {"energy_reports": "period", "mu_evaluations": "eval_year", "carbon_codes": "eval_year",

@@ -16,7 +16,7 @@ import polars as pl
 from data_contracts import SOURCES
 from data_contracts.reference import load_reference
 from ingestion import outputs as out
-from ingestion.files import FileIngest, FileReport, LandingFile
+from ingestion.files import FileIngest, FileReport, LandingFile, delivery_time
 from ingestion.readers import CSV_SUFFIXES, FileFacts, sniff_file
 from ingestion.rules import AsOf
 
@@ -188,7 +188,8 @@ def _ingest(delivery: Delivery, as_of: AsOf, warehouse_dir: Path, work_root: Pat
     entry, facts = delivery.entry, delivery.facts
     if delivery.duplicate_of is not None:
         report = FileReport(entry.source, entry.relative, facts.sha256, delivery.delivery_seq,
-                            duplicate_of=delivery.duplicate_of, submitter_district_code=entry.submitter)
+                            duplicate_of=delivery.duplicate_of, submitter_district_code=entry.submitter,
+                            delivered_at=delivery_time(entry.path))
         return report, out.PendingFiles()
     # Named by delivery, not content: the same bytes delivered to two sources may be ingested at once.
     work_dir = work_root / str(delivery.delivery_seq)

@@ -224,13 +224,23 @@ def _parse_column(column: Column, raw_column: str, p: _Parsing) -> dict[str, pl.
             checks.add("negative_value", pl.col(column.name) < 0)
         return {column.name: value}
     if kind == "month":
+        # A combined 1–2月 report is staged as February with months_covered 2 (docs/monthly.md);
+        # it is checked before the single months, whose date forms would read `2024-01/02` as January.
+        both = lambda t: v.combined_january_february(t, ref.first_year)  # noqa: E731
         parts = lambda t: v.month(t, ref.first_year, as_of.year, as_of.month)  # noqa: E731
-        invalid = once(lambda t: parts(t)[2], pl.Boolean, if_null=True)
+        combined = once(lambda t: both(t)[1] & (both(t)[0] * 100 + 2 <= as_of.year * 100 + as_of.month),
+                        pl.Boolean, if_null=False)
+        single_invalid = once(lambda t: parts(t)[2], pl.Boolean, if_null=True)
+        invalid = single_invalid & ~combined
         checks.add("invalid_period", invalid)
+        year = pl.when(combined).then(once(lambda t: both(t)[0], pl.Int32)).when(~invalid).then(
+            once(lambda t: parts(t)[0], pl.Int32))
+        month = pl.when(combined).then(pl.lit(2, pl.Int32)).when(~invalid).then(once(lambda t: parts(t)[1], pl.Int32))
         return {
-            column.name: once(lambda t: pl.when(~parts(t)[2]).then(v.period_text(*parts(t)[:2])), pl.String),
-            "year": pl.when(~invalid).then(once(lambda t: parts(t)[0], pl.Int32)),
-            "month": pl.when(~invalid).then(once(lambda t: parts(t)[1], pl.Int32)),
+            column.name: pl.when(~invalid).then(v.period_text(year, month)),
+            "year": year,
+            "month": month,
+            "months_covered": pl.when(combined).then(pl.lit(2, pl.Int32)).when(~invalid).then(pl.lit(1, pl.Int32)),
         }
     if kind in ("register_month", "entry_month"):
         # Register months (docs/monthly.md): any YYYY-MM, not bounded by the as-of month; an

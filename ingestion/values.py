@@ -23,6 +23,8 @@ _NUMBER = r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+|\d{1,3}(?:,\d{3})+(?:\.\d*)?)(?:[eE][+-
 # `2024年3月`), optionally followed by a day and a time (a date cell of a spreadsheet).
 _MONTH_COMPACT = r"^(\d{4})(\d{2})$"
 _MONTH_SEPARATED = r"^(\d{4})[-/.年](\d{1,2})(?:月|[-/.]\d{1,2}日?(?:T?\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?)?$"
+# A combined January–February report (docs/monthly.md): `2024-01~02`, `2024年1-2月`, `2024-01/02`.
+_MONTHS_1_2 = r"^(\d{4})[-/.年]?0?1[~\-/至–—]0?2月?$"
 # Years: `2024`, `2024年`, `2024年度` (and `2024.0`, a number cell printed as a float).
 _YEAR = r"^(\d{4})(?:年度?|\.0+)?$"
 # Timestamps or dates: `2024-04-12 09:31:00`, `2024/4/12 9:31`, `2024年4月12日`, `2024-04-12T09:31`.
@@ -176,6 +178,12 @@ def month(text: pl.Expr, first_year: int, as_of_year: int, as_of_month: int) -> 
         | (year * 100 + mon > as_of_year * 100 + as_of_month)
     ).fill_null(True)
     return year, mon, invalid
+
+
+def combined_january_february(text: pl.Expr, first_year: int) -> tuple[pl.Expr, pl.Expr]:
+    """(year, is_combined) for a report period covering January and February together."""
+    year = compact(text).str.extract(_MONTHS_1_2, 1).cast(pl.Int32)
+    return year, (year.is_not_null() & (year >= first_year)).fill_null(False)
 
 
 def period_text(year: pl.Expr, mon: pl.Expr) -> pl.Expr:

@@ -121,6 +121,7 @@ def release(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
     approval, or `latest` at once when auto_approve_by names the approving account. Nothing is
     built when the run's fingerprint is the newest release's (nothing new since it)."""
     from warehouse.manifest import manifest_extra
+    from warehouse.month_freeze import candidate_freeze_manifest
     from warehouse.reference_sets import register_released_sets
     from warehouse.release import publish
 
@@ -133,6 +134,7 @@ def release(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
         settings=s.as_manifest(), warehouse_dir=s.warehouse_dir,
         checks=warehouse.recorded_checks(context.run.run_id), run_id=context.run.run_id,
         fingerprint=fingerprint)
+    extra |= candidate_freeze_manifest(s.candidate_dir, s.warehouse_dir)  # the revision policy's state (warehouse.month_freeze)
     release_id = publish(s.candidate_dir, s.warehouse_dir, extra, keep_releases=s.keep_releases,
                          approve_by=s.auto_approve_by,
                          retention_years_aggregates=s.thresholds["retention_years_aggregates"],

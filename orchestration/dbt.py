@@ -14,6 +14,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_as
 from packaging import version
 
 from orchestration.resources import WarehouseResource
+from warehouse.month_freeze import FREEZE_ENV, freeze_env_value, run_freeze_state
 from warehouse.dbt_plan import (  # noqa: F401 - SOURCE_LOCATIONS and the planner re-exported
     DBT_PROJECT_DIR, MANIFEST_PATH, SOURCE_LOCATIONS, dbt_executable, needs_full_refresh, nodes_reading_as_of,
     nodes_without_new_inputs, plan_build, prepare_project, record_build_inputs)
@@ -94,8 +95,10 @@ def hzcarbon_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehou
     # A changed set of withdrawals took rows out of (or back into) staging that incremental
     # models had already added: it is part of the build inputs, so everything is rebuilt.
     withdrawals = [w["id"] for w in taken["parts"]["withdrawals"]]
+    # The months the latest approved release froze (docs/monthly.md, "Revision policy").
+    month_freeze = freeze_env_value(run_freeze_state(settings.warehouse_dir))
     plan = plan_build(settings.warehouse_dir, settings.working_db, settings.as_of,
-                      extra_inputs={"withdrawals": withdrawals})
+                      extra_inputs={"withdrawals": withdrawals}, month_freeze=month_freeze)
     context.log.info(plan.message)
     skipped = plan.skipped
     # Per-warehouse target dir: partial parsing survives between runs of one warehouse, and the
@@ -103,7 +106,8 @@ def hzcarbon_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehou
     target = settings.warehouse_dir / "run_state" / "dbt_target"
     # as_of in the environment, not in --vars: a changed --vars value makes dbt parse the whole
     # project again, and as_of changes every month (macros/reference.sql).
-    with _environment(HZCARBON_WAREHOUSE=str(settings.warehouse_dir), HZCARBON_DBT_AS_OF=settings.as_of):
+    with _environment(HZCARBON_WAREHOUSE=str(settings.warehouse_dir), HZCARBON_DBT_AS_OF=settings.as_of,
+                      **{FREEZE_ENV: month_freeze}):
         invocation = dbt.cli(plan.args, context=context, raise_on_error=False, target_path=target)
     _import_gx_in_background()
     yield from invocation.stream()
@@ -119,7 +123,8 @@ def hzcarbon_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehou
     })
     if not invocation.is_successful():
         raise dg.Failure(f"dbt build failed: {', '.join(failed) or 'see the dbt log'}")
-    record_build_inputs(settings.warehouse_dir / "run_state", plan.fingerprint, plan.sources, settings.as_of)
+    record_build_inputs(settings.warehouse_dir / "run_state", plan.fingerprint, plan.sources, settings.as_of,
+                        month_freeze=month_freeze)
 
 
 @contextlib.contextmanager

@@ -194,6 +194,7 @@ def energy_year(pop: Population, prof: EnergyProfile, seed: int, year: int, firs
         "period": period.gather(month0),
         "year": pl.Series(np.full(n, year, np.int32)),
         "month": pl.Series((month0 + 1).astype(np.int32)),
+        "months_covered": pl.Series(np.ones(n, np.int32)),  # single months (no combined 1–2月 report)
         "energy_name": pl.Series(names).gather(typ),
         "energy_code": pl.Series(codes).gather(typ),
         "unit": pl.Series(units).gather(typ),

@@ -275,3 +275,76 @@ def test_a_district_year_hidden_by_a_monthly_rule_is_hidden_in_the_annual_tables
     assert monthly_primary_violations(released, {"sdc_min_count": 3, "sdc_dominance_n": 2,
                                                  "sdc_dominance_share": 0.85}) == []
     assert recoverable_cells(annual_out) == []
+
+
+def _all_open_tables() -> dict[str, pl.DataFrame]:
+    """A coherent release of 2024: three districts × three divisions (26 化工, 30 and 31 建材), the
+    annual tables and 1–11月, December and 1–12月 of the monthly ones; nothing suppressed."""
+    districts, divisions = ("330102", "330105", "330106"), ("26", "30", "31")
+    periods = [(11, "ytd"), (12, "month"), (12, "ytd")]
+    flag = {"suppressed": False, "enterprise_count": 12}
+    return {
+        "city_year": pl.DataFrame([{"year": 2024, **flag}]),
+        "district_year": pl.DataFrame([{"district_code": d, "year": 2024, **flag} for d in districts]),
+        "city_industry_year": pl.DataFrame([{"division_code": k, "year": 2024, **flag} for k in divisions]),
+        "district_industry_year": pl.DataFrame([{"district_code": d, "division_code": k, "year": 2024, **flag}
+                                                for d in districts for k in divisions]),
+        "city_month": pl.DataFrame([{"year": 2024, "month": m, "period_type": t, **flag} for m, t in periods]),
+        "district_month": pl.DataFrame([{"district_code": d, "year": 2024, "month": m, "period_type": t, **flag}
+                                        for d in districts for m, t in periods]),
+        "key_group_month": pl.DataFrame([{"key_group": g, "year": 2024, "month": m, "period_type": t, **flag}
+                                         for g in ("化工", "建材") for m, t in periods]),
+    }
+
+
+def _audit(tables: dict[str, pl.DataFrame]) -> set[str]:
+    """What the release gates audit together: the annual relations (gate disclosure) and the
+    monthly ones (gate monthly_disclosure)."""
+    from warehouse.disclosure import recoverable_cells
+
+    return {f["relation"] for f in recoverable_cells(tables)} | _relations(monthly_recoverable_cells(tables, INDUSTRIES))
+
+
+def _plant(tables: dict[str, pl.DataFrame], table: str, **key) -> dict[str, pl.DataFrame]:
+    df = tables[table]
+    hit = pl.all_horizontal(pl.col(k) == v for k, v in key.items())
+    assert df.filter(hit).height == 1
+    return {**tables, table: df.with_columns(pl.when(hit).then(True).otherwise(pl.col("suppressed")).alias("suppressed"))}
+
+
+def test_the_audit_catches_a_planted_cell_in_every_relation_of_the_monthly_and_annual_tables():
+    tables = _all_open_tables()
+    assert _audit(tables) == set()
+    december = {"year": 2024, "month": 12}
+    planted = {
+        # a district × division cell: its district_year and its city_industry_year give it
+        ("district_industry_year", (("district_code", "330102"), ("division_code", "26"), ("year", 2024))):
+            {"district_cells_of_district_year", "district_cells_of_division_year"},
+        # a district_year: city_year minus the other districts, and the district's published 1–12月
+        ("district_year", (("district_code", "330105"), ("year", 2024))):
+            {"districts_of_year", "ytd12_vs_district_year"},
+        # a division: city_year minus the others, and 建材's 1–12月 minus division 31
+        ("city_industry_year", (("division_code", "30"), ("year", 2024))):
+            {"divisions_of_year", "divisions_of_key_group"},
+        # a district's December: the city's December minus the others, and 1–12月 − 1–11月
+        ("district_month", (("district_code", "330106"), *december.items(), ("period_type", "month"))):
+            {"districts_of_period", "month_plus_ytd"},
+        # a district's 1–12月: the city's, 1–11月 + December, and district_year
+        ("district_month", (("district_code", "330102"), *december.items(), ("period_type", "ytd"))):
+            {"districts_of_period", "month_plus_ytd", "ytd12_vs_district_year"},
+        # a key group's December: its 1–12月 − 1–11月 (key groups do not add up to the city)
+        ("key_group_month", (("key_group", "化工"), *december.items(), ("period_type", "month"))):
+            {"month_plus_ytd"},
+        # a key group's 1–12月: 1–11月 + December, and its division's city_industry_year
+        ("key_group_month", (("key_group", "化工"), *december.items(), ("period_type", "ytd"))):
+            {"month_plus_ytd", "divisions_of_key_group"},
+    }
+    caught: set[str] = set()
+    for (table, key), relations in planted.items():
+        found = _audit(_plant(tables, table, **dict(key)))
+        assert found == relations, (table, key, found)
+        caught |= found
+    # every kind of relation of docs/monthly.md and docs/indicators.md was tried
+    assert caught == {"district_cells_of_district_year", "district_cells_of_division_year", "districts_of_year",
+                      "divisions_of_year", "districts_of_period", "month_plus_ytd", "ytd12_vs_district_year",
+                      "divisions_of_key_group"}

@@ -23,6 +23,7 @@ from warehouse.disclosure import (
     monthly_internal_view,
 )
 from warehouse.duckdb_limits import DEFAULT_THREADS, duckdb_config
+from warehouse.month_freeze import read_freeze_model, write_candidate_freeze
 from warehouse.faults import FAULTS, check_fault, inject_fault  # noqa: F401 - FAULTS re-exported
 from warehouse.parquet_io import lookup_contract, table_keys, write_table
 
@@ -132,6 +133,9 @@ def write_candidate(db_path: Path, candidate_dir: Path, params: Mapping[str, Any
                     for t in INTERNAL_TABLES]
         for done in internal:
             done.result()
+        freeze = read_freeze_model(con)
+        if freeze is not None:
+            write_candidate_freeze(candidate_dir, freeze)
         return {t: written[t].result() for t in PUBLISHED_TABLES}
 
 

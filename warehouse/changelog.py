@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from warehouse.diff import diff_releases, format_value, withdrawn_subject
+from warehouse.month_freeze import periods_moved
 
 CHANGES_JSON = "changes.json"
 CHANGES_MD = "changes.md"
@@ -21,6 +22,10 @@ def write_changelog(release_dir: Path, previous_dir: Path | None, manifest: dict
     old = Path(previous_dir) if previous_dir is not None else release_dir / ".no-previous-release"
     d = diff_releases(old, release_dir, new_manifest=manifest)
     d["old"] = previous_dir.name if previous_dir is not None else None
+    years = manifest.get("annual_revision") or []
+    if years:  # docs/monthly.md, "Revision policy": which periods the annual revision moved
+        moved = periods_moved(previous_dir, release_dir, years) if previous_dir is not None else []
+        d["annual_revision"] = {"years": years, "periods_moved": moved}
     d["new"] = manifest.get("release_id", release_dir.name)
     (release_dir / CHANGES_JSON).write_text(
         json.dumps(d, ensure_ascii=False, indent=1, sort_keys=True, default=str) + "\n", encoding="utf-8")
@@ -57,6 +62,23 @@ def _why_lines(why: dict) -> list[str]:
     return lines or ["- 无新输入、撤回、参考数据或设置变更 no new inputs, withdrawals, reference or settings changes"]
 
 
+def _annual_revision_lines(revision: dict | None) -> list[str]:
+    """The annual revision of the monthly tables: which years, and which published periods moved."""
+    if not revision:
+        return []
+    years = "、".join(str(y) for y in revision["years"])
+    lines = ["", "## 年度修订 Annual revision", "",
+             f"- {years} 年各期按全部已收报表重算 every period of {years} recomputed from everything received"]
+    for p in revision.get("periods_moved") or []:
+        key = p["key"]
+        scope = key.get("district_code") or key.get("key_group") or "杭州市"
+        span = f"1–{key['month']}月" if key["period_type"] == "ytd" else f"{key['month']}月"
+        lines.append(f"- {p['table']} {scope} {key['year']}年{span}: {', '.join(p['columns'])}")
+    if not revision.get("periods_moved"):
+        lines.append("- 无已发布数据变化 no published period moved")
+    return lines
+
+
 def render_changes(d: dict[str, Any]) -> str:
     if d.get("old"):
         title = f"# 变更说明 Changes: {d['old']} → {d['new']}"
@@ -65,6 +87,7 @@ def render_changes(d: dict[str, Any]) -> str:
         title = f"# 变更说明 Changes: {d['new']}"
         intro = "首次发布, 无可比较的已批准发布 (first release: no approved release to compare with)."
     lines = [title, "", intro, "", "## 原因 Why", ""] + _why_lines(d.get("why") or {})
+    lines += _annual_revision_lines(d.get("annual_revision"))
     lines += ["", "## 表 Tables", "",
               "| 表 table | 层 layer | 状态 status | 原行数 rows old | 新行数 rows new | 新增 added | 删除 removed | 变化 changed |",
               "|---|---|---|---|---|---|---|---|"]

@@ -130,8 +130,10 @@ def last_good_build(state_dir: Path) -> dict:
     return previous
 
 
-def record_build_inputs(state_dir: Path, fingerprint: str, sources: dict[str, str], as_of: str) -> None:
-    text = json.dumps({"fingerprint": fingerprint, "sources": sources, "as_of": as_of}, indent=1) + "\n"
+def record_build_inputs(state_dir: Path, fingerprint: str, sources: dict[str, str], as_of: str,
+                        month_freeze: str = "[]") -> None:
+    text = json.dumps({"fingerprint": fingerprint, "sources": sources, "as_of": as_of,
+                       "month_freeze": month_freeze}, indent=1) + "\n"
     (state_dir / BUILD_INPUTS_FILE).write_text(text, encoding="utf-8")
 
 
@@ -144,11 +146,13 @@ def needs_full_refresh(previous: dict, fingerprint: str, as_of: str) -> bool:
 
 
 AS_OF_MACRO = "macro.hzcarbon.as_of"
+# The months the latest approved release froze (macros/monthly.sql, docs/monthly.md)
+MONTH_FREEZE_MACRO = "macro.hzcarbon.month_freeze_state"
 
 
-def nodes_reading_as_of(manifest: dict) -> set[str]:
-    """The nodes whose SQL uses the as_of macro, directly or through other macros."""
-    users = {AS_OF_MACRO}
+def nodes_reading_as_of(manifest: dict, macro: str = AS_OF_MACRO) -> set[str]:
+    """The nodes whose SQL uses the as_of macro (or ``macro``), directly or through other macros."""
+    users = {macro}
     grew = True
     while grew:  # macros calling a macro that uses as_of, to a fixed point
         callers = {uid for uid, m in manifest["macros"].items()
@@ -202,7 +206,7 @@ class BuildPlan:
 
 
 def plan_build(warehouse_dir: Path, working_db: Path, as_of: str, dbt_vars: dict | None = None,
-               extra_inputs: dict | None = None) -> BuildPlan:
+               extra_inputs: dict | None = None, month_freeze: str = "[]") -> BuildPlan:
     """The build of ``warehouse_dir`` for ``as_of``. Takes the last good build's record away
     (``last_good_build``): call ``record_build_inputs`` with the plan's fingerprint and sources
     once the build succeeds. ``extra_inputs`` are inputs that are not dbt variables but force a
@@ -228,7 +232,10 @@ def plan_build(warehouse_dir: Path, working_db: Path, as_of: str, dbt_vars: dict
     changed = {s for s, h in sources.items() if previous.get("sources", {}).get(s) != h}
     manifest = json.loads(MANIFEST_PATH.read_bytes())
     as_of_moved = previous.get("as_of") != as_of
-    skipped = nodes_without_new_inputs(manifest, changed, nodes_reading_as_of(manifest) if as_of_moved else set())
+    changed_nodes = nodes_reading_as_of(manifest) if as_of_moved else set()
+    if previous.get("month_freeze", "[]") != month_freeze:  # a release froze more months since
+        changed_nodes |= nodes_reading_as_of(manifest, MONTH_FREEZE_MACRO)
+    skipped = nodes_without_new_inputs(manifest, changed, changed_nodes)
     if skipped:
         args += ["--exclude", " ".join(skipped)]  # one value: dagster-dbt folds it into its selection
     moved = f"; as_of {previous.get('as_of')} → {as_of}" if as_of_moved else ""

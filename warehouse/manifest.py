@@ -14,9 +14,13 @@ def input_files(warehouse_dir: Path) -> list[dict]:
     ledger = Path(warehouse_dir) / LEDGER_FILE
     if not ledger.exists():
         return []
-    cols = ["source", "file", "sha256", "delivery_seq", "first_seen_run", "rows_read", "quarantined", "duplicate_of"]
+    cols = ["source", "file", "sha256", "delivery_seq", "first_seen_run", "rows_read", "quarantined", "duplicate_of",
+            "delivered_at"]
     df = pl.read_parquet(ledger)
-    return df.select([c for c in cols if c in df.columns]).sort("delivery_seq").to_dicts()
+    df = df.select([c for c in cols if c in df.columns]).sort("delivery_seq")
+    if "delivered_at" in df.columns:  # ISO 8601, Asia/Shanghai wall time (ingestion.files.delivery_time)
+        df = df.with_columns(pl.col("delivered_at").dt.strftime("%Y-%m-%dT%H:%M:%S"))
+    return df.to_dicts()
 
 
 def manifest_extra(settings: dict, warehouse_dir: Path, checks: list[dict], run_id: str,

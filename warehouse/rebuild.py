@@ -15,12 +15,16 @@ compared: a rebuild has no previous approved release to compare with.
 from __future__ import annotations
 
 import json
+import os
 import shutil
+from datetime import datetime
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ingestion import ingest_landing
+from ingestion.files import SHANGHAI
 from warehouse.json_lines import read_json_lines
+from warehouse.month_freeze import REBUILD_ENV
 from warehouse.provenance import ARCHIVE_DIR, archive_path, code_version, describe_code_version
 from warehouse.release import CHANGES_JSON, CHANGES_MD, MANIFEST, RELEASES_DIR, SNAPSHOT
 from warehouse.withdrawals import write_withdrawals_log
@@ -102,6 +106,9 @@ def replay_ingestion(plan: RebuildPlan, archive_from: Path) -> None:
             target = plan.landing_dir / i["file"]
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(archive_path(archive_from, i["sha256"]), target)
+            if i.get("delivered_at"):  # the delivery time the ledger recorded (ingestion.files.delivery_time)
+                stamp = datetime.fromisoformat(str(i["delivered_at"])).replace(tzinfo=SHANGHAI).timestamp()
+                os.utime(target, (stamp, stamp))
         ingest_landing(plan.landing_dir, plan.warehouse_dir, as_of=as_of, run_id=run_id)
     write_withdrawals_log(plan.warehouse_dir, plan.manifest.get("withdrawals") or [])
 
@@ -112,6 +119,8 @@ def rebuild_settings_env(plan: RebuildPlan) -> dict[str, str]:
     env = {"HZCARBON_LANDING": str(plan.landing_dir), "HZCARBON_WAREHOUSE": str(plan.warehouse_dir),
            "HZCARBON_AS_OF": plan.manifest["as_of"], "HZCARBON_KEEP_RELEASES": "all",
            "HZCARBON_AUTO_APPROVE_BY": "", "HZCARBON_FAULT_INJECTION": s.get("fault_injection") or "none"}
+    if plan.manifest.get("month_freeze_in") is not None:  # the monthly revision policy's starting state
+        env[REBUILD_ENV] = json.dumps(plan.manifest["month_freeze_in"])
     for name, value in (s.get("thresholds") or {}).items():
         env[f"HZCARBON_{name.upper()}"] = repr(value)
     return env

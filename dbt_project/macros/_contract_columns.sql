@@ -21,8 +21,8 @@
     'high_consumption_low_efficiency': ['uscc', 'enterprise_name', 'district_code', 'division_code', 'year', 'energy_tce', 'mu_class', 'carbon_grade', 'reasons'],
     'source_reconciliation': ['uscc', 'year', '"check"', 'value', 'reference_value', 'relative_difference', 'flagged'],
     'quarantine': ['source', 'file', 'sheet', '"row_number"', 'district_code', 'submitter_district_code', 'reason', 'reason_zh', 'raw'],
-    'data_quality': ['source', 'file', 'submitter_district_code', 'sha256', 'delivery_seq', 'rows_read', 'accepted', 'quarantined', 'superseded', 'withdrawn', 'total_rows', 'out_of_scope', 'quarantined_by_reason', 'sheets_skipped', 'unknown_columns'],
-    'reporting_status': ['uscc', 'year', 'month', 'enterprise_name', 'district_code', 'expected', 'status', 'first_submitted_at', 'due_at', 'revisions'],
+    'data_quality': ['source', 'file', 'submitter_district_code', 'sha256', 'delivery_seq', 'rows_read', 'accepted', 'quarantined', 'superseded', 'withdrawn', 'total_rows', 'out_of_scope', 'held_for_annual_revision', 'quarantined_by_reason', 'sheets_skipped', 'unknown_columns'],
+    'reporting_status': ['uscc', 'year', 'month', 'enterprise_name', 'district_code', 'expected', 'status', 'first_submitted_at', 'due_at', 'revisions', 'held_for_annual_revision'],
     'reporting_summary': ['district_code', 'district_name', 'year', 'month', 'expected_count', 'on_time_count', 'late_count', 'quarantined_count', 'missing_count', 'unexpected_count', 'response_share'],
     'reporting_reminders': ['district_code', 'year', 'month', 'uscc', 'enterprise_name', 'status', 'due_at', 'first_submitted_at'],
     'product_efficiency': ['uscc', 'product_code', 'year', 'enterprise_name', 'district_code', 'division_code', 'product_name', 'output', 'unit_energy', 'unit', 'unit_energy_rounded', 'grade', 'at_benchmark', 'below_baseline', 'limit_value', 'limit_set', 'standard', 'in_force_from', 'yardstick', 'confidence', 'basis', 'months_reported'],
@@ -35,7 +35,7 @@
 {#- The columns a source's contract declares, in contract order. -#}
 {% macro source_columns(source) -%}
 {%- set columns = {
-    'energy_reports': ['uscc', 'enterprise_name', 'district_code', 'township', 'industry_code', 'division_code', 'period', 'year', 'month', 'energy_name', 'energy_code', 'unit', 'consumption', 'feedstock', 'conversion_output', 'submitted_at'],
+    'energy_reports': ['uscc', 'enterprise_name', 'district_code', 'township', 'industry_code', 'division_code', 'period', 'year', 'month', 'months_covered', 'energy_name', 'energy_code', 'unit', 'consumption', 'feedstock', 'conversion_output', 'submitted_at'],
     'mu_evaluations': ['eval_year', 'uscc', 'enterprise_name', 'district_code', 'township', 'industry_code', 'division_code', 'is_above_scale', 'land_mu', 'tax_10k_yuan', 'va_10k_yuan', 'revenue_10k_yuan', 'rd_10k_yuan', 'employees', 'energy_tce_equiv', 'electricity_10k_kwh', 'pollutant_eq_t', 'score_official', 'class_official'],
     'carbon_codes': ['eval_year', 'uscc', 'enterprise_name', 'district_code', 'township', 'industry_code', 'division_code', 'electricity_10k_kwh', 'zero_carbon_10k_kwh', 'natural_gas_10k_m3', 'coal_t', 'oil_t', 'heat_gj', 'co2_official_t', 'va_10k_yuan', 'carbon_value_official', 'carbon_grade_official'],
     'enterprise_register': ['list_period', 'uscc', 'enterprise_name', 'district_code', 'township', 'industry_code', 'division_code', 'entry_month', 'exit_month'],

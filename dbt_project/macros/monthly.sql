@@ -103,3 +103,18 @@ nullif(trim(coalesce(
     {%- endfor %}
 )), '')
 {%- endmacro %}
+
+{#- The months frozen by the latest approved release (docs/monthly.md, "Revision policy"): the
+    run gives them in HZCARBON_DBT_MONTH_FREEZE, a JSON list of {year, month, through_delivery_seq,
+    annual_revision} (warehouse.month_freeze reads it from that release's manifest); empty when
+    nothing was published yet. -#}
+{% macro month_freeze_state() -%}
+{%- set state = fromjson(env_var('HZCARBON_DBT_MONTH_FREEZE', '[]')) -%}
+select * from (values
+    (null::integer, null::integer, null::integer, null::boolean)
+    {%- for f in state %},
+    ({{ f['year'] | int }}, {{ f['month'] | int }}, {{ f['through_delivery_seq'] | int }}, {{ 'true' if f['annual_revision'] else 'false' }})
+    {%- endfor %}
+) as t(year, month, through_delivery_seq, annual_revision)
+where year is not null
+{%- endmacro %}

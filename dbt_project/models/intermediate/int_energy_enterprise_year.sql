@@ -14,9 +14,10 @@
 select
     uscc,
     year,
-    -- months are unique per enterprise-year (tested on int_energy_enterprise_month)
-    count(*) as months_reported,
-    count(*) = 12 as is_complete,
+    -- months are unique per enterprise-year (tested on int_energy_enterprise_month); a combined
+    -- 1–2月 report counts as two months (docs/monthly.md)
+    count(*) + count(*) filter (where combined) as months_reported,
+    count(*) + count(*) filter (where combined) = 12 as is_complete,
     {{ exact_sum('energy_tce') }} as energy_tce,
     {{ exact_sum('feedstock_tce') }} as feedstock_tce,
     {{ exact_sum('conversion_output_tce') }} as conversion_output_tce,

@@ -12,8 +12,27 @@ with em as (
         uscc, year, month,
         {% for m in measures %}{{ m }}, {% endfor %}
         reported_coal,
-        provisional
-    from {{ ref('int_energy_enterprise_month') }}
+        provisional,
+        combined
+    from {{ ref('int_energy_enterprise_month_open') }}
+),
+
+block as (
+    -- January–February of each enterprise-year. A combined 1–2月 report (February, covering
+    -- January) cannot be split: when either year has one, the two months are compared as one
+    -- block, in both years' sums only when both years cover both months (docs/monthly.md).
+    select
+        uscc,
+        year,
+        bool_or(month = 1 or combined) as covers_jan,
+        bool_or(month = 2) as covers_feb,
+        bool_or(combined) as combined,
+        {%- for m in measures %}
+        {{ exact_sum(m) }} as {{ m }}{% if not loop.last %},{% endif %}
+        {%- endfor %}
+    from em
+    where month <= 2
+    group by uscc, year
 ),
 
 years as (
@@ -31,23 +50,54 @@ months as (
         ey.uscc,
         ey.year,
         g.month::integer as month,
-        cur.uscc is not null as reported,
-        prev.uscc is not null as reported_prev,
-        cur.uscc is not null and prev.uscc is not null as is_pair,
+        g.month <= 2 and (coalesce(bc.combined, false) or coalesce(bp.combined, false)) as in_block,
+        coalesce(bc.covers_jan and bc.covers_feb and bp.covers_jan and bp.covers_feb, false) as block_pair,
+        cur.uscc is not null as has_cur,
+        prev.uscc is not null as has_prev,
+        coalesce(case g.month when 1 then bc.covers_jan when 2 then bc.covers_feb end, false) as block_reported,
+        coalesce(case g.month when 1 then bp.covers_jan when 2 then bp.covers_feb end, false) as block_reported_prev,
         {%- for m in measures %}
         cur.{{ m }} as {{ m }},
-        case when prev.uscc is not null then cur.{{ m }} end as {{ m }}_cmp,
-        case when cur.uscc is not null then prev.{{ m }} end as {{ m }}_prev,
+        prev.{{ m }} as {{ m }}_prev_month,
+        bc.{{ m }} as {{ m }}_block,
+        bp.{{ m }} as {{ m }}_block_prev,
         {%- endfor %}
         coalesce(cur.reported_coal, false) as reported_coal,
         cur.provisional as provisional,
-        case when cur.uscc is not null then prev.provisional end as provisional_prev
+        prev.provisional as provisional_prev_month
     from enterprise_years as ey
     cross join range(1, 13) as g(month)
     left join em as cur
         on cur.uscc = ey.uscc and cur.year = ey.year and cur.month = g.month
     left join em as prev
         on prev.uscc = ey.uscc and prev.year = ey.year - 1 and prev.month = g.month
+    left join block as bc
+        on bc.uscc = ey.uscc and bc.year = ey.year
+    left join block as bp
+        on bp.uscc = ey.uscc and bp.year = ey.year - 1
+),
+
+compared as (
+    -- month by month, or the January–February block as one comparison (on February)
+    select
+        uscc,
+        year,
+        month,
+        case when in_block then block_reported else has_cur end as reported,
+        case when in_block then block_reported_prev else has_prev end as reported_prev,
+        case when in_block then block_pair else has_cur and has_prev end as is_pair,
+        {%- for m in measures %}
+        {{ m }},
+        case when in_block then case when month = 2 and block_pair then {{ m }}_block end
+             when has_prev then {{ m }} end as {{ m }}_cmp,
+        case when in_block then case when month = 2 and block_pair then {{ m }}_block_prev end
+             when has_cur then {{ m }}_prev_month end as {{ m }}_prev,
+        {%- endfor %}
+        reported_coal,
+        provisional,
+        case when in_block then case when block_pair then provisional_prev_month end
+             when has_cur then provisional_prev_month end as provisional_prev
+    from months
 ),
 
 single_months as (
@@ -56,7 +106,7 @@ single_months as (
         reported, reported_prev, is_pair as is_comparable,
         {% for m in measures %}{{ m }}, {{ m }}_cmp, {{ m }}_prev, {% endfor %}
         reported_coal, provisional, provisional_prev
-    from months
+    from compared
 ),
 
 year_to_date as (
@@ -73,7 +123,7 @@ year_to_date as (
         bool_or(reported_coal) over w as reported_coal,
         bool_or(provisional) over w as provisional,
         bool_or(provisional_prev) over w as provisional_prev
-    from months
+    from compared
     window w as (partition by uscc, year order by month rows between unbounded preceding and current row)
 ),
 

@@ -3,9 +3,16 @@
 -- (int_month_due: report_deadline_day of the next month, or due_date_overrides) and, when the
 -- register expects enterprises for it, at least monthly_min_response_share of them have an
 -- accepted report; 1–m月 needs that of every month 1..m.
-with reported as (
+with covered as (
+    -- the months an enterprise has an accepted report for: a combined 1–2月 report covers January too
+    select uscc, year, month from {{ ref('int_energy_enterprise_month') }}
+    union
+    select uscc, year, 1 from {{ ref('int_energy_enterprise_month') }} where combined
+),
+
+reported as (
     select year, month, count(*) as enterprises_reported
-    from {{ ref('int_energy_enterprise_month') }}
+    from covered
     group by year, month
 ),
 
@@ -16,7 +23,7 @@ response as (
         count(*) as expected_count,
         count(a.uscc) as responded_count
     from {{ ref('int_register_expected') }} as e
-    left join {{ ref('int_energy_enterprise_month') }} as a
+    left join covered as a
         on a.uscc = e.uscc and a.year = e.year and a.month = e.month
     group by e.year, e.month
 ),

@@ -15,8 +15,13 @@ expected as (
 ),
 
 accepted as (
+    -- a combined 1–2月 report (staged as February) is January's accepted report too
     select a.uscc, a.year, a.month, a.enterprise_name, a.district_code
-    from {{ ref('int_energy_enterprise_month') }} as a
+    from (
+        select uscc, year, month, enterprise_name, district_code from {{ ref('int_energy_enterprise_month') }}
+        union all
+        select uscc, year, 1, enterprise_name, district_code from {{ ref('int_energy_enterprise_month') }} where combined
+    ) as a
     inner join due on due.year = a.year and due.month = a.month
 ),
 
@@ -34,6 +39,11 @@ keys as (
     select uscc, year, month from expected
     union
     select uscc, year, month from accepted
+),
+
+held as (
+    -- deliveries held out of the open monthly tables until the annual revision (int_energy_held)
+    select distinct uscc, year, month from {{ ref('int_energy_held') }}
 ),
 
 restated as (
@@ -58,10 +68,12 @@ select
     -- ISO 8601 in Asia/Shanghai local time (上报时间 is written in local time)
     strftime(s.first_submitted_at, '%Y-%m-%dT%H:%M:%S+08:00') as first_submitted_at,
     strftime(due.due_before - interval 1 second, '%Y-%m-%dT%H:%M:%S+08:00') as due_at,
-    greatest(coalesce(s.submissions, 0) - 1, 0) as revisions
+    greatest(coalesce(s.submissions, 0) - 1, 0) as revisions,
+    h.uscc is not null as held_for_annual_revision
 from keys as k
 inner join due on due.year = k.year and due.month = k.month
 left join expected as e on e.uscc = k.uscc and e.year = k.year and e.month = k.month
 left join accepted as a on a.uscc = k.uscc and a.year = k.year and a.month = k.month
 left join submissions as s on s.uscc = k.uscc and s.year = k.year and s.month = k.month
+left join held as h on h.uscc = k.uscc and h.year = k.year and h.month = k.month
 left join restated as r on r.uscc = k.uscc and r.year = k.year

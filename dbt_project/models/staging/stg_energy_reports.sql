@@ -1,21 +1,10 @@
 -- Accepted energy_reports rows: the winners of revision resolution, one per uscc × period ×
--- energy_code. Everything downstream reads this. Keys reported once pass straight through;
--- revised keys contribute their winner (stg_energy_reports__revisions).
-with staged as (
-    select * from {{ ref('stg_energy_reports__staged') }}
-),
-
-revisions as (
-    select * from {{ ref('stg_energy_reports__revisions') }}
-)
-
-select s.*
-from staged as s
-anti join (select distinct uscc, period, energy_code from revisions) as k
-    using (uscc, period, energy_code)
-
-union all
-
-select * exclude (revision_rank, superseded)
-from revisions
-where not superseded
+-- energy_code × months_covered (energy_revision_winners), less the rows of the January–February
+-- form that lost to the other for its enterprise-year (stg_energy_reports__forms): a combined
+-- 1–2月 report and separate January/February reports never both count. Everything downstream
+-- reads this.
+select w.*
+from ({{ energy_revision_winners() }}) as w
+left join {{ ref('stg_energy_reports__forms') }} as f
+    on f.uscc = w.uscc and f.year = w.year
+where not coalesce({{ lost_form('w', 'f') }}, false)

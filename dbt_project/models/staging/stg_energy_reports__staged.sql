@@ -9,5 +9,6 @@ select
         'consumption': 'coalesce(consumption, 0) as consumption',
         'feedstock': 'coalesce(feedstock, 0) as feedstock',
         'conversion_output': 'coalesce(conversion_output, 0) as conversion_output',
+        'months_covered': 'coalesce(months_covered, 1) as months_covered',
     }) }}
 from {{ source('raw', 'energy_reports') }}
