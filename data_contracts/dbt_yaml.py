@@ -8,8 +8,9 @@
   ``unique_combination`` (primary key), ``column_domains`` (enum values and ranges), and the
   table's ``engine: dbt`` quality rules (totals across tables, codes in the reference seeds);
 - ``macros/_contract_columns.sql``: ``contract_columns(table)`` (the mart's column list, in
-  contract order), ``source_columns(source)`` (a source's contract columns) and
-  ``lineage_columns()``, which the models select instead of writing the lists again.
+  contract order), ``source_columns(source)`` (a source's contract columns),
+  ``lineage_columns()`` and ``contract_sources()`` (the sources), which the models select instead of
+  writing the lists again.
 
 ``python -m data_contracts.dbt_yaml --check`` exits 1 when a generated file differs from what
 the contracts give (tests/test_dbt_yaml.py runs it). Columns that disclosure control adds after
@@ -117,6 +118,9 @@ def columns_macro() -> str:
     lines += ["} -%}", "{{ return(columns[source]) }}", "{%- endmacro %}", "",
               "{#- The lineage columns ingestion adds to every staged row (ingestion/outputs.py). -#}",
               "{% macro lineage_columns() -%}", f"{{{{ return({_jinja_list(list(_lineage()))}) }}}}",
+              "{%- endmacro %}", "",
+              "{#- The sources, in contract order (each has stg_<source> models and a raw source). -#}",
+              "{% macro contract_sources() -%}", f"{{{{ return({_jinja_list(list(SOURCES))}) }}}}",
               "{%- endmacro %}", ""]
     return "\n".join(lines)
 

@@ -19,6 +19,12 @@ REFERENCE_FILES = (
     "reporting_calendar", "due_date_overrides",
     "product_energy_limits", "green_targets", "green_parks", "green_aliases",
 )
+# Versioned reference tables and their set-id column: a set id, once released, never changes its
+# values; a run uses the latest id of each (per scheme for classification_rules, dbt macros/reference.sql).
+SET_COLUMNS = {"emission_factors": "factor_set", "mu_rules": "rule_set", "classification_rules": "rule_set",
+               "product_energy_limits": "limit_set"}
+# Who loaded which reference file (`hzcarbon reference load`), beside seeds/ so dbt does not read it.
+LOAD_LOG = SEEDS_DIR.parent / "reference_loads.csv"
 
 
 @cache

@@ -18,13 +18,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from data_contracts.reference import REFERENCE_FILES, SEEDS_DIR
+from data_contracts.reference import LOAD_LOG, REFERENCE_FILES, SEEDS_DIR, SET_COLUMNS
 
-LOAD_LOG_NAME = "reference_loads.csv"  # beside seeds/: dbt does not read it
 LOAD_LOG_HEADER = ["loaded_at", "loaded_by", "file", "set_ids", "rows", "sha256"]
-# Versioned tables: their set-id column (a set id, once released, never changes its values).
-SET_COLUMNS = {"emission_factors": "factor_set", "mu_rules": "rule_set", "classification_rules": "rule_set",
-               "product_energy_limits": "limit_set"}
 CONFIDENCE = {"high", "medium", "low", "estimated", "n/a"}
 LIMIT_UNITS = {"kgce/t", "kgce/重量箱", "kgce/m2"}
 ELECTRICITY = "33"
@@ -353,7 +349,7 @@ def load_dir(directory: Path, loaded_by: str, now: datetime | None = None, seeds
         records.append({"loaded_at": now.strftime("%Y-%m-%dT%H:%M:%SZ"), "loaded_by": loaded_by, "file": path.name,
                         "set_ids": ";".join(set_ids), "rows": len(new_rows),
                         "sha256": hashlib.sha256(target.read_bytes()).hexdigest()})
-    _log(Path(seeds_dir).parent / LOAD_LOG_NAME, records)
+    _log(Path(seeds_dir).parent / LOAD_LOG.name, records)
     return records
 
 

@@ -91,7 +91,6 @@ def diff(old: Path, new: Path, as_json: Annotated[bool, typer.Option("--json")] 
          lang: Annotated[str, typer.Option("--lang", help="en | zh (Chinese labels)")] = "en"):
     """What changed between two releases, and why (inputs, revisions, reference changes)."""
     from warehouse.diff import diff_releases, render_diff
-    from warehouse.diff_zh import render_diff_zh
 
     if lang not in ("en", "zh"):
         raise typer.BadParameter("--lang must be en or zh")
@@ -101,9 +100,8 @@ def diff(old: Path, new: Path, as_json: Annotated[bool, typer.Option("--json")] 
             err.print(f"[red]{p} is not a release directory (no manifest.json)[/]")
             raise typer.Exit(EXIT_USAGE)
     d = diff_releases(old, new)
-    render = render_diff_zh if lang == "zh" else render_diff
     # plain text, never wrapped: the Markdown tables must survive a redirect to a file or a pipe
-    typer.echo(json.dumps(d, ensure_ascii=False, indent=1, default=str) if as_json else render(d).rstrip("\n"))
+    typer.echo(json.dumps(d, ensure_ascii=False, indent=1, default=str) if as_json else render_diff(d, lang).rstrip("\n"))
 
 
 @app.command()

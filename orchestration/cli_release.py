@@ -44,6 +44,22 @@ def _held(wh: Path, what: str):
     return lock
 
 
+def _move_latest(warehouse: Optional[Path], what: str, action, *args) -> dict:
+    """Run a governance action that moves `latest` (approve, rollback) under the warehouse lock;
+    a refused action (ApprovalError) is a usage error naming why."""
+    from warehouse.governance import ApprovalError
+
+    wh = _warehouse(warehouse)
+    lock = _held(wh, what)
+    try:
+        return action(wh, *args)
+    except ApprovalError as exc:
+        err.print(f"error: {exc}", markup=False)
+        raise typer.Exit(EXIT_USAGE) from None
+    finally:
+        lock.release()
+
+
 @release_app.command("list")
 def list_(warehouse: WarehouseOption = None, as_json: Annotated[bool, typer.Option("--json")] = False):
     """Every release with its status: candidate, published (= latest), approved, rolled_back."""
@@ -104,17 +120,9 @@ def approve(release_id: Annotated[str, typer.Argument(metavar="ID")],
             note: Annotated[Optional[str], typer.Option("--note", help="why (kept with the approval)")] = None,
             warehouse: WarehouseOption = None):
     """Approve a built release: it becomes `latest` (the open and district publication)."""
-    from warehouse.governance import ApprovalError, approve as approve_release
+    from warehouse.governance import approve as approve_release
 
-    wh = _warehouse(warehouse)
-    lock = _held(wh, f"release approve {release_id}")
-    try:
-        record = approve_release(wh, release_id, by, note)
-    except ApprovalError as exc:
-        err.print(f"error: {exc}", markup=False)
-        raise typer.Exit(EXIT_USAGE) from None
-    finally:
-        lock.release()
+    record = _move_latest(warehouse, f"release approve {release_id}", approve_release, release_id, by, note)
     out.print(f"release {release_id} approved by {record['by']} at {record['at']}; `latest` → {release_id}"
               f" (was {record['previous']})", markup=False)
 
@@ -125,17 +133,9 @@ def rollback(release_id: Annotated[str, typer.Argument(metavar="ID")],
              reason: Annotated[str, typer.Option("--reason", help="why (kept with the rollback)")],
              warehouse: WarehouseOption = None):
     """Point `latest` back at ID, a release approved before (the current one is rolled back)."""
-    from warehouse.governance import ApprovalError, rollback as rollback_release
+    from warehouse.governance import rollback as rollback_release
 
-    wh = _warehouse(warehouse)
-    lock = _held(wh, f"release rollback {release_id}")
-    try:
-        record = rollback_release(wh, release_id, by, reason)
-    except ApprovalError as exc:
-        err.print(f"error: {exc}", markup=False)
-        raise typer.Exit(EXIT_USAGE) from None
-    finally:
-        lock.release()
+    record = _move_latest(warehouse, f"release rollback {release_id}", rollback_release, release_id, by, reason)
     out.print(f"`latest` rolled back to {release_id} (from {record['previous']}) by {record['by']} "
               f"at {record['at']}: {record['reason']}", markup=False)
 

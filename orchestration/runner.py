@@ -176,14 +176,16 @@ def _print_release_summary(settings: Settings, result: "dg.ExecuteInProcessResul
     if release_id is None:
         out.print("no new release")
         return
+    from orchestration.summary import print_release_figures, print_release_summary
+
     if status != "published":
         path = settings.warehouse_dir / "releases" / release_id
         out.print(f"[yellow]built release {release_id}: candidate awaiting approval[/] at {path}")
-        out.print(f"  changes: {path / 'changes.md'}")
-        out.print(f"  approve it: {command_name()} release approve {release_id} --by NAME "
-                  f"--warehouse {settings.warehouse_dir}", markup=False)
+        print_release_figures(path, out)
+        out.print(f"changes: {path / 'changes.md'}", markup=False, soft_wrap=True)
+        out.print(f"approve it: {command_name()} release approve {release_id} --by NAME "
+                  f"--warehouse {settings.warehouse_dir}", markup=False, soft_wrap=True)
         return
-    from orchestration.summary import print_release_summary
 
     print_release_summary(settings.warehouse_dir / "latest", release_id, out,
                           approved_by=settings.auto_approve_by)

@@ -1,5 +1,6 @@
-"""What `hzcarbon run` prints after publishing: the city's headline figures with their units,
-provisional years marked, where each kind of output is, and a query that works as printed."""
+"""What `hzcarbon run` prints after building a release (published, or a candidate awaiting
+approval): the city's headline figures with their units, provisional years marked, where each kind
+of output is, and a query that works as printed."""
 
 import shlex
 import sys
@@ -30,6 +31,11 @@ def print_release_summary(release_dir: Path, release_id: str, out: Console, appr
     release_dir = Path(release_dir)
     approval = f" (approved by {approved_by}, setting auto_approve_by)" if approved_by else ""
     out.print(f"[green]published release {release_id}[/]{approval} at {release_dir.resolve()}")
+    print_release_figures(release_dir, out)
+
+
+def print_release_figures(release_dir: Path, out: Console) -> None:
+    """The figures of a built release, for whoever decides whether to approve it."""
     out.print(city_table(release_dir))
     for line in target_lines(release_dir):
         out.print(line, markup=False, soft_wrap=True)

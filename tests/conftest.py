@@ -1,6 +1,7 @@
 """Shared helpers for tests that run the real CLI (real Dagster, dbt, DuckDB, Parquet)."""
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -20,6 +21,18 @@ def run_cli(*args: str, env: dict | None = None, cwd: Path | None = None, timeou
     full_env.update(env or {})
     return subprocess.run([str(BIN / "hzcarbon"), *args], capture_output=True, text=True,
                           env=full_env, cwd=cwd or REPO, timeout=timeout)
+
+
+def copy_project(dest: Path) -> Path:
+    """A copy of the project's tracked files, for a test that changes the project itself (a
+    contract, the installed reference data): run the CLI in it with
+    ``run_cli(..., env={"PYTHONPATH": str(dest)}, cwd=dest)`` so the copy's packages are imported."""
+    files = subprocess.run(["git", "ls-files"], cwd=REPO, capture_output=True, text=True, check=True).stdout.split()
+    for rel in files:
+        if (REPO / rel).is_file():
+            (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(REPO / rel, dest / rel)
+    return dest
 
 
 def pytest_configure(config):

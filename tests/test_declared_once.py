@@ -4,29 +4,19 @@ dictionary, the dbt tests and the Dagster asset description all carry it. The ru
 also shows in the run history the UI reads (<warehouse>/dagster_home)."""
 
 import json
-import shutil
 import subprocess
 import sys
 
 import dagster as dg
 import pyarrow.parquet as pq
 
-from tests.conftest import REPO, run_cli
+from tests.conftest import copy_project, run_cli
 from tests.tiny_landing import write_tiny_landing
 
 AS_OF = "2026-11"
 NEW_COLUMN = "has_carbon_record"
 NEW_PROPERTY = (f"  - {{name: {NEW_COLUMN}, businessName: 是否有碳效码记录, description: True when the enterprise has a "
                 "碳效码 record for the year., logicalType: boolean, physicalType: BOOLEAN, required: true}\n")
-
-
-def _copy_project(dest):
-    files = subprocess.run(["git", "ls-files"], cwd=REPO, capture_output=True, text=True, check=True).stdout.split()
-    for rel in files:
-        if (REPO / rel).is_file():
-            (dest / rel).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(REPO / rel, dest / rel)
-    return dest
 
 
 def _add_column(project):
@@ -37,7 +27,7 @@ def _add_column(project):
 
 
 def test_a_column_added_to_one_contract_reaches_every_output(tmp_path):
-    project = _copy_project(tmp_path / "project")
+    project = copy_project(tmp_path / "project")
     _add_column(project)
     env = {"PYTHONPATH": str(project)}  # the copy's packages, not the installed checkout's
     landing, warehouse = write_tiny_landing(tmp_path / "landing"), tmp_path / "wh"

@@ -71,10 +71,9 @@ def test_diff_rows_added_and_removed(tmp_path):
 
 def test_a_withdrawal_is_named_as_the_reason_in_both_languages():
     from warehouse.diff import render_diff
-    from warehouse.diff_zh import render_diff_zh
 
     withdrawal = {"id": "W1", "sha256": "ab" * 32, "reason": "wrong October file", "by": "李四", "at": "2026-12-07T01:00:00Z"}
     d = {"old": "2026-12-07.1", "new": "2026-12-07.2", "why": {"withdrawals_new": [withdrawal]}, "tables": {}}
-    for text in (render_diff(d), render_diff_zh(d)):
+    for text in (render_diff(d), render_diff(d, "zh")):
         assert "abababababab" in text and "wrong October file" in text and "李四" in text
         assert "no new inputs" not in text and "没有记录" not in text

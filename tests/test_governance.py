@@ -68,6 +68,10 @@ def test_candidate_is_not_latest_until_approved(tmp_path, candidates):
     assert [r["action"] for r in gov.history(wh, rid2)] == ["approve", "rollback"]
     with pytest.raises(gov.ApprovalError, match="already latest"):
         gov.rollback(wh, rid, by="李处长", reason="again")
+    # approving the rolled-back release again takes a name and no reason
+    again = gov.approve(wh, rid2, by="王统计")
+    assert (again["note"], again["previous"]) == (None, rid) and (wh / "LATEST").read_text().strip() == rid2
+    assert gov.statuses(wh) == {rid: "approved", rid2: "published"}
 
 
 def test_changelog_against_previous_approved_release(tmp_path, candidates):

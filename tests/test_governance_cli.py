@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import REPO, run_cli
+from tests.seed_values import tce_per_unit
 from tests.tiny_landing import ENERGY_HEADER, energy_rows, write_csv, write_tiny_landing
 
 AS_OF = "2026-11"
@@ -35,6 +36,14 @@ def test_gated_run_makes_a_candidate_then_approval_publishes(candidate_run):
     [rid] = _releases(wh)
     assert "candidate awaiting approval" in result.stdout
     assert f"hzcarbon release approve {rid} --by NAME" in result.stdout
+    # the figures to approve are printed before the command: the city's energy of each year
+    # (tests/tiny_landing.py, per month: A 100 万kWh + 2 万m3, B 500 t coal + 200 万kWh, C 10 万m3 + 50 万kWh)
+    tce = {code: tce_per_unit(code) for code in ("33", "15", "01")}
+    energy_year = 12 * ((100 + 200 + 50) * tce["33"] + (2 + 10) * tce["15"] + 500 * tce["01"])
+    table_at = result.stdout.index("Hangzhou industry, above-scale reporting enterprises")
+    assert f"{energy_year:,.0f}" in result.stdout[table_at:]
+    assert table_at < result.stdout.index(f"hzcarbon release approve {rid} --by NAME")
+    assert "target co2_intensity 2021" in result.stdout
     assert not (wh / "latest").exists() and not (wh / "LATEST").exists()
     manifest = json.loads((wh / "releases" / rid / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["settings"]["auto_approve_by"] is None
@@ -94,6 +103,17 @@ def test_next_delivery_publishes_with_auto_approval_then_rollback(candidate_run)
     assert [(r["action"], r["release_id"], r["by"]) for r in log] == [
         ("approve", rid1, "张三"), ("approve", rid2, "test-suite"), ("rollback", rid1, "李四")]
     assert log[-1]["reason"] == "2022-01 reports incomplete" and log[-1]["previous"] == rid2
+
+    # the fix is in: approving the rolled-back release again needs a name, not a reason
+    again = run_cli("release", "approve", rid2, "--by", "李四", "--warehouse", str(wh))
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert (wh / "LATEST").read_text().strip() == rid2
+    last = json.loads((wh / "approvals.jsonl").read_text(encoding="utf-8").splitlines()[-1])
+    assert (last["action"], last["release_id"], last["by"], last["note"], last["previous"]) == (
+        "approve", rid2, "李四", None, rid1)
+    status = {r["release_id"]: r["status"] for r in json.loads(
+        run_cli("release", "list", "--warehouse", str(wh), "--json").stdout)}
+    assert status == {rid1: "approved", rid2: "published"}
 
 
 UI_LAUNCH = """

@@ -33,6 +33,9 @@ def products(tmp_path_factory) -> Path:
         product_row(product="示例产品"),  # 7: unknown_product
         product_row(ue_unit="kgce/m2", period="2021"),  # 8: clinker is per tonne: unit_mismatch
         product_row(output_unit="立方米", period="2020"),  # 9: no conversion to tonnes: unit_mismatch
+        # 10–13: clinker's grade boundaries reported in tce/t (grade_1 100, grade_2 107, grade_3 117 kgce/t)
+        *(product_row(ue=ue, ue_unit="tce/t", period=f"2024-{m:02d}")
+          for m, ue in enumerate(("0.100", "0.107", "0.117", "0.1175"), start=1)),
     ]
     write_csv(root / "landing" / "product_energy" / "单位产品能耗.csv", PRODUCT_HEADER, rows)
     run(root / "landing", root / "wh", as_of="2024-06")
@@ -49,6 +52,14 @@ def test_units_converted_to_the_limit_row(products):
         (5, "tile_0_5_10", "2023", None, 30000.0, 3.4),
         # a 重量箱 is 0.05 t: 50 boxes = 2.5 t; 2 kgce per box = 2 / 0.05 = 40 kgce/t
         (6, "clinker", "2022", None, 2.5, pytest.approx(40.0, abs=1e-9)),
+        # × 1000 kgce per tce, landing exactly on the boundaries (0.1175 / 0.001 is 117.49999999999999
+        # in floating point: kept at 117.5, it rounds half to even to 118 > 117, over the limit), so
+        # ut_product_efficiency_grades_at_each_boundary grades them: 100 grade_1 (≤ is inside),
+        # 107 grade_2, 117 grade_3, 117.5 over_limit
+        (10, "clinker", "2024-01", 1, 1000.0, 100.0),
+        (11, "clinker", "2024-02", 2, 1000.0, 107.0),
+        (12, "clinker", "2024-03", 3, 1000.0, 117.0),
+        (13, "clinker", "2024-04", 4, 1000.0, 117.5),
     ]
 
 
@@ -60,7 +71,7 @@ def test_unknown_product_and_unit_mismatch_quarantined_in_chinese(products):
                                         REASON_ZH["unit_mismatch"]]
     assert "单位" in REASON_ZH["unit_mismatch"] and "产品" in REASON_ZH["unknown_product"]
     row = ledger(products).row(0, named=True)
-    assert (row["rows_read"], row["staged"], row["quarantined"]) == (8, 5, 3)
+    assert (row["rows_read"], row["staged"], row["quarantined"]) == (12, 9, 3)
 
 
 def test_list_kinds_changes_and_year_from_the_title(tmp_path):

@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from warehouse.diff import diff_releases, format_value, withdrawn_subject
+from warehouse.diff import attribution_lines, diff_releases, format_value, why_lines, words
 from warehouse.month_freeze import periods_moved
 
 CHANGES_JSON = "changes.json"
@@ -31,35 +31,6 @@ def write_changelog(release_dir: Path, previous_dir: Path | None, manifest: dict
         json.dumps(d, ensure_ascii=False, indent=1, sort_keys=True, default=str) + "\n", encoding="utf-8")
     (release_dir / CHANGES_MD).write_text(render_changes(d), encoding="utf-8")
     return d
-
-
-def _why_lines(why: dict) -> list[str]:
-    lines = []
-    a = why.get("as_of") or {}
-    if a.get("old") is None:
-        lines.append(f"- 数据截至月份 as-of month: {a.get('new')}")
-    elif a.get("old") != a.get("new"):
-        lines.append(f"- 数据截至月份 as-of month: {a.get('old')} → {a.get('new')}")
-    cv = why.get("code_version") or {}
-    if cv.get("old") and cv.get("old") != cv.get("new"):
-        lines.append(f"- 程序版本 code version: {(cv['old'] or {}).get('commit')} → {(cv.get('new') or {}).get('commit')}")
-    for w in why.get("withdrawals_new") or []:
-        lines.append(f"- 撤回 withdrawn: {withdrawn_subject(w)} — {w.get('reason')} ({w.get('by')}, {w.get('at')})")
-    for i in why.get("new_inputs") or []:
-        seq = f", 报送序号 delivery {i['delivery_seq']}" if i.get("delivery_seq") is not None else ""
-        lines.append(f"- 新报送文件 new input file: {i.get('file')}{seq}, sha256 {str(i.get('sha256'))[:12]}")
-    for i in why.get("removed_inputs") or []:
-        lines.append(f"- 不再列出的文件 input no longer listed: {i.get('file')}, sha256 {str(i.get('sha256'))[:12]}")
-    for r in why.get("reference_changes") or []:
-        lines.append(f"- 参考数据变更 reference file changed: {r['file']} "
-                     f"({str(r['old_sha256'])[:12]} → {str(r['new_sha256'])[:12]})")
-    for f, s in (why.get("reference_set_changes") or {}).items():
-        lines.append(f"- 参考集版本 reference set ids of {f}: {s['old']} → {s['new']}")
-    for k, s in (why.get("settings_changes") or {}).items():
-        if k in ("landing_dir", "warehouse_dir", "config_file", "auto_approve_by"):
-            continue
-        lines.append(f"- 设置变更 setting {k}: {format_value(s['old'])} → {format_value(s['new'])}")
-    return lines or ["- 无新输入、撤回、参考数据或设置变更 no new inputs, withdrawals, reference or settings changes"]
 
 
 def _annual_revision_lines(revision: dict | None) -> list[str]:
@@ -86,8 +57,12 @@ def render_changes(d: dict[str, Any]) -> str:
     else:
         title = f"# 变更说明 Changes: {d['new']}"
         intro = "首次发布, 无可比较的已批准发布 (first release: no approved release to compare with)."
-    lines = [title, "", intro, "", "## 原因 Why", ""] + _why_lines(d.get("why") or {})
+    lines = [title, "", intro, "", "## 原因 Why", ""] + why_lines(d.get("why") or {}, "zh+en")
     lines += _annual_revision_lines(d.get("annual_revision"))
+    if d.get("attribution"):
+        # sentences, not labels: the block in Chinese, then in English
+        lines += (["", f"## {words('attribution', 'zh+en')}", ""] + attribution_lines(d["attribution"], "zh")
+                  + [""] + attribution_lines(d["attribution"], "en"))
     lines += ["", "## 表 Tables", "",
               "| 表 table | 层 layer | 状态 status | 原行数 rows old | 新行数 rows new | 新增 added | 删除 removed | 变化 changed |",
               "|---|---|---|---|---|---|---|---|"]

@@ -162,6 +162,17 @@ def nodes_reading_as_of(manifest: dict, macro: str = AS_OF_MACRO) -> set[str]:
     return {uid for uid, n in manifest["nodes"].items() if users & set(n.get("depends_on", {}).get("macros", []))}
 
 
+def _descendants(manifest: dict, start: list[str]) -> set[str]:
+    """The nodes of ``start`` and every node built from them (dbt's child_map, transitively)."""
+    todo, reached = list(start), set(start)
+    while todo:
+        for child in manifest["child_map"].get(todo.pop(), []):
+            if child not in reached:
+                reached.add(child)
+                todo.append(child)
+    return reached
+
+
 def nodes_without_new_inputs(manifest: dict, changed_sources: set[str],
                              changed_nodes: set[str] = frozenset()) -> dict[str, str]:
     """{name: resource type} of the models, seeds and tests that no changed source reaches (nor
@@ -173,12 +184,7 @@ def nodes_without_new_inputs(manifest: dict, changed_sources: set[str],
     todo = [uid for uid, src in manifest["sources"].items() if src["name"] in changed_sources]
     todo += sorted(changed_nodes)
     todo += [uid for uid, n in manifest["nodes"].items() if n["resource_type"] == "model" and n["name"] in marts]
-    reached: set[str] = set(todo)
-    while todo:
-        for child in manifest["child_map"].get(todo.pop(), []):
-            if child not in reached:
-                reached.add(child)
-                todo.append(child)
+    reached = _descendants(manifest, todo)
     nodes = {uid: n for uid, n in manifest["nodes"].items()
              if n["resource_type"] in ("model", "seed", "test", "snapshot")}
     names = [n["name"] for n in nodes.values()]
@@ -190,6 +196,21 @@ def nodes_without_new_inputs(manifest: dict, changed_sources: set[str],
                            for p in nodes[uid]["depends_on"]["nodes"]}
     keep = reached | read_by_rerun_tests
     return {n["name"]: n["resource_type"] for uid, n in sorted(nodes.items()) if uid not in keep}
+
+
+def published_tables_fed_by(seeds: list[str], manifest_path: Path = MANIFEST_PATH) -> dict[str, list[str]]:
+    """{seed: the published tables built from it, directly or through other models} from the dbt
+    lineage (child_map) of the parsed project; {} when the project is not parsed."""
+    if not Path(manifest_path).exists():
+        return {}
+    manifest = json.loads(Path(manifest_path).read_text(encoding="utf-8"))
+    names = {uid: n["name"] for uid, n in manifest["nodes"].items() if n["resource_type"] == "model"}
+    out = {}
+    for seed in seeds:
+        reached = _descendants(manifest, [uid for uid, n in manifest["nodes"].items()
+                                          if n["resource_type"] == "seed" and n["name"] == seed])
+        out[seed] = [t for t in published_tables() if t in {names.get(u) for u in reached}]
+    return out
 
 
 @dataclass

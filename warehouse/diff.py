@@ -155,8 +155,64 @@ def _why(old_m: dict, new_m: dict) -> dict[str, Any]:
         "reference_changes": ref_changes,
         "reference_set_changes": set_changes,
         "reference_sets_new": new_sets,
+        "reference_sets_in_use_changes": _sets_in_use_changes(old_m, new_m),
         "settings_changes": settings_changes,
     }
+
+
+# settings that say where things are, not what a run computes
+LOCATION_SETTINGS = ("landing_dir", "warehouse_dir", "config_file", "auto_approve_by")
+
+
+def _sets_in_use_changes(old_m: dict, new_m: dict) -> dict[str, dict]:
+    """{reference: {"old": set id, "new": set id, "loaded_by", "loaded_at"}} for each versioned
+    reference whose set in use changed (nothing for a first release)."""
+    old, new = old_m.get("reference_sets_in_use"), new_m.get("reference_sets_in_use") or {}
+    if not old:
+        return {}
+    return {k: {"old": (old.get(k) or {}).get("set"), "new": v.get("set"),
+                "loaded_by": v.get("loaded_by"), "loaded_at": v.get("loaded_at")}
+            for k, v in sorted(new.items()) if (old.get(k) or {}).get("set") != v.get("set")}
+
+
+def _other_causes(why: dict, set_files: set[str]) -> list[str]:
+    """What else changed between the releases besides new reference sets."""
+    causes = []
+    if (why.get("as_of") or {}).get("old") != (why.get("as_of") or {}).get("new"):
+        causes.append("as_of")
+    cv = why.get("code_version") or {}
+    if (cv.get("old") or {}).get("commit") != (cv.get("new") or {}).get("commit"):
+        causes.append("code_version")
+    for key in ("new_inputs", "removed_inputs", "withdrawals_new"):
+        if why.get(key):
+            causes.append(key)
+    if any(r["file"] not in set_files for r in why.get("reference_changes") or []):
+        causes.append("reference_changes")
+    if any(k.split(".")[0] not in LOCATION_SETTINGS for k in why.get("settings_changes") or {}):
+        causes.append("settings_changes")
+    return causes
+
+
+def attribution(why: dict, tables: dict[str, Any]) -> list[dict[str, Any]]:
+    """For each reference whose set in use changed: the new set, who loaded it, and the published
+    figures it moves — the changed columns of the tables built from that reference (dbt lineage).
+    ``sole_cause`` is true when nothing else changed (inputs, withdrawals, settings, other
+    reference files, code, as-of month): then every change listed is the new set's doing."""
+    from warehouse.dbt_plan import published_tables_fed_by
+
+    changes = why.get("reference_sets_in_use_changes") or {}
+    if not changes:
+        return []
+    references = sorted({k.split("/")[0] for k in changes})
+    fed = published_tables_fed_by(references)
+    others = _other_causes(why, {f"{r}.csv" for r in references})
+    out = []
+    for key, change in changes.items():
+        moved = {t: {c: info for c, info in (tables[t].get("changed_columns") or {}).items()}
+                 for t in fed.get(key.split("/")[0], []) if t in tables and tables[t].get("status") == "changed"}
+        out.append({"reference": key, **change, "sole_cause": not others, "other_causes": others,
+                    "moved": {t: cols for t, cols in moved.items() if cols}})
+    return out
 
 
 def diff_releases(old_dir: Path, new_dir: Path, max_examples: int = MAX_EXAMPLES,
@@ -188,6 +244,7 @@ def diff_releases(old_dir: Path, new_dir: Path, max_examples: int = MAX_EXAMPLES
             result["tables"][t] = _diff_table(con, t, o, n, max_examples)
     finally:
         con.close()
+    result["attribution"] = attribution(result["why"], result["tables"])
     return result
 
 
@@ -205,54 +262,164 @@ def withdrawn_subject(w: dict[str, Any]) -> str:
     return f"file sha256 {str(w.get('sha256'))[:12]}" if w.get("sha256") else f"{w.get('uscc')} {w.get('period')}"
 
 
-def render_diff(d: dict[str, Any]) -> str:
-    """The diff as Markdown for people."""
-    lines = [f"# Release {d['old']} → {d['new']}", ""]
-    why = d.get("why", {})
-    lines += ["## Why", ""]
+# The renderer's words in each language ("en", "zh"; "zh+en" writes both, as the changelog does).
+TEXT = {
+    "title": ("Release", "版本"), "why": ("Why", "变化原因"), "tables": ("Tables", "数据表"),
+    # labels, followed by a colon
+    "as_of": ("as-of month", "数据截至月份"), "code_version": ("code version", "程序版本"),
+    "new_input": ("new input file", "新报送文件"), "gone_input": ("input no longer listed", "不再列出的文件"),
+    "withdrawn": ("withdrawn", "撤回"), "ref_file": ("reference file changed", "参考文件有变化"),
+    "ref_sets": ("reference set ids of {0}", "{0} 的参考集编号"), "setting": ("setting {0}", "设置 {0}"),
+    "cols_added": ("columns added", "新增列"), "cols_removed": ("columns removed", "删除列"),
+    "delivery": ("delivery", "报送序号"),
+    "nothing": ("no new inputs, withdrawals, reference or settings changes recorded in the manifests",
+                "清单中没有记录新的输入文件、撤回、参考数据或设置变化"),
+    "header": (("table", "layer", "status", "rows old", "rows new", "added", "removed", "changed"),
+               ("数据表", "层级", "状态", "原行数", "新行数", "新增行", "删除行", "变更行")),
+    "by_rows": ("key not unique: compared as whole rows", "主键不唯一：按整行比较"),
+    "changed_rows": ("{n} row(s) changed, e.g. ", "{n} 行有变化，例如 "),
+    "rows_added": ("rows added, e.g. ", "新增行，例如 "), "rows_removed": ("rows removed, e.g. ", "删除行，例如 "),
+    "attribution": ("Figures moved by new reference sets", "新参考集带来的数字变化"),
+    "set_in_use": ("{ref}: set {old} → {new}", "{ref}：参考集 {old} → {new}"),
+    "loaded": (", loaded by {by} at {at}", "，由 {by} 于 {at} 载入"),
+    "sole": ("the only change between the releases: every figure below moved because of it",
+             "两个版本之间唯一的变化：以下数字的变化都由它引起"),
+    "not_sole": ("other changes too ({causes}): the figures below may have moved partly for those",
+                 "同时还有其他变化（{causes}）：以下数字的变化可能部分由它们引起"),
+    "no_figure": ("no published figure moved", "发布的数字没有变化"),
+}
+PUNCT = {"en": {"aside": " ({})", "key": "({})", "sep": ", ", "list": "; ", "cols": ", ", "colon": ": ", "gap": " "},
+         "zh": {"aside": "（{}）", "key": "（{}）", "sep": "，", "list": "；", "cols": "、", "colon": "：", "gap": ""}}
+STATUS_ZH = {"same": "无变化", "changed": "有变化", "added": "新增", "removed": "删除"}
+LAYER_ZH = {"open": "公开", "restricted": "受限"}
+
+
+def words(key: str, lang: str) -> Any:
+    en, zh = TEXT[key]
+    return {"en": en, "zh": zh}.get(lang) or (f"{zh} {en}" if isinstance(en, str) else zh)  # "zh+en"
+
+
+def _lead(key: str, lang: str, *args: str) -> str:
+    """A label and its colon: `as-of month: `, `数据截至月份：`, `数据截至月份 as-of month: `."""
+    return words(key, lang).format(*args) + _punct(lang)["colon"]
+
+
+def _punct(lang: str) -> dict[str, str]:
+    return PUNCT["zh" if lang == "zh" else "en"]
+
+
+def _value(v: Any, lang: str) -> str:
+    if lang == "zh" and v is None:
+        return "空"
+    if lang == "zh" and isinstance(v, bool):
+        return "是" if v else "否"
+    return format_value(v)
+
+
+def _label(table: str, column: str | None, lang: str) -> str:
+    """A table or column by its contract label in Chinese (English: its name)."""
+    name = column or table
+    if lang == "en":
+        return name
+    try:
+        contract = table_contract(table)
+        return f"{(contract.column(column) if column else contract).label_zh}（{name}）"
+    except (KeyError, FileNotFoundError):
+        return name
+
+
+def _key(values, lang: str) -> str:
+    p = _punct(lang)
+    return p["key"].format(p["sep"].join(_value(v, lang) for v in values))
+
+
+def _examples(info: dict[str, Any], lang: str) -> str:
+    """A changed column's count and examples: `3 row(s) changed, e.g. (2020) 1.5 → 1.6; …`."""
+    p = _punct(lang)
+    return words("changed_rows", lang).format(n=info["count"]) + p["list"].join(
+        _key(e["key"].values(), lang) + f"{p['gap']}{_value(e['old'], lang)} → {_value(e['new'], lang)}"
+        for e in info["examples"])
+
+
+def attribution_lines(attribution: list[dict[str, Any]], lang: str) -> list[str]:
+    """The new reference sets in use and the published figures they moved, one block each."""
+    lines = []
+    for a in attribution:
+        loaded = words("loaded", lang).format(by=a["loaded_by"], at=a["loaded_at"]) if a.get("loaded_by") else ""
+        lines.append("- " + words("set_in_use", lang).format(ref=a["reference"], old=a["old"], new=a["new"]) + loaded)
+        lines.append("  - " + (words("sole", lang) if a["sole_cause"] else
+                               words("not_sole", lang).format(causes=", ".join(a["other_causes"]))))
+        for table, columns in a["moved"].items():
+            for c, info in columns.items():
+                lines.append(f"  - {_label(table, None, lang)}.{_label(table, c, lang)}{_punct(lang)['colon']}"
+                             + _examples(info, lang))
+        if not a["moved"]:
+            lines.append("  - " + words("no_figure", lang))
+    return lines
+
+
+def why_lines(why: dict[str, Any], lang: str) -> list[str]:
+    """The reasons the manifests give for the changes, one Markdown bullet each."""
+    p = _punct(lang)
+    lines = []
     a = why.get("as_of") or {}
-    if a.get("old") != a.get("new"):
-        lines.append(f"- as-of month: {a.get('old')} → {a.get('new')}")
+    if a.get("old") is None:
+        lines.append(f"- {_lead('as_of', lang)}{a.get('new')}")
+    elif a.get("old") != a.get("new"):
+        lines.append(f"- {_lead('as_of', lang)}{a.get('old')} → {a.get('new')}")
+    cv = why.get("code_version") or {}
+    if cv.get("old") and (cv["old"] or {}).get("commit") != (cv.get("new") or {}).get("commit"):
+        lines.append(f"- {_lead('code_version', lang)}{cv['old'].get('commit')} → {(cv.get('new') or {}).get('commit')}")
     for i in why.get("new_inputs") or []:
-        seq = f" (delivery {i['delivery_seq']})" if i.get("delivery_seq") is not None else ""
-        lines.append(f"- new input file: {i.get('file')}{seq}, sha256 {str(i.get('sha256'))[:12]}")
+        seq = p["aside"].format(f"{words('delivery', lang)} {i['delivery_seq']}") if i.get("delivery_seq") is not None else ""
+        lines.append(f"- {_lead('new_input', lang)}{i.get('file')}{seq}{p['sep']}sha256 {str(i.get('sha256'))[:12]}")
     for i in why.get("removed_inputs") or []:
-        lines.append(f"- input no longer listed: {i.get('file')}, sha256 {str(i.get('sha256'))[:12]}")
+        lines.append(f"- {_lead('gone_input', lang)}{i.get('file')}{p['sep']}sha256 {str(i.get('sha256'))[:12]}")
     for w in why.get("withdrawals_new") or []:
-        lines.append(f"- withdrawn: {withdrawn_subject(w)} — {w.get('reason')} ({w.get('by')}, {w.get('at')})")
+        lines.append(f"- {_lead('withdrawn', lang)}{withdrawn_subject(w)} — {w.get('reason')}"
+                     + p["aside"].format(f"{w.get('by')}{p['sep']}{w.get('at')}"))
     for r in why.get("reference_changes") or []:
-        lines.append(f"- reference file changed: {r['file']} ({str(r['old_sha256'])[:12]} → {str(r['new_sha256'])[:12]})")
+        lines.append(f"- {_lead('ref_file', lang)}{r['file']}"
+                     + p["aside"].format(f"{str(r['old_sha256'])[:12]} → {str(r['new_sha256'])[:12]}"))
     for f, s in (why.get("reference_set_changes") or {}).items():
-        lines.append(f"- reference set ids of {f}: {s['old']} → {s['new']}")
+        lines.append(f"- {_lead('ref_sets', lang, f)}{s['old']} → {s['new']}")
     for k, s in (why.get("settings_changes") or {}).items():
-        lines.append(f"- setting {k}: {format_value(s['old'])} → {format_value(s['new'])}")
-    if lines[-1] == "":
-        lines.append("- no new inputs, withdrawals, reference or settings changes recorded in the manifests")
-    lines += ["", "## Tables", ""]
-    lines += ["| table | layer | status | rows old | rows new | added | removed | changed |",
-              "|---|---|---|---|---|---|---|---|"]
+        if k.split(".")[0] not in LOCATION_SETTINGS:
+            lines.append(f"- {_lead('setting', lang, k)}{_value(s['old'], lang)} → {_value(s['new'], lang)}")
+    return lines or [f"- {words('nothing', lang)}"]
+
+
+def render_diff(d: dict[str, Any], lang: str = "en") -> str:
+    """The diff as Markdown for people, in English (``lang="en"``) or in Chinese with the
+    contract labels of tables and columns (``"zh"``)."""
+    p = _punct(lang)
+    lines = [f"# {words('title', lang)} {d['old']} → {d['new']}", "", f"## {words('why', lang)}", ""]
+    lines += why_lines(d.get("why") or {}, lang)
+    if d.get("attribution"):
+        lines += ["", f"## {words('attribution', lang)}", ""] + attribution_lines(d["attribution"], lang)
+    header = words("header", lang)
+    lines += ["", f"## {words('tables', lang)}", "", "| " + " | ".join(header) + " |", "|---" * len(header) + "|"]
     for t, r in d["tables"].items():
-        lines.append(f"| {t} | {r['layer']} | {r['status']} | {r['rows_old']} | {r['rows_new']} | "
+        status, layer = (r["status"], r["layer"]) if lang == "en" else (
+            STATUS_ZH.get(r["status"], r["status"]), LAYER_ZH.get(r["layer"], r["layer"]))
+        lines.append(f"| {_label(t, None, lang)} | {layer} | {status} | {r['rows_old']} | {r['rows_new']} | "
                      f"{r.get('added', '')} | {r.get('removed', '')} | {r.get('changed', '')} |")
     lines.append("")
     for t, r in d["tables"].items():
         if r["status"] != "changed":
             continue
-        lines += [f"### {t}", ""]
+        lines += [f"### {_label(t, None, lang)}", ""]
         if r.get("compared") == "rows":
-            lines.append("- key not unique: compared as whole rows")
-        if r.get("columns_added"):
-            lines.append(f"- columns added: {', '.join(r['columns_added'])}")
-        if r.get("columns_removed"):
-            lines.append(f"- columns removed: {', '.join(r['columns_removed'])}")
+            lines.append(f"- {words('by_rows', lang)}")
+        for key in ("cols_added", "cols_removed"):
+            columns = r.get("columns_added" if key == "cols_added" else "columns_removed")
+            if columns:
+                lines.append(f"- {_lead(key, lang)}" + p["cols"].join(_label(t, c, lang) for c in columns))
         for c, info in (r.get("changed_columns") or {}).items():
-            ex = "; ".join(
-                "(" + ", ".join(format_value(v) for v in e["key"].values()) + f") {format_value(e['old'])} → {format_value(e['new'])}"
-                for e in info["examples"])
-            lines.append(f"- `{c}`: {info['count']} row(s) changed, e.g. {ex}")
-        for label, key in (("added", "examples_added"), ("removed", "examples_removed")):
-            if r.get(key):
-                lines.append(f"- rows {label}, e.g. " + "; ".join(
-                    "(" + ", ".join(format_value(v) for v in e.values()) + ")" for e in r[key]))
+            name = f"`{c}`" if lang == "en" else _label(t, c, lang)
+            lines.append(f"- {name}{p['colon']}{_examples(info, lang)}")
+        for key, examples in (("rows_added", "examples_added"), ("rows_removed", "examples_removed")):
+            if r.get(examples):
+                lines.append(f"- {words(key, lang)}" + p["list"].join(_key(e.values(), lang) for e in r[examples]))
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"

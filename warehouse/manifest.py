@@ -6,7 +6,7 @@ import polars as pl
 
 from data_contracts.reference import reference_sha256
 from ingestion.outputs import LEDGER_FILE
-from warehouse.reference_sets import set_fingerprints, set_ids
+from warehouse.reference_sets import set_fingerprints, set_ids, sets_in_use
 
 
 def input_files(warehouse_dir: Path) -> list[dict]:
@@ -45,6 +45,7 @@ def manifest_extra(settings: dict, warehouse_dir: Path, checks: list[dict], run_
         "inputs": inputs,
         "reference_files": reference_sha256(),
         "reference_sets": set_ids(),
+        "reference_sets_in_use": sets_in_use(),
         "reference_set_fingerprints": set_fingerprints(),
         "checks": checks,
     }

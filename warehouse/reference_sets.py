@@ -5,17 +5,15 @@ by the sha256 of its rows; the warehouse remembers the fingerprint of every id i
 refuses a reference file that reuses a released id with other values (a factor update needs a new id).
 """
 
+import csv
 import hashlib
 import json
 from pathlib import Path
 
 import polars as pl
 
-from data_contracts.reference import load_reference
+from data_contracts.reference import LOAD_LOG, SET_COLUMNS as SET_ID_COLUMNS, load_reference
 
-# reference table -> its set-id column
-SET_ID_COLUMNS = {"emission_factors": "factor_set", "mu_rules": "rule_set", "classification_rules": "rule_set",
-                  "product_energy_limits": "limit_set"}
 REGISTRY_FILE = "released_reference_sets.json"
 
 
@@ -32,6 +30,29 @@ def set_fingerprints() -> dict[str, str]:
 
 def set_ids() -> dict[str, list[str]]:
     return {t: load_reference(t)[c].unique(maintain_order=True).to_list() for t, c in SET_ID_COLUMNS.items()}
+
+
+def sets_in_use(load_log: Path = LOAD_LOG) -> dict[str, dict]:
+    """The set id a run uses of each versioned table (the latest id, as dbt's macros/reference.sql
+    picks it; per scheme for classification_rules) and, when `hzcarbon reference load` installed
+    it, who loaded it and when: {"emission_factors": {"set": "HZ-EF-2027.1", "loaded_by": …},
+    "classification_rules/carbon_grade": {…}, …}."""
+    loads = {}
+    if Path(load_log).exists():
+        with Path(load_log).open(encoding="utf-8", newline="") as fh:
+            for row in csv.DictReader(fh):
+                for set_id in filter(None, (row.get("set_ids") or "").split(";")):
+                    loads[(Path(row["file"]).stem, set_id)] = row
+    out = {}
+    for table, column in SET_ID_COLUMNS.items():
+        df = load_reference(table)
+        groups = df.group_by("scheme", maintain_order=True) if "scheme" in df.columns else [((None,), df)]
+        for (scheme,), rows in sorted(groups, key=lambda g: str(g[0][0])):
+            set_id = rows[column].max()
+            load = loads.get((table, set_id)) or {}
+            out[f"{table}/{scheme}" if scheme else table] = {
+                "set": set_id, "loaded_by": load.get("loaded_by"), "loaded_at": load.get("loaded_at")}
+    return out
 
 
 def _registry(warehouse_dir: Path) -> dict[str, str]:

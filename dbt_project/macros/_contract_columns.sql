@@ -49,3 +49,8 @@
 {% macro lineage_columns() -%}
 {{ return(['source_file', 'sheet', 'row_number', 'delivery_seq', 'file_sha256']) }}
 {%- endmacro %}
+
+{#- The sources, in contract order (each has stg_<source> models and a raw source). -#}
+{% macro contract_sources() -%}
+{{ return(['energy_reports', 'mu_evaluations', 'carbon_codes', 'enterprise_register', 'green_manufacturing', 'product_energy']) }}
+{%- endmacro %}

@@ -11,43 +11,11 @@ with ledger as (
 ),
 
 superseded as (
-    select 'energy_reports' as source, file_sha256, count(*) as n
-    from {{ ref('stg_energy_reports_superseded') }} group by file_sha256
-    union all
-    select 'mu_evaluations', file_sha256, count(*)
-    from {{ ref('stg_mu_evaluations_superseded') }} group by file_sha256
-    union all
-    select 'carbon_codes', file_sha256, count(*)
-    from {{ ref('stg_carbon_codes_superseded') }} group by file_sha256
-    union all
-    select 'enterprise_register', file_sha256, count(*)
-    from {{ ref('stg_enterprise_register_superseded') }} group by file_sha256
-    union all
-    select 'green_manufacturing', file_sha256, count(*)
-    from {{ ref('stg_green_manufacturing_superseded') }} group by file_sha256
-    union all
-    select 'product_energy', file_sha256, count(*)
-    from {{ ref('stg_product_energy_superseded') }} group by file_sha256
+    {{ rows_per_file(superseded_relation) }}
 ),
 
 in_staging as (
-    select 'energy_reports' as source, file_sha256, count(*) as n
-    from {{ source('raw', 'energy_reports') }} group by file_sha256
-    union all
-    select 'mu_evaluations', file_sha256, count(*)
-    from {{ source('raw', 'mu_evaluations') }} group by file_sha256
-    union all
-    select 'carbon_codes', file_sha256, count(*)
-    from {{ source('raw', 'carbon_codes') }} group by file_sha256
-    union all
-    select 'enterprise_register', file_sha256, count(*)
-    from {{ source('raw', 'enterprise_register') }} group by file_sha256
-    union all
-    select 'green_manufacturing', file_sha256, count(*)
-    from {{ source('raw', 'green_manufacturing') }} group by file_sha256
-    union all
-    select 'product_energy', file_sha256, count(*)
-    from {{ source('raw', 'product_energy') }} group by file_sha256
+    {{ rows_per_file(staged_relation) }}
 ),
 
 held as (
