@@ -15,7 +15,7 @@ CONTRACTS_DIR = Path(__file__).parent / "contracts"
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 # The three exports, in the order the specs list them.
-SOURCES = ("energy_reports", "mu_evaluations", "carbon_codes", "enterprise_register")
+SOURCES = ("energy_reports", "mu_evaluations", "carbon_codes", "enterprise_register", "va_growth")
 
 # The published tables, in the order of specs/outputs.md (open/ first, then restricted/).
 PUBLISHED_TABLES = (

@@ -6,7 +6,7 @@ import dagster as dg
 
 from orchestration.settings import load_settings
 
-SOURCE_FOLDERS = ("energy_reports", "mu_evaluations", "carbon_codes", "enterprise_register")
+SOURCE_FOLDERS = ("energy_reports", "mu_evaluations", "carbon_codes", "enterprise_register", "va_growth")
 
 
 def landing_fingerprint() -> str:

@@ -152,7 +152,8 @@ def build_staging(wh: Path) -> None:
     # no register delivered: its staging holds only the empty file (the monthly tables then
     # publish without the response-share rule)
     _write([], staging_schema("enterprise_register"), wh / "staging/enterprise_register/_empty.parquet")
-    for name in ("energy_reports", "mu_evaluations", "carbon_codes", "enterprise_register"):
+    _write([], staging_schema("va_growth"), wh / "staging/va_growth/_empty.parquet")
+    for name in ("energy_reports", "mu_evaluations", "carbon_codes", "enterprise_register", "va_growth"):
         _write([], QUARANTINE_SCHEMA, wh / f"quarantine/{name}/_empty.parquet")
     _write([{"source": "energy_reports", "file": "energy_reports/a.csv", "sheet": None,
              "row_number": 99, "district_code": "330106", "reason": "invalid_uscc",

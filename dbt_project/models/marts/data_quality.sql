@@ -16,6 +16,9 @@ superseded as (
     union all
     select 'enterprise_register', file_sha256, count(*)
     from {{ ref('stg_enterprise_register_superseded') }} group by file_sha256
+    union all
+    select 'va_growth', file_sha256, count(*)
+    from {{ ref('stg_va_growth_superseded') }} group by file_sha256
 )
 
 select
