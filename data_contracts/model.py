@@ -21,7 +21,7 @@ SOURCES = ("energy_reports", "mu_evaluations", "carbon_codes", "enterprise_regis
 PUBLISHED_TABLES = (
     "city_year", "district_year", "district_industry_year", "city_industry_year",
     "target_progress", "carbon_grade_distribution", "mu_class_distribution",
-    "city_month", "district_month", "key_group_month",
+    "city_month", "district_month", "key_group_month", "intensity_monthly",
     "enterprise_year", "key_energy_users", "high_consumption_low_efficiency",
     "source_reconciliation", "quarantine", "data_quality",
     "reporting_status", "reporting_summary", "reporting_reminders",

@@ -63,6 +63,9 @@ EXPECTED = {
     "city_month": [*_PERIOD, *_MONTH_MEASURES, "coal_t", *_YOY, "coal_t_yoy", *_MONTH_TAIL],
     "district_month": ["district_code", "district_name", *_PERIOD, *_MONTH_MEASURES, *_YOY, *_MONTH_TAIL],
     "key_group_month": ["key_group", *_PERIOD, *_MONTH_MEASURES, *_YOY, *_MONTH_TAIL],
+    "intensity_monthly": ["scope_code", "scope_name", *_PERIOD, "energy_yoy", "co2_yoy", "va_yoy",
+                          "energy_intensity_yoy", "co2_intensity_yoy", "energy_required_change",
+                          "co2_required_change", "energy_status", "co2_status", "provisional", *SUPP],
     "reporting_status": ["uscc", "year", "month", "enterprise_name", "district_code", "expected", "status",
                          "first_submitted_at", "due_at", "revisions"],
     "reporting_summary": ["district_code", "district_name", "year", "month", "expected_count", "on_time_count",
@@ -73,7 +76,7 @@ EXPECTED = {
 # outputs.md order: open tables first (the monthly ones after the annual ones), then restricted
 _ORDER = ["city_year", "district_year", "district_industry_year", "city_industry_year", "target_progress",
           "carbon_grade_distribution", "mu_class_distribution", "city_month", "district_month", "key_group_month",
-          "enterprise_year", "key_energy_users", "high_consumption_low_efficiency", "source_reconciliation",
+          "intensity_monthly", "enterprise_year", "key_energy_users", "high_consumption_low_efficiency", "source_reconciliation",
           "quarantine", "data_quality", "reporting_status", "reporting_summary", "reporting_reminders"]
 EXPECTED = {t: EXPECTED[t] for t in _ORDER}
 KEYS = {
@@ -87,10 +90,12 @@ KEYS = {
     "quarantine": ["source", "file", "sheet", "row_number"], "data_quality": ["source", "file", "sha256"],
     "city_month": ["year", "month", "period_type"], "district_month": ["district_code", "year", "month", "period_type"],
     "key_group_month": ["key_group", "year", "month", "period_type"], "reporting_status": ["uscc", "year", "month"],
+    "intensity_monthly": ["scope_code", "year", "month", "period_type"],
     "reporting_summary": ["district_code", "year", "month"], "reporting_reminders": ["uscc"],
 }
 OPEN = ["city_year", "district_year", "district_industry_year", "city_industry_year", "target_progress",
-        "carbon_grade_distribution", "mu_class_distribution", "city_month", "district_month", "key_group_month"]
+        "carbon_grade_distribution", "mu_class_distribution", "city_month", "district_month", "key_group_month",
+        "intensity_monthly"]
 EXTRACT = {"enterprise_year", "key_energy_users", "high_consumption_low_efficiency", "quarantine",
            "district_year", "district_industry_year", "district_month", "reporting_summary", "reporting_reminders"}
 CJK = re.compile(r"[\u4e00-\u9fff]")

@@ -649,6 +649,9 @@ ALLOWED_VALUES_BY_TABLE = {
     ("city_month", "period_type"): ["month", "ytd"],
     ("district_month", "period_type"): ["month", "ytd"],
     ("key_group_month", "period_type"): ["month", "ytd"],
+    ("intensity_monthly", "period_type"): ["month", "ytd"],
+    ("intensity_monthly", "energy_status"): ["on_track", "at_risk", "behind"],
+    ("intensity_monthly", "co2_status"): ["on_track", "at_risk", "behind"],
 }
 NO_GX_TABLES = ("quarantine",)  # sheet and row_number may be null by design (csv, whole-file rejections)
 

@@ -51,6 +51,7 @@ FALLBACK_KEYS: dict[str, tuple[str, ...]] = {
     "city_month": ("year", "month", "period_type"),
     "district_month": ("district_code", "year", "month", "period_type"),
     "key_group_month": ("key_group", "year", "month", "period_type"),
+    "intensity_monthly": ("scope_code", "year", "month", "period_type"),
     "reporting_status": ("uscc", "year", "month"),
     "reporting_summary": ("district_code", "year", "month"),
     "reporting_reminders": ("uscc",),
