@@ -14,17 +14,20 @@ import polars as pl
 from data_contracts import source_contract
 from sample_data import messy as mz
 from sample_data import register, render, rules
-from sample_data.truth import SOURCES, check_years, iter_years
+from sample_data import va_growth as vg
+from sample_data.truth import SOURCES, check_years, iter_years, population
 from sample_data.writers import EXTENSION, Layout, fits, write_table
 
 STEM = {"energy_reports": "能源消费月报", "mu_evaluations": "亩均效益评价结果", "carbon_codes": "碳效码评价结果"}
 # The sources a landing holds: the three exports and the register of enterprises expected to report.
-LANDING_SOURCES = (*SOURCES, register.SOURCE)
+# The sources a landing holds besides them: the bureau's value-added growth.
+LANDING_SOURCES = (*SOURCES, register.SOURCE, vg.SOURCE)
 TITLES = {
     "energy_reports": ["杭州市重点用能单位能源消费月报", "填报单位：{district}经信局", "报告期：{year}年"],
     "mu_evaluations": ["{year}年度工业企业亩均效益综合评价结果", "填报单位：杭州市经济和信息化局", "单位：万元、亩、吨标准煤"],
     "carbon_codes": ["{year}年度工业企业碳效码评价结果", "数据来源：浙江省碳效码平台", "单位：吨、万元"],
     register.SOURCE: register.TITLES,
+    vg.SOURCE: vg.TITLES,
 }
 # Format of the n-th file of a source (mixed mode): every kind appears among the first few.
 CYCLE = {
@@ -33,6 +36,7 @@ CYCLE = {
     "mu_evaluations": ("xlsx", "csv_gb18030", "xls", "csv_bom", "csv_utf8", "xlsx"),
     "carbon_codes": ("csv_bom", "xlsx", "csv_gb18030", "xls", "csv_utf8", "xlsx"),
     register.SOURCE: ("xlsx", "csv_bom", "csv_gb18030", "xls", "csv_utf8", "xlsx"),
+    vg.SOURCE: ("csv_gb18030", "xlsx", "csv_utf8", "xls", "csv_bom", "xlsx"),
 }
 EXTRA = "__extra__"  # prefix of text columns that are not contract columns (header = the rest)
 FORMATS = ("mixed", "csv-utf8")
@@ -325,8 +329,11 @@ def generate_landing(out_dir: Path, enterprises: int = 500, years: tuple[int, in
     truth_rows = {s: 0 for s in SOURCES}
     state: dict = {}
     seen = []  # the months each firm reports, for the register
+    pop = population(enterprises, (y0, y1), seed)
+    va_months = []  # each firm's months with their real value added, for the 增加值增速
     for year, energy, mu, carbon in iter_years(enterprises, (y0, y1), seed):
         seen.append(register.presence(energy))
+        va_months.append(vg.firm_months(energy, pop, seed, year))
         truth_rows["energy_reports"] += energy.height
         truth_rows["mu_evaluations"] += mu.height
         truth_rows["carbon_codes"] += carbon.height
@@ -334,6 +341,7 @@ def generate_landing(out_dir: Path, enterprises: int = 500, years: tuple[int, in
         _annual_year(land, "mu_evaluations", year, mu, y0)
         _annual_year(land, "carbon_codes", year, carbon, y0)
     register_cases = register.write_register(land, pl.concat(seen), y0, y1)
+    va_cases = vg.write_va_growth(land, pl.concat(va_months))
     if messy:
         _energy_whole_files(land, y0, state)
         _annual_whole_files(land, y0)
@@ -355,4 +363,5 @@ def generate_landing(out_dir: Path, enterprises: int = 500, years: tuple[int, in
         "whole_file_cases": land.cases,
         "revisions": land.revisions,
         "register": register_cases,
+        "va_growth": va_cases,
     }

@@ -70,3 +70,56 @@ def test_example_growth_as_ratios_and_revision_supersedes(warehouse):
         ("va_growth/2024年3月_增速_修订.csv", 1, 1, 0, 0),
         (EXAMPLE, 4, 2, 1, 1),  # 4 read = 2 accepted + 1 quarantined + 1 superseded (余杭区)
     ]
+
+
+# --------------------------------------------------------------------------- generate
+
+def test_generate_writes_growth_consistent_with_the_enterprises_value_added(tmp_path):
+    """The city's and each district's growth, month and 1–N月, recomputed here from the generated
+    firms' real value added (a twelfth of the year's each month reported) over the firm-months
+    reported in both years; then read by the real ingestion (messy: its planted rows quarantined,
+    the revised figure staged)."""
+    from ingestion import ingest_landing
+    from sample_data.energy import firm_year_va
+    from sample_data.landing import generate_landing
+    from sample_data.truth import iter_years, population
+
+    n, years, seed = 40, (2020, 2021), 5
+    summary = generate_landing(tmp_path / "landing", enterprises=n, years=years, seed=seed, messy=True)
+    pop = population(n, years, seed)
+    va: dict[tuple, tuple[str, float]] = {}  # (uscc, year, month) -> (district, va of the month)
+    for year, energy, _, _ in iter_years(n, years, seed):
+        yearly = firm_year_va(pop, seed, year)
+        for uscc, month, firm, district in energy.select("uscc", "month", "_firm", "_district_now").unique().iter_rows():
+            va[(uscc, year, month)] = (district, float(yearly[firm]) / 12)
+    sums: dict[tuple, list[float]] = {}  # (scope, month) -> [Σ 2021, Σ 2020] over pairs
+    for (uscc, year, month), (district, value) in va.items():
+        if year == 2021 and (uscc, 2020, month) in va:
+            for scope in (district, "330100"):
+                s = sums.setdefault((scope, month), [0.0, 0.0])
+                s[0] += value
+                s[1] += va[(uscc, 2020, month)][1]
+
+    def pct(months, scope):
+        this = sum(sums[(scope, m)][0] for m in months if (scope, m) in sums)
+        last = sum(sums[(scope, m)][1] for m in months if (scope, m) in sums)
+        return round((this / last - 1) * 100, 1)
+
+    ingest_landing(tmp_path / "landing", tmp_path / "wh", as_of="2022-03", run_id="g")
+    staged = pl.read_parquet(tmp_path / "wh" / "staging" / "va_growth" / "**" / "*.parquet")
+    first = staged.filter(~pl.col("source_file").str.contains("修订"))
+    got = {(r["district_code"], r["month"]): (r["va_growth_month_pct"], r["va_growth_ytd_pct"])
+           for r in first.iter_rows(named=True)}
+    scopes = {s for s, _ in sums}
+    assert "330100" in scopes and len(scopes) > 3
+    for scope in scopes:
+        for month in (3, 7, 12):
+            assert got[(scope, month)] == pytest.approx((pct([month], scope), pct(range(1, month + 1), scope)),
+                                                        abs=1e-9), (scope, month)
+    # messy: the planted rows quarantined with their reasons, the revision staged for the city's 1–12月
+    q = pl.read_parquet(tmp_path / "wh" / "quarantine" / "va_growth" / "*.parquet")
+    assert dict(q["reason"].value_counts().iter_rows()) == summary["quarantine_rows"]["va_growth"] == {
+        "invalid_period": 1, "negative_value": 1, "unknown_district": 1, "unparseable_number": 1}
+    revised = staged.filter(pl.col("source_file").str.contains("修订"))
+    assert revised.select("district_code", "period", "va_growth_ytd_pct").rows() == [
+        ("330100", "2021-12", pytest.approx(pct(range(1, 13), "330100") + 0.3))]
