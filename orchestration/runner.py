@@ -85,6 +85,7 @@ def _print_release_summary(settings: Settings, out: Console) -> None:
         out.print(f"target {r['indicator']} {r['year']}: {_pct(r['actual_change'])} vs path {_pct(r['path_change'])} "
                   f"(target {_pct(r['target_change'])} by {r['target_year']}) → {r['status']}")
     _print_latest_ytd(latest, out)
+    _print_latest_warning(latest, out)
     out.print(f"query it: python -c \"import duckdb; print(duckdb.connect('{latest / 'hzcarbon.duckdb'}', read_only=True).sql('show tables'))\"")
 
 
@@ -101,6 +102,30 @@ def _print_latest_ytd(latest, out: Console) -> None:
     out.print(f"{r['year']}年1–{r['month']}月: {r['enterprise_count']} enterprises, energy {_fmt(r['energy_tce'], 0)} tce "
               f"(同比 {_pct(r['energy_tce_yoy'])}), CO2 {_fmt(r['co2_total_t'], 0)} t (同比 {_pct(r['co2_total_t_yoy'])}), "
               f"electricity {_fmt(r['electricity_10k_kwh'], 0)} 万kWh (同比 {_pct(r['electricity_yoy'])})", highlight=False)
+
+
+def _print_latest_warning(latest, out: Console) -> None:
+    """The early warning of the latest published 1–N月 (intensity_monthly, docs/monthly.md): the
+    city's intensity 同比 against the change required this year, and the districts behind."""
+    path = latest / "open" / "intensity_monthly.parquet"
+    if not path.exists():
+        return
+    ytd = pl.read_parquet(path).filter(pl.col("period_type") == "ytd")
+    if ytd.is_empty():
+        return
+    year, month = ytd.select("year", "month").sort("year", "month").row(-1)
+    rows = ytd.filter((pl.col("year") == year) & (pl.col("month") == month))
+    city = rows.filter(pl.col("scope_code") == "330100")
+    if not city.is_empty():
+        c = city.row(0, named=True)
+        out.print(f"预警 {year}年1–{month}月: energy intensity 同比 {_pct(c['energy_intensity_yoy'])} vs required "
+                  f"{_pct(c['energy_required_change'])} → {c['energy_status'] or '—'}; CO2 intensity 同比 "
+                  f"{_pct(c['co2_intensity_yoy'])} vs required {_pct(c['co2_required_change'])} → "
+                  f"{c['co2_status'] or '—'} (value-added growth {_pct(c['va_yoy'])})", highlight=False)
+    behind = rows.filter((pl.col("scope_code") != "330100")
+                         & ((pl.col("energy_status") == "behind") | (pl.col("co2_status") == "behind")))
+    names = ", ".join(behind.sort("scope_code")["scope_name"].to_list()) or "none"
+    out.print(f"预警 {year}年1–{month}月: districts behind: {names}", highlight=False)
 
 
 def _fmt(v, digits: int) -> str:
