@@ -84,6 +84,8 @@ def make_candidate(root: Path, bump: float = 0.0, with_internal: bool = True) ->
         "city_month": _frame("city_month", [{"year": y} for y in years]),
         "district_month": _frame("district_month", dy_rows),
         "key_group_month": _frame("key_group_month", [{"year": y} for y in years]),
+        "intensity_monthly": _frame("intensity_monthly", [{"year": y} for y in years]).with_columns(
+            scope_code=pl.lit("330100")),
     }
     frames_restricted = {
         "enterprise_year": _frame("enterprise_year", ent_rows, bump),
