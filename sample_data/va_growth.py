@@ -4,7 +4,6 @@ comparable (2020) prices over the enterprises reporting in the same month of bot
 firm's real value added of the year spread evenly over its months). Messy landings add rows to
 quarantine and a revised figure that supersedes the first."""
 
-import numpy as np
 import polars as pl
 
 from sample_data import messy as mz
@@ -57,7 +56,7 @@ def planted_rows(year: int) -> list[dict]:
     ]
 
 
-def _text(g: pl.DataFrame, rng: np.random.Generator) -> pl.DataFrame:
+def _text(g: pl.DataFrame) -> pl.DataFrame:
     # the city by name, districts by code or name as bureaus write them
     name = pl.when(pl.col("district_code") == CITY_CODE).then(pl.lit(CITY_NAME)).otherwise(pl.col("district_code"))
     return g.select(
@@ -77,7 +76,7 @@ def write_va_growth(land, months: pl.DataFrame) -> dict:
     revised = None
     for year in sorted(set(g["year"].to_list())):
         rng = land.file_rng(f"{year}_{STEM}")
-        text = _text(g.filter(pl.col("year") == year), rng)
+        text = _text(g.filter(pl.col("year") == year))
         if land.messy and year == g["year"].min():
             bad = planted_rows(year)
             text = pl.concat([text, mz.planted_frame(bad, text.columns)], how="diagonal")
