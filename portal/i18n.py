@@ -99,6 +99,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "enterprise_register": ("规上工业企业名录", "Register of above-scale industrial enterprises"),
     "green_manufacturing": ("绿色制造名单", "Green manufacturing lists"),
     "product_energy": ("单位产品能耗", "Product unit energy use"),
+    "va_growth": ("规上工业增加值增速", "Value-added growth of above-scale industry"),
     "err_size": ("文件过大（上限 {limit} MB）", "File too large (limit {limit} MB)"),
     "err_type": ("文件类型不符：只接受 csv、xlsx、xls，且内容须与扩展名一致", "Wrong file type: only csv, xlsx, xls whose content matches the extension"),
     "err_zip": ("xlsx 文件解压后过大或压缩比异常，已拒绝", "The xlsx expands too much or has an abnormal ratio; refused"),

@@ -302,9 +302,28 @@ def synthetic_monthly(ey: pl.DataFrame) -> dict[str, pl.DataFrame]:
     reminders = pl.DataFrame(schema={"district_code": pl.String, "year": pl.Int32, "month": pl.Int32, "uscc": pl.String,
                                      "enterprise_name": pl.String, "status": pl.String, "due_at": pl.String,
                                      "first_submitted_at": pl.String})
-    return {"city_month": month_mart([], coal=True), "district_month": month_mart(["district_code"]),
+    city_month, district_month = month_mart([], coal=True), month_mart(["district_code"])
+    return {"city_month": city_month, "district_month": district_month,
             "key_group_month": month_mart(["key_group"]), "reporting_status": status,
-            "reporting_summary": summary, "reporting_reminders": reminders}
+            "reporting_summary": summary, "reporting_reminders": reminders,
+            "intensity_monthly": synthetic_intensity(city_month, district_month)}
+
+
+def synthetic_intensity(city_month: pl.DataFrame, district_month: pl.DataFrame) -> pl.DataFrame:
+    """intensity_monthly (before disclosure control) over the month tables' periods: no value-added
+    growth delivered, so every intensity, required change and status is null."""
+    period = ["year", "month", "period_type", "provisional"]
+    scopes = pl.concat([
+        city_month.select(pl.lit("330100").alias("scope_code"), pl.lit("杭州市").alias("scope_name"), *period),
+        district_month.select(pl.col("district_code").alias("scope_code"), pl.col("district_name").alias("scope_name"),
+                              *period),
+    ])
+    nulls = ["energy_yoy", "co2_yoy", "va_yoy", "energy_intensity_yoy", "co2_intensity_yoy",
+             "energy_required_change", "co2_required_change"]
+    return scopes.select("scope_code", "scope_name", "year", "month", "period_type",
+                         *(pl.lit(None, pl.Float64).alias(c) for c in nulls),
+                         pl.lit(None, pl.String).alias("energy_status"), pl.lit(None, pl.String).alias("co2_status"),
+                         "provisional")
 
 
 def build_duckdb(path: Path, marts: dict[str, pl.DataFrame],

@@ -150,6 +150,7 @@ def _workbook_from_parquet(xlsx: str, code: str, name: str, release: ReleaseInfo
     tables = {t: pl.read_parquet(p) for t, p in sheets}
     city = city or {t: pl.read_parquet(p) for t, p in city_files.items()}
     overview = overview_frames(tables["district_year"], city["city_year"], city["target_progress"],
-                               tables["high_consumption_low_efficiency"], tables["quarantine"])
+                               tables["high_consumption_low_efficiency"], tables["quarantine"],
+                               tables.get("intensity_monthly"))
     write_district_workbook(Path(xlsx), code, name, release, tables, overview)
     return xlsx

@@ -28,6 +28,7 @@ import xlsxwriter
 
 from data_contracts import table_contract
 from data_contracts.model import Column
+from warehouse.early_warning import is_behind, latest_ytd
 
 WORKBOOK_CREATED = datetime(2020, 1, 1, tzinfo=timezone.utc)  # fixed: same data, same bytes
 EXCEL_MAX_ROWS = 1_048_576  # header included
@@ -323,12 +324,37 @@ class Overview:
     path: pl.DataFrame  # year, <indicator>, <indicator>_change, <indicator>_path, <indicator>_city_change, provisional
     figures: pl.DataFrame  # year, enterprise_count, key_energy_user_count, energy_tce, co2_total_t, hcle_count
     rejected: pl.DataFrame  # file, rows, whole_file
+    warning: str | None = None  # the latest 1–N月 early warning (early_warning_line)
+
+
+def early_warning_line(intensity_monthly: pl.DataFrame | None) -> str | None:
+    """The district's latest 1–N月 early warning from its own intensity_monthly rows (docs/monthly.md):
+    each intensity's 同比 against the change required this year and its status, led by 本区进度落后
+    when either is behind; None without a 1–N月 row."""
+    if intensity_monthly is None:
+        return None
+    rows = latest_ytd(intensity_monthly)
+    if rows.is_empty():
+        return None
+    r = rows.row(0, named=True)
+    contract = table_contract("intensity_monthly")
+
+    def pct(v) -> str:
+        return "—" if v is None else f"{v:+.1%}"
+
+    parts = [f"{label}同比{pct(r[f'{p}_intensity_yoy'])}，本年需变化{pct(r[f'{p}_required_change'])}，"
+             + contract.column(f"{p}_status").value_labels_zh.get(r[f"{p}_status"], "无法判断")
+             for p, label in (("energy", "能耗强度"), ("co2", "碳排放强度"))]
+    lead = "本区进度落后 — " if rows.select(is_behind()).item() else ""
+    return f"{lead}月度预警（{r['year']}年1–{r['month']}月）：" + "；".join(parts) + "。"
 
 
 def overview_frames(district_year: pl.DataFrame, city_year: pl.DataFrame, target_progress: pl.DataFrame,
-                    hcle: pl.DataFrame, quarantine: pl.DataFrame) -> Overview:
+                    hcle: pl.DataFrame, quarantine: pl.DataFrame,
+                    intensity_monthly: pl.DataFrame | None = None) -> Overview:
     """The 概览 figures of one district from its own (unsuppressed) district_year, the open
-    city_year, the city's target path in target_progress, its 高耗低效 list and its quarantine."""
+    city_year, the city's target path in target_progress, its 高耗低效 list, its quarantine and
+    its own intensity_monthly rows (the early warning line)."""
     own = district_year.sort("year")
     path = own.select("year", "provisional", *[pl.col(i) for i in INDICATORS],
                       *[pl.col(f"{i}_change_vs_2020").alias(f"{i}_change") for i in INDICATORS])
@@ -343,13 +369,15 @@ def overview_frames(district_year: pl.DataFrame, city_year: pl.DataFrame, target
     rejected = quarantine.group_by("file").agg(
         pl.col("row_number").is_not_null().sum().cast(pl.Int64).alias("rows"),
         pl.col("row_number").is_null().any().alias("whole_file")).sort("file")
-    return Overview(path.sort("year"), figures, rejected)
+    return Overview(path.sort("year"), figures, rejected, early_warning_line(intensity_monthly))
 
 
 def _overview_sheet(wb, fmts: Formats, code: str, name: str, ov: Overview) -> None:
     ws = wb.add_worksheet(OVERVIEW_SHEET)
     cy = table_contract("city_year")
     ws.write_string(0, 0, f"{name}（{code}）概览", fmts.title)
+    if ov.warning:
+        ws.write_string(1, 0, ov.warning)
     # intensity against the path
     cols = [("年份", "year", "year")]
     for ind in INDICATORS:

@@ -26,6 +26,9 @@ superseded as (
     union all
     select 'product_energy', file_sha256, count(*)
     from {{ ref('stg_product_energy_superseded') }} group by file_sha256
+    union all
+    select 'va_growth', file_sha256, count(*)
+    from {{ ref('stg_va_growth_superseded') }} group by file_sha256
 ),
 
 in_staging as (
@@ -46,6 +49,9 @@ in_staging as (
     union all
     select 'product_energy', file_sha256, count(*)
     from {{ source('raw', 'product_energy') }} group by file_sha256
+    union all
+    select 'va_growth', file_sha256, count(*)
+    from {{ source('raw', 'va_growth') }} group by file_sha256
 ),
 
 out_of_scope as (
