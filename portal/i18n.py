@@ -64,6 +64,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "early_warning": ("能耗强度预警（对照本年所需降幅）", "Early warning (against this year's required fall)"),
     "yoy": ("同比", "year on year"),
     "required_change": ("本年所需变化", "Required this year"),
+    "behind_districts": ("进度滞后的区县（能耗或碳排放强度）：", "Districts behind (energy or CO2 intensity): "),
     "energy_tce_yoy": ("综合能源消费量同比", "Energy use, year on year"),
     "co2_total_t_yoy": ("二氧化碳排放同比", "CO2, year on year"),
     "electricity_yoy": ("用电量同比", "Electricity, year on year"),

@@ -311,19 +311,16 @@ def synthetic_monthly(ey: pl.DataFrame) -> dict[str, pl.DataFrame]:
 
 def synthetic_intensity(city_month: pl.DataFrame, district_month: pl.DataFrame) -> pl.DataFrame:
     """intensity_monthly (before disclosure control) over the month tables' periods: no value-added
-    growth delivered, so every intensity, required change and status is null."""
+    growth delivered, so every measure, required change and status is null."""
     period = ["year", "month", "period_type", "provisional"]
     scopes = pl.concat([
         city_month.select(pl.lit("330100").alias("scope_code"), pl.lit("杭州市").alias("scope_name"), *period),
         district_month.select(pl.col("district_code").alias("scope_code"), pl.col("district_name").alias("scope_name"),
                               *period),
     ])
-    nulls = ["energy_yoy", "co2_yoy", "va_yoy", "energy_intensity_yoy", "co2_intensity_yoy",
-             "energy_required_change", "co2_required_change"]
-    return scopes.select("scope_code", "scope_name", "year", "month", "period_type",
-                         *(pl.lit(None, pl.Float64).alias(c) for c in nulls),
-                         pl.lit(None, pl.String).alias("energy_status"), pl.lit(None, pl.String).alias("co2_status"),
-                         "provisional")
+    null_type = {"DOUBLE": pl.Float64, "VARCHAR": pl.String}
+    return scopes.select(pl.col(c.name) if c.name in scopes.columns else pl.lit(None, null_type[c.physical_type]).alias(c.name)
+                         for c in table_contract("intensity_monthly").mart_columns)
 
 
 def build_duckdb(path: Path, marts: dict[str, pl.DataFrame],

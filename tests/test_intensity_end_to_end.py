@@ -144,6 +144,18 @@ def test_suppressed_districts_stay_suppressed(release):
                                               "co2_intensity_yoy", "energy_status", "co2_status"))
 
 
+def test_a_suppressed_district_sees_its_own_values_in_its_extract(release):
+    """滨江 (suppressed in open/) gets its true rows in districts/330108/: 60 / 50 − 1 = 0.20 of
+    energy (electricity only, the coefficient cancels), 1–4月 value-added growth 3.0 %, and the
+    flag saying open/ hides the row."""
+    own = pl.read_parquet(release / "districts" / "330108" / "intensity_monthly.parquet")
+    assert set(own["scope_code"]) == {"330108"}
+    r = own.filter((pl.col("year") == 2024) & (pl.col("month") == 4) & (pl.col("period_type") == "ytd")).row(0, named=True)
+    assert (r["suppressed"], r["suppression_reason"]) == (True, "count")
+    assert r["energy_yoy"] == pytest.approx(0.20) and r["va_yoy"] == pytest.approx(0.03)
+    assert r["energy_intensity_yoy"] == pytest.approx(1.20 / 1.03 - 1)
+
+
 def test_run_prints_the_latest_early_warning(release):
     out = OUTPUT[0]
     city = (1 + PATH_2024["energy"]) / (1 + _actual_change_2023(release, "330100")["energy"]) - 1

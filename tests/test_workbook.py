@@ -158,11 +158,11 @@ def test_overview_names_the_district_behind(book, release):
                                       ("co2_total_t_yoy", 0.80 ** (1 / 5) - 1, "碳排放强度")):
         intensity = (1 + month[yoy_col]) / (1 + va) - 1
         required = (1 + path_2021) / (1 + 0.0) - 1  # actual_change(2020) = 0: the base year
-        status = "进度正常" if intensity <= required else "存在风险" if intensity <= required + margin else "进度落后"
+        status = "进度正常" if intensity <= required else "有风险" if intensity <= required + margin else "滞后"
         shown.append((status, f"{label}同比{intensity:+.1%}，本年需变化{required:+.1%}，{status}"))
-    assert line == (("本区进度落后 — " if any(s == "进度落后" for s, _ in shown) else "")
+    assert line == (("本区进度滞后 — " if any(s == "滞后" for s, _ in shown) else "")
                     + "月度预警（2021年1–12月）：" + "；".join(text for _, text in shown) + "。")
-    assert line.startswith("本区进度落后")  # energy use flat, value added +1 %: far above the −3.9 % needed
+    assert line.startswith("本区进度滞后")  # energy use flat, value added +1 %: far above the −3.9 % needed
 
 
 def test_same_inputs_same_bytes(release, tmp_path):

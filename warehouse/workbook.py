@@ -329,7 +329,7 @@ class Overview:
 
 def early_warning_line(intensity_monthly: pl.DataFrame | None) -> str | None:
     """The district's latest 1–N月 early warning from its own intensity_monthly rows (docs/monthly.md):
-    each intensity's 同比 against the change required this year and its status, led by 本区进度落后
+    each intensity's 同比 against the change required this year and its status, led by 本区进度滞后
     when either is behind; None without a 1–N月 row."""
     if intensity_monthly is None:
         return None
@@ -345,7 +345,7 @@ def early_warning_line(intensity_monthly: pl.DataFrame | None) -> str | None:
     parts = [f"{label}同比{pct(r[f'{p}_intensity_yoy'])}，本年需变化{pct(r[f'{p}_required_change'])}，"
              + contract.column(f"{p}_status").value_labels_zh.get(r[f"{p}_status"], "无法判断")
              for p, label in (("energy", "能耗强度"), ("co2", "碳排放强度"))]
-    lead = "本区进度落后 — " if rows.select(is_behind()).item() else ""
+    lead = "本区进度滞后 — " if rows.select(is_behind()).item() else ""
     return f"{lead}月度预警（{r['year']}年1–{r['month']}月）：" + "；".join(parts) + "。"
 
 
