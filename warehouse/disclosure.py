@@ -969,7 +969,7 @@ def suppress_monthly_tables(
 # docs/monthly.md, "Monthly intensity and early warning": intensity_monthly rests on the published
 # month tables and target_progress, so it hides what they hide.
 
-INTENSITY_KEYS = ("scope_code", "year", "month", "period_type")
+INTENSITY_KEYS = _ContractKeys(("intensity_monthly",))
 INTENSITY_KEPT_WHEN_SUPPRESSED = ("scope_name", "provisional", "suppressed", "suppression_reason")
 # (measure, its published source column, what rests on it)
 INTENSITY_DEPENDENTS = (
@@ -1016,7 +1016,7 @@ def suppress_intensity_monthly(
     status resting on it; a required change whose actual_change(y − 1) is not published is null,
     with the status resting on it. The city is never suppressed."""
     city_code = city_code or _city_code()
-    keys = list(INTENSITY_KEYS)
+    keys = list(INTENSITY_KEYS["intensity_monthly"])
     published = _published_month_rows(city_month, district_month, city_code)
     out = mart.with_columns(pl.col("scope_code").cast(pl.String), pl.col("year").cast(pl.Int64))
     out = out.join(published.with_columns(pl.col("year").cast(pl.Int64), pl.col("month").cast(out.schema["month"])),
