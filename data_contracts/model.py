@@ -14,10 +14,10 @@ CONTRACTS_DIR = Path(__file__).parent / "contracts"
 # constructors and resolver) about ten times faster; every process parses every contract.
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
-# The exports, in the order the specs list them (enterprise_register: docs/monthly.md;
+# The exports, in the order the specs list them (enterprise_register, va_growth: docs/monthly.md;
 # green_manufacturing and product_energy: docs/green.md).
 SOURCES = ("energy_reports", "mu_evaluations", "carbon_codes", "enterprise_register", "green_manufacturing",
-           "product_energy")
+           "product_energy", "va_growth")
 
 # Layers of a published table (contract-level customProperty `layer`), in publication order;
 # "district" is not a layer of its own but the tables with `districtExtract: true`.

@@ -33,9 +33,11 @@ LEDGER_SCHEMA = {
 }
 # Staging partition column per source: the month for energy reports, the year evaluated otherwise.
 PARTITION_COLUMN = {"energy_reports": "period", "mu_evaluations": "eval_year", "carbon_codes": "eval_year",
-                    "enterprise_register": "list_period", "green_manufacturing": "list_year", "product_energy": "year"}
+                    "enterprise_register": "list_period", "green_manufacturing": "list_year", "product_energy": "year",
+                    "va_growth": "period"}
 PARTITION_PREFIX = {"energy_reports": "period", "mu_evaluations": "year", "carbon_codes": "year",
-                    "enterprise_register": "period", "green_manufacturing": "year", "product_energy": "year"}
+                    "enterprise_register": "period", "green_manufacturing": "year", "product_energy": "year",
+                    "va_growth": "period"}
 EMPTY_FILE = "_empty.parquet"
 # The warehouse layout ingestion writes (docs/design.md, "Staging layout"); dbt's sources read it.
 STAGING_DIR, QUARANTINE_DIR, LEDGER_FILE = "staging", "quarantine", "ingest_ledger.parquet"

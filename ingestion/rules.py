@@ -45,6 +45,7 @@ class Reference:
 
     first_year: int
     district_by_form: dict[str, str]
+    scope_by_form: dict[str, str]  # the districts and the city (va_growth's 地区)
     divisions: tuple[str, ...]
     energy_codes: tuple[str, ...]
     energy_code_by_name: dict[str, str]
@@ -69,6 +70,14 @@ def _district_forms() -> dict[str, str]:
     return forms
 
 
+def _scope_forms() -> dict[str, str]:
+    """District forms plus the city's code and names (`330100`, `杭州市`, `杭州`)."""
+    city = load_reference("districts").filter(pl.col("kind") == "city")
+    forms = {_fold(form): code for code, name in city.select("district_code", "district_name").iter_rows()
+             for form in (code, name, name.removesuffix("市"))}
+    return {**_district_forms(), **forms}
+
+
 def _as_ratio(factor: float) -> tuple[float, float]:
     """A conversion factor as multiplier / divisor, dividing by an integer where the factor is
     its exact reciprocal (0.0001 -> 1 / 10000), so decimal quantities convert without binary noise."""
@@ -88,6 +97,7 @@ def reference() -> Reference:
         # Periods before the base year of the plan's targets (2020) precede all reference data.
         first_year=int(load_reference("targets")["base_year"].cast(pl.Int32).min()),
         district_by_form=_district_forms(),
+        scope_by_form=_scope_forms(),
         divisions=tuple(load_reference("industries")["division_code"]),
         energy_codes=tuple(energy["energy_code"]),
         energy_code_by_name={_fold(n): c for c, n in zip(energy["energy_code"], energy["energy_name"])},
@@ -209,6 +219,10 @@ def _parse_column(column: Column, raw_column: str, p: _Parsing) -> dict[str, pl.
         code = once(lambda t: v.lookup(v.compact(t), ref.district_by_form, pl.String), pl.String)
         checks.add("unknown_district", pl.col(column.name).is_null())
         return {column.name: code}
+    if kind == "scope":
+        code = once(lambda t: v.lookup(v.compact(t), ref.scope_by_form, pl.String), pl.String)
+        checks.add("unknown_district", pl.col(column.name).is_null())
+        return {column.name: code}
     if kind == "industry":
         # Keep the reported class/group/division without its section letter (`C3011` -> `3011`).
         code = once(
@@ -216,6 +230,12 @@ def _parse_column(column: Column, raw_column: str, p: _Parsing) -> dict[str, pl.
         checks.add("out_of_scope_industry",
                    pl.col(column.name).is_null() | ~pl.col("division_code").is_in(ref.divisions))
         return {column.name: code, "division_code": code.str.slice(0, 2)}
+    if kind == "growth_pct":
+        # A growth rate in percent: nothing reported is null; −100 % or below cannot be a growth.
+        value, unparseable = v.number_cell(raw_column, p.fast_path)
+        checks.add("unparseable_number", unparseable)
+        checks.add("negative_value", pl.col(column.name) <= -100)
+        return {column.name: value}
     if kind in NUMBER_KINDS:
         # An energy quantity reported as nothing (empty, `-`) is zero.
         value, unparseable = v.number_cell(raw_column, p.fast_path, nothing_is_zero=kind == "energy_quantity")

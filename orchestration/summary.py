@@ -11,8 +11,8 @@ from rich.console import Console
 from rich.table import Table
 
 from data_contracts import table_contract
+from warehouse.early_warning import CITY_SCOPE, behind_districts, latest_ytd
 
-CITY_SCOPE = "330100"
 # city_year columns of the summary table, with the digits they are shown with
 SUMMARY_COLUMNS = (("enterprise_count", 0), ("key_energy_user_count", 0), ("energy_tce", 0), ("co2_total_t", 0),
                    ("energy_intensity", 4), ("energy_intensity_change_vs_2020", None), ("co2_intensity", 4),
@@ -42,6 +42,8 @@ def print_release_figures(release_dir: Path, out: Console) -> None:
     ytd = latest_ytd_line(release_dir)
     if ytd:
         out.print(ytd, markup=False, soft_wrap=True)
+    for line in early_warning_lines(release_dir):
+        out.print(line, markup=False, soft_wrap=True)
     for line in where_lines(release_dir):
         out.print(line, markup=False, soft_wrap=True)
 
@@ -87,6 +89,27 @@ def latest_ytd_line(release_dir: Path) -> str | None:
     return (f"{r['year']}年1–{r['month']}月: {r['enterprise_count']} enterprises, energy {_fmt(r['energy_tce'], 0)} tce "
             f"(同比 {_pct(r['energy_tce_yoy'])}), CO2 {_fmt(r['co2_total_t'], 0)} t (同比 {_pct(r['co2_total_t_yoy'])}), "
             f"electricity {_fmt(r['electricity_10k_kwh'], 0)} 万kWh (同比 {_pct(r['electricity_yoy'])})")
+
+
+def early_warning_lines(release_dir: Path) -> list[str]:
+    """The latest 1–N月 early warning of intensity_monthly (docs/monthly.md): the city's intensity
+    同比 against the change required this year with its status, then the districts behind."""
+    path = release_dir / "open" / "intensity_monthly.parquet"
+    if not path.exists():
+        return []
+    rows = latest_ytd(pl.read_parquet(path))
+    if rows.is_empty():
+        return ["预警: no 1–N月 period published yet"]
+    year, month = rows["year"][0], rows["month"][0]
+    lines = []
+    for c in rows.filter(pl.col("scope_code") == CITY_SCOPE).iter_rows(named=True):
+        lines.append(f"预警 {year}年1–{month}月: energy intensity 同比 {_pct(c['energy_intensity_yoy'])} vs required "
+                     f"{_pct(c['energy_required_change'])} → {c['energy_status'] or '—'}; CO2 intensity 同比 "
+                     f"{_pct(c['co2_intensity_yoy'])} vs required {_pct(c['co2_required_change'])} → "
+                     f"{c['co2_status'] or '—'} (value-added growth {_pct(c['va_yoy'])})")
+    names = ", ".join(behind_districts(rows)["scope_name"].to_list()) or "none"
+    lines.append(f"预警 {year}年1–{month}月: districts behind: {names}")
+    return lines
 
 
 def where_lines(release_dir: Path) -> list[str]:

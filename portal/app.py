@@ -264,7 +264,7 @@ def create_app(warehouse: Path, landing: Path | None = None, root_path: str = ""
         t = translator(language(request))
         labels = {k: t(k) for k in ("energy_intensity", "co2_intensity", "actual_change", "path_change", "suppressed",
                                      "on_track", "at_risk", "behind", "enterprises", "year", "city", "save_png",
-                                     "energy_tce_yoy", "co2_total_t_yoy", "electricity_yoy")}
+                                     "energy_tce_yoy", "co2_total_t_yoy", "electricity_yoy", "yoy", "required_change")}
         return page(request, "report.html", release=r, data=data, labels=labels)
 
     # --- accounts -------------------------------------------------------------------------

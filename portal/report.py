@@ -11,12 +11,16 @@ from pathlib import Path
 import polars as pl
 
 from portal.releases import Release
+from warehouse.early_warning import BEHIND, behind_districts, latest_ytd
 
 INDICATORS = ("energy_intensity", "co2_intensity")
 KEY_GROUPS = ("建材", "化工", "纺织化纤")
 CITY_CODE = "330100"
 # Monthly 同比 columns of city_month shown when present (docs/portal.md).
 MONTHLY_YOY_COLUMNS = ("energy_tce_yoy", "co2_total_t_yoy", "electricity_yoy")
+# intensity_monthly columns of the early-warning table and chart
+WARNING_COLUMNS = ("energy_status", "co2_status", "energy_intensity_yoy", "energy_required_change",
+                   "co2_intensity_yoy", "co2_required_change")
 
 
 def _open(release: Release, name: str) -> pl.DataFrame:
@@ -113,16 +117,17 @@ def _city_month(path: Path) -> dict | None:
 
 
 def _early_warning(path: Path, names: dict[str, str]) -> dict | None:
-    """Each scope's early-warning status in the latest published 1–N月 period."""
+    """Each scope's early-warning status in the latest published 1–N月 period, the districts
+    behind in it (warehouse.early_warning, as the run summary names them) and, for the chart, each
+    shown scope's intensity 同比 against the change required this year."""
     frame = pl.read_parquet(path)
     needed = {"scope_code", "year", "month", "period_type", "energy_status", "co2_status"}
     if not needed <= set(frame.columns):
         return None
-    ytd = frame.filter(pl.col("period_type") == "ytd")
-    if ytd.is_empty():
+    latest = latest_ytd(frame)
+    if latest.is_empty():
         return None
-    year, month = ytd.sort("year", "month").select("year", "month").row(-1)
-    latest = ytd.filter((pl.col("year") == year) & (pl.col("month") == month)).sort("scope_code")
+    year, month = latest["year"][0], latest["month"][0]
     if "suppressed" not in latest.columns:
         latest = latest.with_columns(pl.lit(False).alias("suppressed"))
     rows = []
@@ -130,10 +135,22 @@ def _early_warning(path: Path, names: dict[str, str]) -> dict | None:
         hidden = bool(r["suppressed"])
         rows.append({"scope_code": r["scope_code"], "scope_name": names.get(r["scope_code"], r["scope_code"]),
                      "suppressed": hidden,
-                     **{k: (None if hidden else r.get(k)) for k in (
-                         "energy_status", "co2_status", "energy_intensity_yoy", "energy_required_change",
-                         "co2_intensity_yoy", "co2_required_change")}})
-    return {"year": year, "month": month, "rows": rows}
+                     **{k: (None if hidden else r.get(k)) for k in WARNING_COLUMNS}})
+    behind = [names.get(c, c) for c in behind_districts(latest.filter(~pl.col("suppressed")))["scope_code"]]
+    return {"year": year, "month": month, "rows": rows, "behind": behind, "chart": _warning_chart(rows)}
+
+
+def _warning_chart(rows: list[dict]) -> dict | None:
+    """Scopes with an intensity 同比 (not suppressed), the city first: 同比 and required change of
+    both intensities; None when no scope has one (no value-added growth delivered)."""
+    shown = [r for r in rows if not r["suppressed"]
+             and (r["energy_intensity_yoy"] is not None or r["co2_intensity_yoy"] is not None)]
+    if not shown:
+        return None
+    shown.sort(key=lambda r: (r["scope_code"] != CITY_CODE, r["scope_code"]))
+    return {"scopes": [r["scope_name"] for r in shown],
+            "behind": [r["energy_status"] == BEHIND or r["co2_status"] == BEHIND for r in shown],
+            **{k: [r[k] for r in shown] for k in WARNING_COLUMNS if not k.endswith("_status")}}
 
 
 def _monthly(release: Release, names: dict[str, str]) -> dict:

@@ -14,18 +14,21 @@ import polars as pl
 from data_contracts import source_contract
 from sample_data import messy as mz
 from sample_data import register, render, rules
+from sample_data import va_growth as vg
 from sample_data.green import generate_green
-from sample_data.truth import SOURCES, check_years, iter_years
+from sample_data.truth import SOURCES, check_years, iter_years, population
 from sample_data.writers import EXTENSION, Layout, fits, write_table
 
 STEM = {"energy_reports": "能源消费月报", "mu_evaluations": "亩均效益评价结果", "carbon_codes": "碳效码评价结果"}
-# The sources a landing holds: the three exports and the register of enterprises expected to report.
-LANDING_SOURCES = (*SOURCES, register.SOURCE)
+# The sources this module writes: the three exports, the register of enterprises expected to
+# report and the bureau's value-added growth (the green sources: sample_data.green).
+LANDING_SOURCES = (*SOURCES, register.SOURCE, vg.SOURCE)
 TITLES = {
     "energy_reports": ["杭州市重点用能单位能源消费月报", "填报单位：{district}经信局", "报告期：{year}年"],
     "mu_evaluations": ["{year}年度工业企业亩均效益综合评价结果", "填报单位：杭州市经济和信息化局", "单位：万元、亩、吨标准煤"],
     "carbon_codes": ["{year}年度工业企业碳效码评价结果", "数据来源：浙江省碳效码平台", "单位：吨、万元"],
     register.SOURCE: register.TITLES,
+    vg.SOURCE: vg.TITLES,
 }
 # Format of the n-th file of a source (mixed mode): every kind appears among the first few.
 CYCLE = {
@@ -34,6 +37,7 @@ CYCLE = {
     "mu_evaluations": ("xlsx", "csv_gb18030", "xls", "csv_bom", "csv_utf8", "xlsx"),
     "carbon_codes": ("csv_bom", "xlsx", "csv_gb18030", "xls", "csv_utf8", "xlsx"),
     register.SOURCE: ("xlsx", "csv_bom", "csv_gb18030", "xls", "csv_utf8", "xlsx"),
+    vg.SOURCE: ("csv_gb18030", "xlsx", "csv_utf8", "xls", "csv_bom", "xlsx"),
 }
 EXTRA = "__extra__"  # prefix of text columns that are not contract columns (header = the rest)
 FORMATS = ("mixed", "csv-utf8")
@@ -321,7 +325,8 @@ def _annual_whole_files(land: Landing, y0: int) -> None:
 
 def generate_landing(out_dir: Path, enterprises: int = 500, years: tuple[int, int] = (2020, 2025),
                      seed: int = 0, messy: bool = False, formats: str = "mixed") -> dict:
-    """Write `out_dir/{energy_reports,mu_evaluations,carbon_codes,green_manufacturing,product_energy}/`
+    """Write `out_dir/{energy_reports,mu_evaluations,carbon_codes,enterprise_register,va_growth,
+    green_manufacturing,product_energy}/`
     and return a summary:
     files written, truth rows per source, data rows written, planted quarantine rows per
     reason, whole-file cases and revisions."""
@@ -330,8 +335,11 @@ def generate_landing(out_dir: Path, enterprises: int = 500, years: tuple[int, in
     truth_rows = {s: 0 for s in SOURCES}
     state: dict = {}
     seen = []  # the months each firm reports, for the register
+    pop = population(enterprises, (y0, y1), seed)
+    va_months = []  # each firm's months with their real value added, for the 增加值增速
     for year, energy, mu, carbon in iter_years(enterprises, (y0, y1), seed):
         seen.append(register.presence(energy))
+        va_months.append(vg.firm_months(energy, pop, seed, year))
         truth_rows["energy_reports"] += energy.height
         truth_rows["mu_evaluations"] += mu.height
         truth_rows["carbon_codes"] += carbon.height
@@ -339,6 +347,7 @@ def generate_landing(out_dir: Path, enterprises: int = 500, years: tuple[int, in
         _annual_year(land, "mu_evaluations", year, mu, y0)
         _annual_year(land, "carbon_codes", year, carbon, y0)
     register_cases = register.write_register(land, pl.concat(seen), y0, y1)
+    va_cases = vg.write_va_growth(land, pl.concat(va_months))
     if messy:
         _energy_whole_files(land, y0, state)
         _annual_whole_files(land, y0)
@@ -371,4 +380,5 @@ def generate_landing(out_dir: Path, enterprises: int = 500, years: tuple[int, in
         "revisions": land.revisions,
         "register": register_cases,
         "green": {k: green[k] for k in ("cases", "product_makers", "drawn_over_limit")},
+        "va_growth": va_cases,
     }

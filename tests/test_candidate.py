@@ -302,9 +302,25 @@ def synthetic_monthly(ey: pl.DataFrame) -> dict[str, pl.DataFrame]:
     reminders = pl.DataFrame(schema={"district_code": pl.String, "year": pl.Int32, "month": pl.Int32, "uscc": pl.String,
                                      "enterprise_name": pl.String, "status": pl.String, "due_at": pl.String,
                                      "first_submitted_at": pl.String})
-    return {"city_month": month_mart([], coal=True), "district_month": month_mart(["district_code"]),
+    city_month, district_month = month_mart([], coal=True), month_mart(["district_code"])
+    return {"city_month": city_month, "district_month": district_month,
             "key_group_month": month_mart(["key_group"]), "reporting_status": status,
-            "reporting_summary": summary, "reporting_reminders": reminders}
+            "reporting_summary": summary, "reporting_reminders": reminders,
+            "intensity_monthly": synthetic_intensity(city_month, district_month)}
+
+
+def synthetic_intensity(city_month: pl.DataFrame, district_month: pl.DataFrame) -> pl.DataFrame:
+    """intensity_monthly (before disclosure control) over the month tables' periods: no value-added
+    growth delivered, so every measure, required change and status is null."""
+    period = ["year", "month", "period_type", "provisional"]
+    scopes = pl.concat([
+        city_month.select(pl.lit("330100").alias("scope_code"), pl.lit("杭州市").alias("scope_name"), *period),
+        district_month.select(pl.col("district_code").alias("scope_code"), pl.col("district_name").alias("scope_name"),
+                              *period),
+    ])
+    null_type = {"DOUBLE": pl.Float64, "VARCHAR": pl.String}
+    return scopes.select(pl.col(c.name) if c.name in scopes.columns else pl.lit(None, null_type[c.physical_type]).alias(c.name)
+                         for c in table_contract("intensity_monthly").mart_columns)
 
 
 def build_duckdb(path: Path, marts: dict[str, pl.DataFrame],

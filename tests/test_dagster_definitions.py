@@ -27,7 +27,7 @@ def test_every_asset_is_in_a_layer_group_and_described():
     assert set(published_tables()) <= groups["marts"]
     assert {"candidate_release", "release"} == groups["release"]
     assert {"energy_reports", "mu_evaluations", "carbon_codes", "enterprise_register", "green_manufacturing",
-            "product_energy", "quarantine", "ingest_ledger"} == groups["raw"]
+            "product_energy", "va_growth", "quarantine", "ingest_ledger"} == groups["raw"]
 
 
 def test_descriptions_come_from_the_contracts():

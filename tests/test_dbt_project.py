@@ -29,6 +29,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from data_contracts import SOURCES
 from ingestion.outputs import LEDGER_SCHEMA, QUARANTINE_SCHEMA, staging_schema
 from tests.seed_values import co2_per_unit, power_equivalent, ppi_change, tce_per_unit
 import pytest
@@ -153,10 +154,10 @@ def build_staging(wh: Path) -> None:
             _write(part.to_dicts(), schema, wh / f"staging/{name}/year={year}/{sha[:16]}.parquet")
     # no register delivered: its staging holds only the empty file (the monthly tables then
     # publish without the response-share rule)
-    _write([], staging_schema("enterprise_register"), wh / "staging/enterprise_register/_empty.parquet")
-    for name in ("energy_reports", "mu_evaluations", "carbon_codes", "enterprise_register"):
+    for name in SOURCES:
         _write([], QUARANTINE_SCHEMA, wh / f"quarantine/{name}/_empty.parquet")
-    for name in ("green_manufacturing", "product_energy"):  # sources this fixture has no rows of
+    # the register and the other sources this fixture has no rows of
+    for name in ("enterprise_register", "green_manufacturing", "product_energy", "va_growth"):
         _write([], staging_schema(name), wh / f"staging/{name}/_empty.parquet")
     _write([{"source": "energy_reports", "file": "energy_reports/a.csv", "sheet": None,
              "row_number": 99, "district_code": "330106", "reason": "invalid_uscc",

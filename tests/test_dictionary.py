@@ -84,6 +84,9 @@ EXPECTED = {
     "city_month": [*_PERIOD, *_MONTH_MEASURES, "coal_t", *_YOY, "coal_t_yoy", *_MONTH_TAIL],
     "district_month": ["district_code", "district_name", *_PERIOD, *_MONTH_MEASURES, *_YOY, *_MONTH_TAIL],
     "key_group_month": ["key_group", *_PERIOD, *_MONTH_MEASURES, *_YOY, *_MONTH_TAIL],
+    "intensity_monthly": ["scope_code", "scope_name", *_PERIOD, "energy_yoy", "co2_yoy", "va_yoy",
+                          "energy_intensity_yoy", "co2_intensity_yoy", "energy_required_change",
+                          "co2_required_change", "energy_status", "co2_status", "provisional", *SUPP],
     "reporting_status": ["uscc", "year", "month", "enterprise_name", "district_code", "expected", "status",
                          "first_submitted_at", "due_at", "revisions"],
     "reporting_summary": ["district_code", "district_name", "year", "month", "expected_count", "on_time_count",
@@ -91,10 +94,11 @@ EXPECTED = {
     "reporting_reminders": ["district_code", "year", "month", "uscc", "enterprise_name", "status", "due_at",
                             "first_submitted_at"],
 }
-# outputs.md order: open tables first (the annual, then monthly.md's, then green.md's), then restricted likewise
+# outputs.md order: open tables first (the annual, then monthly.md's, then green.md's, then the monthly
+# early warning), then restricted likewise
 _ORDER = ["city_year", "district_year", "district_industry_year", "city_industry_year", "target_progress",
           "carbon_grade_distribution", "mu_class_distribution", "city_month", "district_month", "key_group_month",
-          "green_manufacturing_progress", "green_factories", "product_efficiency_share",
+          "green_manufacturing_progress", "green_factories", "product_efficiency_share", "intensity_monthly",
           "enterprise_year", "key_energy_users", "high_consumption_low_efficiency", "source_reconciliation",
           "quarantine", "data_quality", "reporting_status", "reporting_summary", "reporting_reminders",
           "product_efficiency", "over_limit_list", "green_factory_energy_share"]
@@ -110,6 +114,7 @@ KEYS = {
     "quarantine": ["source", "file", "sheet", "row_number"], "data_quality": ["source", "file", "sha256"],
     "city_month": ["year", "month", "period_type"], "district_month": ["district_code", "year", "month", "period_type"],
     "key_group_month": ["key_group", "year", "month", "period_type"], "reporting_status": ["uscc", "year", "month"],
+    "intensity_monthly": ["scope_code", "year", "month", "period_type"],
     "reporting_summary": ["district_code", "year", "month"], "reporting_reminders": ["uscc"],
     "green_manufacturing_progress": ["scope_code", "year"],
     "green_factories": ["entry_type", "list_year", "level", "change_type", "name", "region"],
@@ -118,10 +123,10 @@ KEYS = {
 }
 OPEN = ["city_year", "district_year", "district_industry_year", "city_industry_year", "target_progress",
         "carbon_grade_distribution", "mu_class_distribution", "city_month", "district_month", "key_group_month",
-        "green_manufacturing_progress", "green_factories", "product_efficiency_share"]
+        "green_manufacturing_progress", "green_factories", "product_efficiency_share", "intensity_monthly"]
 EXTRACT = {"enterprise_year", "key_energy_users", "high_consumption_low_efficiency", "quarantine",
            "district_year", "district_industry_year", "district_month", "reporting_summary", "reporting_reminders",
-           "product_efficiency", "over_limit_list"}
+           "product_efficiency", "over_limit_list", "intensity_monthly"}
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
@@ -184,7 +189,8 @@ def test_contract_files_are_valid_odcs_and_shared_fields_merge():
         "Number of enterprise-years of the cell with that grade")
     # _fields.yaml is not a contract; the source contracts still load as before
     assert all(c.name != "fields" for c in all_contracts())
-    assert len(all_contracts()) == 6 + len(EXPECTED)  # six sources (3 + enterprise_register + 2 of green.md)
+    # seven sources (3 + enterprise_register + 2 of green.md + va_growth)
+    assert len(all_contracts()) == 7 + len(EXPECTED)
     assert source_contract("energy_reports").layer is None
 
 
@@ -211,6 +217,17 @@ def test_dictionary_states_the_limitations():
         lim = table_contract(t).limitations
         assert "process emissions" in lim and "10,000 tce" in lim and "PPI" in lim
     assert "黄岩区 2022" in table_contract("enterprise_year").limitations
+
+
+def test_dictionary_explains_the_monthly_intensity_against_the_annual_one():
+    """How the monthly intensity 同比 relates to the annual change, and why they can differ, in
+    English and in Chinese (comparable basis, this year's population, year-end revisions)."""
+    section = render_dictionary().split("### `intensity_monthly` — ")[1].split("\n### ")[0]
+    for text in ("How the monthly figure relates to the annual one", "(1 + energy 同比) / (1 + value-added 增速) − 1",
+                 "comparable basis", "this year's population", "year-end revisions",
+                 "月度强度同比 = (1 + 可比口径能耗同比) / (1 + 规上工业增加值增速) − 1", "两者可能不一致的原因",
+                 "可比口径", "本年企业范围", "年末修订"):
+        assert text in section, text
 
 
 def test_dictionary_reference_confidence_section():

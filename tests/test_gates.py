@@ -81,10 +81,10 @@ def test_all_gates_pass_on_a_good_candidate(good, gx_loaded):
     assert failed == {}
     json.dumps([r.to_dict() for r in results])  # details go into the manifest
     gx = next(r for r in results if r.name == "great_expectations")
-    # six annual and three monthly open tables carry `suppressed` (required: not null), five annual and
-    # the three monthly ones `suppression_reason` (in its set); yoy_suppressed has no row rule;
-    # product_efficiency_share carries `shares_suppressed` (required: not null)
-    assert gx.details["success"] is True and gx.details["evaluated_expectations"] == (6 + 3) + (5 + 3) + 1
+    # six annual and four monthly open tables (intensity_monthly too) carry `suppressed` (required: not
+    # null), five annual and the four monthly ones `suppression_reason` (in its set); yoy_suppressed has
+    # no row rule; product_efficiency_share carries `shares_suppressed` (required: not null)
+    assert gx.details["success"] is True and gx.details["evaluated_expectations"] == (6 + 4) + (5 + 4) + 1
 
 
 def test_fault_injection_fails_only_the_totals_gate(tmp_path, db):

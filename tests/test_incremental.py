@@ -81,8 +81,8 @@ def test_incremental_release_equals_a_full_build(incremental_and_full):
     was delivered with the others, in the incremental one after them."""
     root, _ = incremental_and_full
     incremental, full = _published(root / "incremental"), _published(root / "full")
-    # 25 published tables (13 annual, 6 monthly.md, 6 green.md), 11 extract tables (6 + 3 + 2) per district
-    assert incremental.keys() == full.keys() and len(full) == (13 + 6 + 6) + 13 * (6 + 3 + 2)
+    # 26 published tables (13 annual, 7 monthly.md, 6 green.md), 12 extract tables (6 + 4 + 2) per district
+    assert incremental.keys() == full.keys() and len(full) == (13 + 7 + 6) + 13 * (6 + 4 + 2)
     assert [p for p in full if incremental[p] != full[p]] == [DATA_QUALITY]
     inc, ful = (pl.read_parquet((root / w / "latest" / DATA_QUALITY).resolve()) for w in ("incremental", "full"))
     assert inc.drop("delivery_seq").equals(ful.drop("delivery_seq"))

@@ -86,9 +86,10 @@ def test_carbon_csv_with_bom_and_grade_forms(warehouse):
 
 def test_every_file_satisfies_the_counting_identity(warehouse):
     books = ledger(warehouse)
-    assert books.height == 5
+    assert books.height == 6
     assert books.filter(pl.col("rows_read") != pl.col("staged") + pl.col("quarantined") + pl.col("total_rows")).is_empty()
-    assert books["delivery_seq"].to_list() == [1, 2, 3, 4, 5]
+    assert books["delivery_seq"].to_list() == [1, 2, 3, 4, 5, 6]
     # files first seen in one run: ordered by source (spec order), then name
     assert books["file"].to_list() == [ENERGY_CSV, ENERGY_XLSX, MU_XLSX, CARBON_CSV,
-                                       "enterprise_register/规上工业企业名录_2024-03.csv"]
+                                       "enterprise_register/规上工业企业名录_2024-03.csv",
+                                       "va_growth/2024年3月_规上工业增加值增速.csv"]

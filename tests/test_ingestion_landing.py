@@ -159,7 +159,7 @@ def test_second_run_changes_nothing(messy_landing, tmp_path):
     assert _snapshot(wh) == before
     assert quarantine_share_by_source(again) == {"energy_reports": 0.0, "mu_evaluations": 0.0, "carbon_codes": 0.0,
                                                  "enterprise_register": 0.0, "green_manufacturing": 0.0,
-                                                 "product_energy": 0.0}
+                                                 "product_energy": 0.0, "va_growth": 0.0}
 
 
 def test_same_content_under_two_names_is_processed_once(tmp_path):

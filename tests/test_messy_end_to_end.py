@@ -36,8 +36,8 @@ def test_same_landing_gives_byte_identical_parquet(messy_run, tmp_path):
     assert again.returncode == 0, again.stderr
     first, second = (messy_run / "latest").resolve(), (tmp_path / "wh" / "latest").resolve()
     files = sorted(p.relative_to(first) for p in first.rglob("*.parquet"))
-    # open (7 + 3 of monthly.md + 3 of green.md) + restricted (6 + 3 + 3) + 11 tables in each of 13 districts
-    assert len(files) == (13 + 6 + 6) + 13 * (6 + 3 + 2)
+    # open (7 + 4 of monthly.md + 3 of green.md) + restricted (6 + 3 + 3) + 12 tables in each of 13 districts
+    assert len(files) == (13 + 7 + 6) + 13 * (6 + 4 + 2)
     differing = [str(rel) for rel in files
                  if hashlib.sha256((first / rel).read_bytes()).digest() != hashlib.sha256((second / rel).read_bytes()).digest()]
     assert differing == []
@@ -51,8 +51,9 @@ def _accepted(wh, source: str) -> pl.DataFrame:
         con.close()
 
 
-# the green sources' outcomes: tests/test_green_generated.py; the register is derived from the
-# reports, not generated as clean records of its own (tests/test_monthly_register.py checks it)
+# the green sources' outcomes: tests/test_green_generated.py; the register and the value-added
+# growth are derived from the reports, not generated as clean records of their own
+# (tests/test_monthly_register.py and tests/test_va_growth.py check what generate writes)
 @pytest.mark.parametrize("source", list(KEYS))
 def test_accepted_rows_equal_the_clean_truth(messy_run, source):
     from sample_data import clean_records

@@ -95,9 +95,9 @@ def test_the_public_report_renders_its_charts(page, base, warehouse, tmp_path):
     charts = int(page.get_attribute("body", "data-charts-ready"))
     districts = pl.read_parquet(warehouse / "latest" / "open" / "target_progress.parquet").filter(
         pl.col("scope_code") != "330100")["scope_code"].n_unique()
-    # city x2, each district x2, key groups, 高耗低效, grades, classes, and the city's 1–N月 同比
-    # (the release has city_month)
-    assert charts == 2 + 2 * districts + 4 + 1
+    # city x2, each district x2, key groups, 高耗低效, grades, classes, the city's 1–N月 同比 (the
+    # release has city_month) and the 1–N月 early warning (intensity_monthly with value-added growth)
+    assert charts == 2 + 2 * districts + 4 + 2
     # Every chart's canvas has drawn pixels (not a blank box).
     painted = page.evaluate("""() => Array.from(document.querySelectorAll('.chart')).map(chart => {
         const c = chart.querySelector('canvas'); if (!c) { return 0; }
@@ -132,9 +132,10 @@ def test_report_charts_are_exported_as_png_files(warehouse, tmp_path):
     districts = pl.read_parquet(warehouse / "latest" / "open" / "target_progress.parquet").filter(
         pl.col("scope_code") != "330100")["scope_code"].n_unique()
     files = sorted((tmp_path / "charts").iterdir())
-    assert len(files) == 2 + 2 * districts + 4 + 1  # + the city's 1–N月 同比 (the release has city_month)
+    # + the city's 1–N月 同比 (the release has city_month) and the early warning (intensity_monthly)
+    assert len(files) == 2 + 2 * districts + 4 + 2
     assert {"city-energy_intensity.png", "city-co2_intensity.png", "key-groups.png", "hcle.png",
-            "city-month.png"} <= {f.name for f in files}
+            "city-month.png", "early-warning.png"} <= {f.name for f in files}
     for f in files:
         data = f.read_bytes()
         assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 5_000, f.name

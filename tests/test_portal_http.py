@@ -126,13 +126,26 @@ def test_report_figures_come_from_the_release(warehouse):
     hcle = pl.read_parquet(release_dir(warehouse) / "restricted" / "high_consumption_low_efficiency.parquet")
     per_year = dict(hcle.group_by("year").agg(pl.col("uscc").n_unique()).iter_rows())
     assert dict(zip(data["hcle"]["years"], data["hcle"]["totals"])) == per_year
-    # the release holds city_month (docs/monthly.md): the city's 1–N月 同比 of its latest year;
-    # no intensity_monthly in this release: no early warning
+    # the release holds city_month (docs/monthly.md): the city's 1–N月 同比 of its latest year
     cm = pl.read_parquet(release_dir(warehouse) / "open" / "city_month.parquet")
     ytd = cm.filter((pl.col("period_type") == "ytd") & (pl.col("year") == cm["year"].max())).sort("month")
     assert ytd.height >= 2 and ytd["month"].to_list()[-1] == 12
-    assert data["monthly"] == {"city_month": {"year": cm["year"].max(), "months": ytd["month"].to_list(), "series": {
-        c: ytd[c].to_list() for c in ("energy_tce_yoy", "co2_total_t_yoy", "electricity_yoy")}}}
+    assert data["monthly"]["city_month"] == {"year": cm["year"].max(), "months": ytd["month"].to_list(), "series": {
+        c: ytd[c].to_list() for c in ("energy_tce_yoy", "co2_total_t_yoy", "electricity_yoy")}}
+    # and intensity_monthly (generate writes the bureau's value-added growth): the early warning of
+    # the latest 1–12月, the districts behind in either intensity, the city first in its chart
+    im = pl.read_parquet(release_dir(warehouse) / "open" / "intensity_monthly.parquet")
+    last = im.filter((pl.col("period_type") == "ytd") & (pl.col("year") == cm["year"].max()) & (pl.col("month") == 12))
+    warning = data["monthly"]["early_warning"]
+    assert (warning["year"], warning["month"]) == (cm["year"].max(), 12)
+    assert [r["scope_code"] for r in warning["rows"]] == sorted(last["scope_code"].to_list())
+    behind = last.filter((pl.col("scope_code") != "330100")
+                         & ((pl.col("energy_status") == "behind") | (pl.col("co2_status") == "behind")))
+    assert warning["behind"] == behind.sort("scope_code")["scope_name"].to_list()
+    city = last.filter(pl.col("scope_code") == "330100").row(0, named=True)
+    assert warning["chart"]["scopes"][0] == "杭州市" and city["va_yoy"] is not None
+    assert warning["chart"]["energy_intensity_yoy"][0] == pytest.approx(
+        (1 + city["energy_yoy"]) / (1 + city["va_yoy"]) - 1)
 
 
 def test_monthly_tables_are_shown_when_a_release_has_them(warehouse, tmp_path):
@@ -165,6 +178,13 @@ def test_monthly_tables_are_shown_when_a_release_has_them(warehouse, tmp_path):
     table = page.split('id="early-warning-table"')[1].split("</table>")[0]
     assert "滞后" in table and "有风险" in table and table.count('class="suppressed"') == 1
     assert 'id="chart-city-month"' in page
+    # the districts behind are named (上城区; 西湖区 is suppressed), and charted with the city
+    assert monthly["early_warning"]["behind"] == ["上城区"]
+    assert monthly["early_warning"]["chart"]["scopes"] == ["杭州市", "上城区"]
+    assert monthly["early_warning"]["chart"]["energy_required_change"] == [-0.03, -0.03]
+    behind = page.split('id="early-warning-behind"')[1].split("</p>")[0]
+    assert "进度滞后的区县" in behind and "上城区" in behind and "西湖区" not in behind
+    assert 'id="chart-early-warning"' in page
 
 
 # --- district area ------------------------------------------------------------------------------

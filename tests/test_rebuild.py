@@ -106,9 +106,10 @@ def test_rebuild_from_the_archive_reproduces_the_release(three_releases, tmp_pat
     [rebuilt] = (tmp_path / "out" / "warehouse" / "releases").iterdir()
     original = wh / "releases" / rid
     hashes = _parquet_hashes(original)
-    # open + restricted (13 annual + 6 monthly.md + 6 green.md tables), and 11 tables per district
-    # (6 annual + district_month, reporting_summary, reporting_reminders + product_efficiency, over_limit_list)
-    assert len(hashes) == (13 + 6 + 6) + 13 * (6 + 3 + 2)
+    # open + restricted (13 annual + 7 monthly.md + 6 green.md tables), and 12 tables per district
+    # (6 annual + district_month, intensity_monthly, reporting_summary, reporting_reminders
+    # + product_efficiency, over_limit_list)
+    assert len(hashes) == (13 + 7 + 6) + 13 * (6 + 4 + 2)
     assert _parquet_hashes(rebuilt) == hashes
 
 

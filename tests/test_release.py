@@ -32,6 +32,8 @@ _PL = {"VARCHAR": pl.String, "BIGINT": pl.Int64, "INTEGER": pl.Int32, "DOUBLE": 
 def _value(table: str, col: str, ptype: str, i: int, row: dict, bump: float):
     if col == "district_code":
         return row.get("district_code")
+    if col == "scope_code":  # intensity_monthly's district rows (target_progress sets its own)
+        return row.get("district_code")
     if col == "submitter_district_code":  # quarantine rows go to the district that delivered the file
         return row.get("district_code")
     if col == "year":
@@ -89,6 +91,7 @@ def make_candidate(root: Path, bump: float = 0.0, with_internal: bool = True) ->
         "green_manufacturing_progress": _frame("green_manufacturing_progress", [{"year": y} for y in years]),
         "green_factories": _frame("green_factories", [{"district_code": d} for d in DISTRICTS]),
         "product_efficiency_share": _frame("product_efficiency_share", [{"year": y} for y in years]),
+        "intensity_monthly": _frame("intensity_monthly", dy_rows),
     }
     frames_restricted = {
         "enterprise_year": _frame("enterprise_year", ent_rows, bump),
@@ -104,11 +107,11 @@ def make_candidate(root: Path, bump: float = 0.0, with_internal: bool = True) ->
         "over_limit_list": _frame("over_limit_list", ent_rows[:3]),
         "green_factory_energy_share": _frame("green_factory_energy_share", [{"year": y} for y in years]),
     }
-    internal = {t: frames_open[t] for t in ("district_year", "district_industry_year", "district_month")}
+    internal = {t: frames_open[t] for t in extract_tables() if table_contract(t).layer == "open"}
     # disclosure control of the open versions: one cell suppressed, its measures null
     for t in internal:
         df = frames_open[t]
-        hit = (pl.col("district_code") == SUPPRESSED_CELL[0]) & (pl.col("year") == SUPPRESSED_CELL[1])
+        hit = (pl.col(table_contract(t).district_extract_column) == SUPPRESSED_CELL[0]) & (pl.col("year") == SUPPRESSED_CELL[1])
         measures = [c.name for c in table_contract(t).columns
                     if c.physical_type == "DOUBLE"]
         frames_open[t] = df.with_columns(
@@ -217,8 +220,9 @@ def test_district_extracts_hold_only_their_district(published):
         for t in extract_tables():
             df = pl.read_parquet(d / f"{t}.parquet")
             assert df.columns == table_contract(t).column_names
-            assert df["district_code"].dtype == pl.String
-            assert set(df["district_code"].to_list()) <= {code}, (code, t)
+            column = table_contract(t).district_extract_column
+            assert df[column].dtype == pl.String
+            assert set(df[column].to_list()) <= {code}, (code, t)
         wb = openpyxl.load_workbook(d / workbook_name(code, _name, rid), read_only=True)
         assert wb.sheetnames == ["说明", "概览", *[table_contract(t).short_name_zh for t in extract_tables()]]
         for t in extract_tables():
@@ -376,8 +380,8 @@ def test_same_candidate_gives_identical_files(tmp_path, candidate):
     # changes.md names the release ids, which differ
     files = sorted(p.relative_to(ra) for p in ra.rglob("*")
                    if p.suffix in (".parquet", ".md") and p.name != "changes.md")
-    # 25 tables (13 + 6 of monthly.md + 6 of green.md); per district 6 + 3 + 2 extract files; the dictionary
-    assert len(files) == (13 + 6 + 6) + 13 * (6 + 3 + 2) + 1
+    # 26 tables (13 + 7 of monthly.md + 6 of green.md); per district 6 + 4 + 2 extract files; the dictionary
+    assert len(files) == (13 + 7 + 6) + 13 * (6 + 4 + 2) + 1
     for f in files:
         assert _sha(ra / f) == _sha(rb / f), f
     assert snapshot_contents(ra / "hzcarbon.duckdb") == snapshot_contents(rb / "hzcarbon.duckdb")
@@ -391,7 +395,7 @@ def test_snapshot_layout_and_comments(published):
             "select schema_name, table_name from duckdb_tables()").fetchall()}
         for t in published_tables():
             assert (("open" if table_contract(t).layer == "open" else "main"), t) in tables
-        assert len(tables) == 13 + 6 + 6  # docs/outputs.md's 13, monthly.md's 6, green.md's 6
+        assert len(tables) == 13 + 7 + 6  # docs/outputs.md's 13, monthly.md's 7, green.md's 6
         comment = con.execute("select comment from duckdb_columns() where schema_name='open' "
                               "and table_name='city_year' and column_name='co2_total_t'").fetchall()[0][0]
         assert comment.startswith("二氧化碳排放总量")

@@ -111,7 +111,7 @@ def test_run_summary_names_units_provisional_and_places(release):
         assert marked == bool(row["provisional"]), row["year"]
     root = str(latest.resolve())
     assert f"district workbooks: 13 in {root}/districts/<code>/" in out
-    # the seven annual open tables, the three monthly ones (docs/monthly.md) and the three green ones
-    assert f"open data: {7 + 3 + 3} CSV (UTF-8 with BOM) beside their Parquet in {root}/open" in out
+    # the seven annual open tables, the four monthly ones (docs/monthly.md) and the three green ones
+    assert f"open data: {7 + 4 + 3} CSV (UTF-8 with BOM) beside their Parquet in {root}/open" in out
     assert f"data dictionary: {root}/data_dictionary.md" in out
     assert f"snapshot (DuckDB, any 1.x/2.x client): {root}/hzcarbon.duckdb" in out

@@ -14,6 +14,7 @@ from warehouse.extracts import extract_tables, write_district_extracts
 from warehouse.workbook import ReleaseInfo, Overview, green_frame, workbook_name, write_district_workbook
 
 XIHU, XIHU_NAME = "330106", "西湖区"  # FIRM_A of the tiny landing
+XIHU_VA_PCT = 1.0  # 累计增速 of 1–12月 2021, percent
 AS_OF = "2026-11"
 
 
@@ -24,6 +25,9 @@ def release(tmp_path_factory):
     bad = ["91330106MA2TB001??", "坏数据企业", XIHU, "1713", "2021-03", "电力", "33", "万千瓦时", 1.0, 0.0,
            "2021-03-10 09:00:00"]
     write_csv(landing / "energy_reports" / XIHU / "2021_西湖区_补报.csv", ENERGY_HEADER, [bad])
+    # the bureau's value-added growth of 西湖区 for 1–12月 2021 (the early warning of its 概览)
+    write_csv(landing / "va_growth" / "2021年12月增速.csv", ["地区", "报告期", "本月增速", "累计增速"],
+              [[XIHU_NAME, "2021-12", XIHU_VA_PCT, XIHU_VA_PCT]])
     warehouse = root / "warehouse"
     result = run_cli("run", "--landing", str(landing), "--warehouse", str(warehouse), "--as-of", AS_OF)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -47,8 +51,8 @@ def _header_index(ws) -> dict[str, int]:
 
 def test_sheet_names_and_order(book):
     # + the district's monthly table and its reporting summary and 催报 list (docs/monthly.md),
-    # + the two green tables (docs/green.md)
-    assert book.sheetnames == ["说明", "概览", "分区县年度", "分区县分行业年度", "分区县月度", "企业年度", "重点用能企业",
+    # + the two green tables (docs/green.md), + its monthly early warning after the monthly table
+    assert book.sheetnames == ["说明", "概览", "分区县年度", "分区县分行业年度", "分区县月度", "月度强度预警", "企业年度", "重点用能企业",
                                "高耗低效企业", "隔离记录", "报送汇总", "催报清单", "单位产品能耗", "超限额企业"]
     assert [table_contract(t).short_name_zh for t in extract_tables()] == book.sheetnames[2:]
 
@@ -185,6 +189,28 @@ def test_overview_path_chart_and_rejected_rows(book, release):
     qh = _header_index(q)
     assert q.max_row == 2 and "隔离原因代码" not in qh
     assert q.cell(2, qh["隔离原因"]).value and not q.cell(2, qh["隔离原因"]).value.isascii()
+
+
+def test_overview_names_the_district_behind(book, release):
+    """The 概览 line under the title: 西湖区's own 1–12月 2021 (its extract, unsuppressed) against the
+    change required in 2021, the statuses worked out here."""
+    _, latest, _ = release
+    ws = book["概览"]
+    line = ws.cell(2, 1).value
+    month = pl.read_parquet(latest / "districts" / XIHU / "district_month.parquet").filter(
+        (pl.col("period_type") == "ytd") & (pl.col("year") == 2021) & (pl.col("month") == 12)).row(0, named=True)
+    va = XIHU_VA_PCT / 100
+    margin = 0.02  # thresholds.csv target_at_risk_margin
+    shown = []
+    for yoy_col, path_2021, label in (("energy_tce_net_yoy", 0.82 ** (1 / 5) - 1, "能耗强度"),
+                                      ("co2_total_t_yoy", 0.80 ** (1 / 5) - 1, "碳排放强度")):
+        intensity = (1 + month[yoy_col]) / (1 + va) - 1
+        required = (1 + path_2021) / (1 + 0.0) - 1  # actual_change(2020) = 0: the base year
+        status = "进度正常" if intensity <= required else "有风险" if intensity <= required + margin else "滞后"
+        shown.append((status, f"{label}同比{intensity:+.1%}，本年需变化{required:+.1%}，{status}"))
+    assert line == (("本区进度滞后 — " if any(s == "滞后" for s, _ in shown) else "")
+                    + "月度预警（2021年1–12月）：" + "；".join(text for _, text in shown) + "。")
+    assert line.startswith("本区进度滞后")  # energy use flat, value added +1 %: far above the −3.9 % needed
 
 
 def test_same_inputs_same_bytes(release, tmp_path):

@@ -35,8 +35,9 @@ if TYPE_CHECKING:
 OPEN_TABLES = tuple(tables_in_layer("open"))
 RESTRICTED_TABLES = tuple(tables_in_layer("restricted"))
 PUBLISHED_TABLES = tuple(published_tables())
-# Unsuppressed group tables for the district extracts (candidate_dir/internal/, not published as such).
-INTERNAL_TABLES = ("district_year", "district_industry_year", "district_month")
+# Unsuppressed copies of the open tables a district receives (contract `districtExtract`), for
+# the district extracts (candidate_dir/internal/, not published as such).
+INTERNAL_TABLES = tuple(t for t in tables_in_layer("district") if layer_of(t) == "open")
 
 
 def effective_params(params: Mapping[str, Any] | None = None) -> dict[str, Any]:

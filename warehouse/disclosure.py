@@ -571,6 +571,11 @@ def apply_disclosure_control(
             raise ValueError("product_efficiency_share needs product_efficiency to apply its suppression rule")
         out["product_efficiency_share"] = suppress_product_efficiency_share(
             open_marts["product_efficiency_share"], product_efficiency, sdc)
+    if "intensity_monthly" in open_marts:
+        out["intensity_monthly"] = suppress_intensity_monthly(
+            open_marts["intensity_monthly"], out["city_month"], out["district_month"],
+            out.get("target_progress"), city_code,
+        )
     for table, df in open_marts.items():  # tables without a rule of their own (public lists)
         out.setdefault(table, df)
     return out
@@ -958,6 +963,84 @@ def suppress_monthly_tables(
         t: suppress_monthly_table(open_marts[t], t, sdc, annual.get(t))
         for t in MONTHLY_TABLES if t in open_marts
     }
+
+
+# --------------------------------------------------------------------------- monthly intensity
+# docs/monthly.md, "Monthly intensity and early warning": intensity_monthly rests on the published
+# month tables and target_progress, so it hides what they hide.
+
+INTENSITY_KEYS = _ContractKeys(("intensity_monthly",))
+INTENSITY_KEPT_WHEN_SUPPRESSED = ("scope_name", "provisional", "suppressed", "suppression_reason")
+# (measure, its published source column, what rests on it)
+INTENSITY_DEPENDENTS = (
+    ("energy_yoy", "energy_tce_net_yoy", ("energy_intensity_yoy", "energy_status")),
+    ("co2_yoy", "co2_total_t_yoy", ("co2_intensity_yoy", "co2_status")),
+)
+
+
+def _published_month_rows(city_month: pl.DataFrame, district_month: pl.DataFrame, city_code: str) -> pl.DataFrame:
+    cols = [pl.col(c) for c in PERIOD_KEYS] + [
+        pl.col("energy_tce_net_yoy").alias("_energy_yoy"), pl.col("co2_total_t_yoy").alias("_co2_yoy"),
+        pl.col("suppressed").fill_null(False).alias("_suppressed"), pl.col("suppression_reason").alias("_reason")]
+    city = city_month.select(pl.lit(city_code).alias("scope_code"), *cols)
+    districts = district_month.select(pl.col("district_code").cast(pl.String).alias("scope_code"), *cols)
+    return pl.concat([city, districts], how="vertical_relaxed")
+
+
+def _published_last_year_change(target_progress: pl.DataFrame | None) -> pl.DataFrame:
+    """(scope_code, year, _energy_prev, _co2_prev): whether actual_change(y − 1) is published."""
+    schema = {"scope_code": pl.String, "year": pl.Int64, "_energy_prev": pl.Boolean, "_co2_prev": pl.Boolean}
+    if target_progress is None or target_progress.is_empty():
+        return pl.DataFrame(schema=schema)
+    shown = target_progress.select(
+        pl.col("scope_code").cast(pl.String), (pl.col("year").cast(pl.Int64) + 1).alias("year"), "indicator",
+        pl.col("actual_change").is_not_null().alias("_shown"))
+    out = shown.pivot(on="indicator", index=["scope_code", "year"], values="_shown")
+    return out.select(
+        "scope_code", "year",
+        (pl.col("energy_intensity") if "energy_intensity" in out.columns else pl.lit(False)).fill_null(False).alias("_energy_prev"),
+        (pl.col("co2_intensity") if "co2_intensity" in out.columns else pl.lit(False)).fill_null(False).alias("_co2_prev"),
+    )
+
+
+def suppress_intensity_monthly(
+    mart: pl.DataFrame,
+    city_month: pl.DataFrame,
+    district_month: pl.DataFrame,
+    target_progress: pl.DataFrame | None,
+    city_code: str | None = None,
+) -> pl.DataFrame:
+    """intensity_monthly after disclosure control, from the already controlled month tables and
+    target_progress: a district row is suppressed as its district_month cell (keys, scope_name
+    and provisional kept); a 同比 the month table withholds is null here, with the intensity and
+    status resting on it; a required change whose actual_change(y − 1) is not published is null,
+    with the status resting on it. The city is never suppressed."""
+    city_code = city_code or _city_code()
+    keys = list(INTENSITY_KEYS["intensity_monthly"])
+    published = _published_month_rows(city_month, district_month, city_code)
+    out = mart.with_columns(pl.col("scope_code").cast(pl.String), pl.col("year").cast(pl.Int64))
+    out = out.join(published.with_columns(pl.col("year").cast(pl.Int64), pl.col("month").cast(out.schema["month"])),
+                   on=keys, how="left")
+    out = out.join(_published_last_year_change(target_progress), on=["scope_code", "year"], how="left")
+    for measure, _, dependents in INTENSITY_DEPENDENTS:
+        kind = measure.removesuffix("_yoy")
+        withheld = pl.col(f"_{measure}").is_null()
+        required_hidden = ~pl.col(f"_{kind}_prev").fill_null(False)
+        out = out.with_columns(
+            *(pl.when(withheld).then(None).otherwise(pl.col(c)).alias(c) for c in (measure, *dependents)),
+        ).with_columns(
+            pl.when(required_hidden).then(None).otherwise(pl.col(f"{kind}_required_change")).alias(f"{kind}_required_change"),
+            pl.when(required_hidden).then(None).otherwise(pl.col(f"{kind}_status")).alias(f"{kind}_status"),
+        )
+    suppressed = (pl.col("_suppressed").fill_null(False)) & (pl.col("scope_code") != city_code)
+    out = out.with_columns(suppressed.alias("suppressed"),
+                           pl.when(suppressed).then(pl.col("_reason")).alias("suppression_reason"))
+    keep = set(keys) | set(INTENSITY_KEPT_WHEN_SUPPRESSED)
+    out = out.with_columns(
+        pl.when(pl.col("suppressed")).then(None).otherwise(pl.col(c)).alias(c)
+        for c in mart.columns if c not in keep)
+    return out.select(*mart.columns, "suppressed", "suppression_reason").with_columns(
+        pl.col("year").cast(mart.schema["year"]))
 
 
 # --------------------------------------------------------------------------- monthly audit

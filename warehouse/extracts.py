@@ -153,6 +153,7 @@ def _workbook_from_parquet(xlsx: str, code: str, name: str, release: ReleaseInfo
     tables = {t: pl.read_parquet(p) for t, p in sheets}
     overview = overview_frames(tables["district_year"], city["city_year"], city["target_progress"],
                                tables["high_consumption_low_efficiency"], tables["quarantine"],
-                               city["green_manufacturing_progress"], tables.get("over_limit_list"), code)
+                               city["green_manufacturing_progress"], tables.get("over_limit_list"), code,
+                               intensity_monthly=tables.get("intensity_monthly"))
     write_district_workbook(Path(xlsx), code, name, release, tables, overview)
     return xlsx

@@ -39,6 +39,7 @@ import rvgsrust_xlsxwriter as rx
 
 from data_contracts import table_contract
 from data_contracts.model import Column
+from warehouse.early_warning import is_behind, latest_ytd
 
 DOCUMENT_DATE = b"2020-01-01T00:00:00Z"  # created/modified of every workbook: same data, same bytes
 CORE_PROPERTIES = "docProps/core.xml"
@@ -409,15 +410,40 @@ class Overview:
     rejected: pl.DataFrame  # file, rows, whole_file
     green: pl.DataFrame | None = None  # year, green_factories, city_factories, factory_target, target_year, city_status
     over_limit: pl.DataFrame | None = None  # the district's over_limit_list rows
+    warning: str | None = None  # the latest 1–N月 early warning (early_warning_line)
+
+
+def early_warning_line(intensity_monthly: pl.DataFrame | None) -> str | None:
+    """The district's latest 1–N月 early warning from its own intensity_monthly rows (docs/monthly.md):
+    each intensity's 同比 against the change required this year and its status, led by 本区进度滞后
+    when either is behind; None without a 1–N月 row."""
+    if intensity_monthly is None:
+        return None
+    rows = latest_ytd(intensity_monthly)
+    if rows.is_empty():
+        return None
+    r = rows.row(0, named=True)
+    contract = table_contract("intensity_monthly")
+
+    def pct(v) -> str:
+        return "—" if v is None else f"{v:+.1%}"
+
+    parts = [f"{label}同比{pct(r[f'{p}_intensity_yoy'])}，本年需变化{pct(r[f'{p}_required_change'])}，"
+             + contract.column(f"{p}_status").value_labels_zh.get(r[f"{p}_status"], "无法判断")
+             for p, label in (("energy", "能耗强度"), ("co2", "碳排放强度"))]
+    lead = "本区进度滞后 — " if rows.select(is_behind()).item() else ""
+    return f"{lead}月度预警（{r['year']}年1–{r['month']}月）：" + "；".join(parts) + "。"
 
 
 def overview_frames(district_year: pl.DataFrame, city_year: pl.DataFrame, target_progress: pl.DataFrame,
                     hcle: pl.DataFrame, quarantine: pl.DataFrame, green_progress: pl.DataFrame | None = None,
-                    over_limit: pl.DataFrame | None = None, code: str | None = None) -> Overview:
+                    over_limit: pl.DataFrame | None = None, code: str | None = None,
+                    intensity_monthly: pl.DataFrame | None = None) -> Overview:
     """The 概览 figures of one district from its own (unsuppressed) district_year, the open
     city_year, the city's target path in target_progress, its 高耗低效 list and its quarantine;
     with the open green_manufacturing_progress and its own over_limit_list, also its green
-    factories against the city's target and its firms over a product energy limit."""
+    factories against the city's target and its firms over a product energy limit; with its own
+    intensity_monthly rows, the early warning line."""
     own = district_year.sort("year")
     path = own.select("year", "provisional", *[pl.col(i) for i in INDICATORS],
                       *[pl.col(f"{i}_change_vs_2020").alias(f"{i}_change") for i in INDICATORS])
@@ -433,7 +459,8 @@ def overview_frames(district_year: pl.DataFrame, city_year: pl.DataFrame, target
         pl.col("row_number").is_not_null().sum().cast(pl.Int64).alias("rows"),
         pl.col("row_number").is_null().any().alias("whole_file")).sort("file")
     green = None if green_progress is None or code is None else green_frame(green_progress, code)
-    return Overview(path.sort("year"), figures, rejected, green, over_limit)
+    return Overview(path.sort("year"), figures, rejected, green, over_limit,
+                    early_warning_line(intensity_monthly))
 
 
 def green_frame(progress: pl.DataFrame, code: str) -> pl.DataFrame:
@@ -450,6 +477,8 @@ def _overview_sheet(wb, fmts: Formats, code: str, name: str, ov: Overview) -> No
     ws = wb.add_worksheet(OVERVIEW_SHEET)
     cy = table_contract("city_year")
     ws.write(0, 0, f"{name}（{code}）概览", fmts.title)
+    if ov.warning:
+        ws.write(1, 0, ov.warning, fmts.plain)
     # intensity against the path
     cols = [("年份", "year", "year")]
     for ind in INDICATORS:

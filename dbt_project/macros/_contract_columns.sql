@@ -16,6 +16,7 @@
     'green_manufacturing_progress': ['scope_code', 'year', 'green_factories', 'green_parks', 'factories_national', 'factories_provincial', 'factories_city', 'parks_national', 'parks_provincial', 'parks_city', 'factory_target', 'park_target', 'target_year', 'factory_status', 'park_status'],
     'green_factories': ['entry_type', 'list_year', 'level', 'change_type', 'name', 'region', 'current_name', 'former_name', 'district_code', 'match_status', 'candidate_count', 'candidate_uscc'],
     'product_efficiency_share': ['product_code', 'year', 'product_name', 'unit', 'enterprise_count', 'output', 'within_limit_share', 'over_limit_share', 'at_benchmark_share', 'yardstick', 'limit_set', 'confidence'],
+    'intensity_monthly': ['scope_code', 'scope_name', 'year', 'month', 'period_type', 'energy_yoy', 'co2_yoy', 'va_yoy', 'energy_intensity_yoy', 'co2_intensity_yoy', 'energy_required_change', 'co2_required_change', 'energy_status', 'co2_status', 'provisional'],
     'enterprise_year': ['uscc', 'year', 'enterprise_name', 'district_code', 'district_imputed', 'division_code', 'industry_code', 'key_group', 'high_energy', 'months_reported', 'is_complete', 'energy_tce', 'feedstock_tce', 'conversion_output_tce', 'energy_tce_net', 'energy_tce_equiv', 'electricity_10k_kwh', 'co2_direct_t', 'co2_indirect_t', 'co2_total_t', 'va_10k_yuan', 'va_source', 'va_10k_yuan_2020p', 'energy_intensity', 'co2_intensity', 'is_key_energy_user', 'mu_scale', 'mu_score', 'mu_class', 'mu_class_source', 'mu_score_recomputed', 'mu_class_recomputed', 'carbon_value', 'carbon_level', 'carbon_grade', 'carbon_grade_source', 'carbon_k_recomputed', 'carbon_grade_recomputed', 'factor_set', 'mu_rule_set', 'carbon_rule_set', 'provisional'],
     'key_energy_users': ['uscc', 'year', 'enterprise_name', 'district_code', 'district_imputed', 'division_code', 'industry_code', 'key_group', 'high_energy', 'months_reported', 'is_complete', 'energy_tce', 'feedstock_tce', 'conversion_output_tce', 'energy_tce_net', 'energy_tce_equiv', 'electricity_10k_kwh', 'co2_direct_t', 'co2_indirect_t', 'co2_total_t', 'va_10k_yuan', 'va_source', 'va_10k_yuan_2020p', 'energy_intensity', 'co2_intensity', 'is_key_energy_user', 'mu_scale', 'mu_score', 'mu_class', 'mu_class_source', 'mu_score_recomputed', 'mu_class_recomputed', 'carbon_value', 'carbon_level', 'carbon_grade', 'carbon_grade_source', 'carbon_k_recomputed', 'carbon_grade_recomputed', 'factor_set', 'mu_rule_set', 'carbon_rule_set', 'provisional', 'energy_tce_prev_year', 'energy_change_yoy'],
     'high_consumption_low_efficiency': ['uscc', 'enterprise_name', 'district_code', 'division_code', 'year', 'energy_tce', 'mu_class', 'carbon_grade', 'reasons'],
@@ -41,6 +42,7 @@
     'enterprise_register': ['list_period', 'uscc', 'enterprise_name', 'district_code', 'township', 'industry_code', 'division_code', 'entry_month', 'exit_month'],
     'green_manufacturing': ['list_year', 'name', 'entry_type', 'level', 'region', 'district_code', 'change_type', 'former_name', 'uscc', 'industry'],
     'product_energy': ['uscc', 'enterprise_name', 'district_code', 'industry_code', 'division_code', 'period', 'year', 'month', 'product_name', 'product_code', 'output', 'output_unit', 'unit_energy', 'energy_unit', 'submitted_at'],
+    'va_growth': ['district_code', 'period', 'year', 'month', 'va_growth_month_pct', 'va_growth_ytd_pct', 'submitted_at'],
 } -%}
 {{ return(columns[source]) }}
 {%- endmacro %}
@@ -52,5 +54,5 @@
 
 {#- The sources, in contract order (each has stg_<source> models and a raw source). -#}
 {% macro contract_sources() -%}
-{{ return(['energy_reports', 'mu_evaluations', 'carbon_codes', 'enterprise_register', 'green_manufacturing', 'product_energy']) }}
+{{ return(['energy_reports', 'mu_evaluations', 'carbon_codes', 'enterprise_register', 'green_manufacturing', 'product_energy', 'va_growth']) }}
 {%- endmacro %}

@@ -118,3 +118,15 @@ select * from (values
 ) as t(year, month, through_delivery_seq, annual_revision)
 where year is not null
 {%- endmacro %}
+
+{#- Early-warning status of a 1–N月 row (docs/monthly.md): null on month rows and when either
+    input is null. The two sides come from different divisions: 1e-12 keeps binary noise from
+    deciding a boundary (a ratio equal to the required change is on track). -#}
+{% macro early_warning_status(intensity_yoy, required_change) -%}
+case
+    when period_type <> 'ytd' or {{ intensity_yoy }} is null or {{ required_change }} is null then null
+    when {{ intensity_yoy }} <= {{ required_change }} + 1e-12 then 'on_track'
+    when {{ intensity_yoy }} <= {{ required_change }} + {{ threshold('target_at_risk_margin') }} + 1e-12 then 'at_risk'
+    else 'behind'
+end
+{%- endmacro %}

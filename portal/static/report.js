@@ -102,6 +102,28 @@
       })
     });
   }
+  // The latest 1–N月 early warning: each scope's intensity 同比 (bars) against the change required
+  // this year (markers); a district behind has its name in red.
+  var ew = data.monthly.early_warning && data.monthly.early_warning.chart;
+  if (ew) {
+    var share = function (v) { return v == null ? "—" : (v * 100).toFixed(1) + "%"; };
+    chart("chart-early-warning", {
+      tooltip: { trigger: "axis", valueFormatter: share },
+      legend: { bottom: 0 },
+      grid: { left: 50, right: 16, top: 30, bottom: 60 },
+      xAxis: { type: "category", data: ew.scopes,
+               axisLabel: { interval: 0, rotate: 30, color: function (v, i) { return ew.behind[i] ? "#c00000" : "#333"; } } },
+      yAxis: { type: "value", axisLabel: { formatter: function (v) { return (v * 100).toFixed(0) + "%"; } } },
+      series: [
+        { name: L.energy_intensity + " " + L.yoy, type: "bar", data: ew.energy_intensity_yoy, itemStyle: { color: "#1F4E79" } },
+        { name: L.co2_intensity + " " + L.yoy, type: "bar", data: ew.co2_intensity_yoy, itemStyle: { color: "#C55A11" } },
+        { name: L.energy_intensity + " " + L.required_change, type: "scatter", data: ew.energy_required_change,
+          symbol: "rect", symbolSize: [18, 3], itemStyle: { color: "#0b2a45" } },
+        { name: L.co2_intensity + " " + L.required_change, type: "scatter", data: ew.co2_required_change,
+          symbol: "rect", symbolSize: [18, 3], itemStyle: { color: "#7a3507" } }
+      ]
+    });
+  }
   distribution("chart-carbon-grades", data.carbon_grades);
   distribution("chart-mu-classes", data.mu_classes);
   window.addEventListener("resize", function () { window.hzcarbonCharts.forEach(function (c) { c.resize(); }); });

@@ -1,0 +1,22 @@
+{{ config(materialized='table') }}
+-- Every staged 增加值增速 row with its revision outcome (docs/monthly.md). Key (district_code,
+-- period): a revised figure supersedes the first — the latest 上报时间 wins (a missing one sorts
+-- before any given one), then the later delivery, then the later row.
+with src as (
+    select
+        {{ staged_source_columns('va_growth') }}
+    from {{ source('raw', 'va_growth') }}
+),
+
+ranked as (
+    select
+        *,
+        row_number() over (
+            partition by district_code, period
+            order by {{ revision_order() }} desc
+        ) as revision_rank
+    from src
+)
+
+select * exclude (revision_rank), revision_rank > 1 as superseded
+from ranked
