@@ -70,7 +70,9 @@ EXPECTED = {
     "quarantine": ["source", "file", "sheet", "row_number", "district_code", "submitter_district_code", "reason",
                    "reason_zh", "raw"],
     "data_quality": ["source", "file", "submitter_district_code", "sha256", "delivery_seq", "rows_read", "accepted",
-                     "quarantined", "superseded", "withdrawn", "total_rows", "out_of_scope", "quarantined_by_reason", "sheets_skipped", "unknown_columns"],
+                     "quarantined", "superseded", "withdrawn", "total_rows", "out_of_scope",
+                     "held_for_annual_revision",  # docs/monthly.md, revision policy (beyond outputs.md)
+                     "quarantined_by_reason", "sheets_skipped", "unknown_columns"],
     # docs/green.md (restricted)
     "product_efficiency": ["uscc", "product_code", "year", "enterprise_name", "district_code", "division_code",
                            "product_name", "output", "unit_energy", "unit", "unit_energy_rounded", "grade",
@@ -88,7 +90,8 @@ EXPECTED = {
                           "energy_intensity_yoy", "co2_intensity_yoy", "energy_required_change",
                           "co2_required_change", "energy_status", "co2_status", "provisional", *SUPP],
     "reporting_status": ["uscc", "year", "month", "enterprise_name", "district_code", "expected", "status",
-                         "first_submitted_at", "due_at", "revisions"],
+                         "first_submitted_at", "due_at", "revisions",
+                         "held_for_annual_revision"],  # docs/monthly.md, revision policy
     "reporting_summary": ["district_code", "district_name", "year", "month", "expected_count", "on_time_count",
                           "late_count", "quarantined_count", "missing_count", "unexpected_count", "response_share"],
     "reporting_reminders": ["district_code", "year", "month", "uscc", "enterprise_name", "status", "due_at",
