@@ -146,9 +146,53 @@ def hzcarbon_exe() -> str:
     return str(exe if exe.exists() else REPO / ".venv" / "bin" / "hzcarbon")
 
 
+INCREMENTAL_MARK = "/* incremental build */"
+RUN_RESULTS = Path("run_state") / "dbt_target" / "run_results.json"  # orchestration/dbt.py's target path
+# Model groups whose dbt cost the benchmark reports on its own: the monthly tables, register and
+# reporting status (docs/monthly.md) and the green lists and product reports (docs/green.md), by
+# the words their model names carry.
+MODEL_GROUPS = {
+    "monthly": ("month", "period", "register", "reporting"),
+    "green_product": ("green", "product"),
+}
+
+
+def dbt_node_timings(warehouse: Path) -> dict:
+    """Per-node seconds of the run's `dbt build` (its run_results.json), the models that were
+    built incrementally and those rebuilt whole, and the summed seconds of each MODEL_GROUPS group.
+    {} when the run did not get to dbt."""
+    path = warehouse / RUN_RESULTS
+    if not path.exists():
+        return {}
+    results = json.loads(path.read_text(encoding="utf-8"))["results"]
+    nodes, incremental, whole = {}, [], []
+    for r in results:
+        uid, seconds = r["unique_id"], round(float(r.get("execution_time") or 0.0), 3)
+        nodes[uid] = seconds
+        if uid.startswith("model.") and r.get("status") == "success":
+            # macros/incremental.sql marks the SQL of a model built for some periods or years only
+            (incremental if INCREMENTAL_MARK in (r.get("compiled_code") or "") else whole).append(uid.split(".")[-1])
+    groups = {}
+    for group, words in MODEL_GROUPS.items():
+        members = {uid: t for uid, t in nodes.items() if uid.split(".")[0] in ("model", "test")
+                   and any(w in uid.split(".")[2] for w in words)}
+        groups[group] = {"seconds": round(sum(members.values()), 3),
+                         "models_s": round(sum(t for u, t in members.items() if u.startswith("model.")), 3),
+                         "nodes": len(members)}
+    return {"total_node_s": round(sum(nodes.values()), 3), "groups": groups,
+            "slowest": dict(sorted(nodes.items(), key=lambda kv: -kv[1])[:25]),
+            "models_built": len(incremental) + len(whole), "models_incremental": sorted(incremental),
+            "models_rebuilt_whole": sorted(whole)}
+
+
+def disk_bytes(*paths: Path) -> int:
+    return sum(f.stat().st_size for p in paths if p.exists() for f in p.rglob("*") if f.is_file() and not f.is_symlink())
+
+
 def run_pipeline(landing: Path, warehouse: Path, log: Path, cwd: Path) -> dict:
     timings_file = warehouse / "run_state" / "last_run_timings.json"
     timings_file.unlink(missing_ok=True)  # never report a previous run's steps
+    (warehouse / RUN_RESULTS).unlink(missing_ok=True)
     m = measure([hzcarbon_exe(), "run", "--landing", str(landing), "--warehouse", str(warehouse),
                  "--as-of", AS_OF], log, cwd, child_env())
     steps: dict[str, float] = {}
@@ -171,6 +215,8 @@ def run_pipeline(landing: Path, warehouse: Path, log: Path, cwd: Path) -> dict:
         # time outside every step.
         "outside_steps_s": round(m["wall_s"] - sum(steps.values()), 3) if steps else None,
         "steps_s": dict(sorted(steps.items(), key=lambda kv: -kv[1])),
+        "dbt_nodes": dbt_node_timings(warehouse),
+        "warehouse_bytes": disk_bytes(warehouse),
         "log": m["log"],
     }
     if m["exit_code"] != 0:
