@@ -165,13 +165,16 @@ def dbt_node_timings(warehouse: Path) -> dict:
     if not path.exists():
         return {}
     results = json.loads(path.read_text(encoding="utf-8"))["results"]
+    compiled = {f.stem: f for f in (path.parent / "compiled").rglob("*.sql")}
     nodes, incremental, whole = {}, [], []
     for r in results:
         uid, seconds = r["unique_id"], round(float(r.get("execution_time") or 0.0), 3)
         nodes[uid] = seconds
         if uid.startswith("model.") and r.get("status") == "success":
             # macros/incremental.sql marks the SQL of a model built for some periods or years only
-            (incremental if INCREMENTAL_MARK in (r.get("compiled_code") or "") else whole).append(uid.split(".")[-1])
+            name = uid.split(".")[-1]
+            code = r.get("compiled_code") or (compiled[name].read_text(encoding="utf-8") if name in compiled else "")
+            (incremental if INCREMENTAL_MARK in code else whole).append(name)
     groups = {}
     for group, words in MODEL_GROUPS.items():
         members = {uid: t for uid, t in nodes.items() if uid.split(".")[0] in ("model", "test")
