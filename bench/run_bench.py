@@ -87,27 +87,29 @@ def measure(cmd: list[str], log_path: Path, cwd: Path, env: dict | None = None) 
     """Run `cmd`, poll the RSS of its process tree every POLL_SECONDS, return wall seconds,
     peak RSS (sum over the tree at one instant) and the exit code."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    peak, peak_procs, samples = 0, 0, 0
+    peak, peak_procs, samples, peak_split = 0, 0, 0, []
     with open(log_path, "wb") as log:
         start = time.perf_counter()
         proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, cwd=cwd, env=env)
         try:
             root = psutil.Process(proc.pid)
             while True:
-                total, procs = 0, 0
+                total, procs, split = 0, 0, []
                 try:
                     tree = [root] + root.children(recursive=True)
                 except psutil.NoSuchProcess:
                     tree = []
                 for p in tree:
                     try:
-                        total += p.memory_info().rss
+                        rss = p.memory_info().rss
+                        total += rss
                         procs += 1
+                        split.append((p, rss))
                     except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
                         pass
                 samples += 1
                 if total > peak:
-                    peak, peak_procs = total, procs
+                    peak, peak_procs, peak_split = total, procs, split
                 try:
                     proc.wait(timeout=POLL_SECONDS)
                     break
@@ -119,7 +121,19 @@ def measure(cmd: list[str], log_path: Path, cwd: Path, env: dict | None = None) 
             raise
         wall = time.perf_counter() - start
     return {"exit_code": proc.returncode, "wall_s": round(wall, 3), "peak_rss_mb": round(peak / 2**20, 1),
-            "processes_at_peak": peak_procs, "rss_samples": samples, "log": str(log_path)}
+            "processes_at_peak": peak_procs, "rss_samples": samples, "log": str(log_path),
+            # which process held what at the peak: the run itself, dbt (DuckDB), a workbook worker …
+            "peak_rss_split_mb": [[_process_label(p), round(rss / 2**20, 1)]
+                                  for p, rss in sorted(peak_split, key=lambda x: -x[1]) if rss > 20 * 2**20]}
+
+
+def _process_label(p: psutil.Process) -> str:
+    try:
+        cmd = p.cmdline()
+    except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+        return "?"
+    words = [Path(w).name for w in cmd[:3]]
+    return " ".join(words)[:60]
 
 
 def _tail(path: Path, lines: int = 25) -> str:
@@ -188,6 +202,23 @@ def dbt_node_timings(warehouse: Path) -> dict:
             "models_rebuilt_whole": sorted(whole)}
 
 
+def release_delta(warehouse: Path) -> dict:
+    """The latest release against the one before it, by the sha256 of every file in their
+    manifests: how many files are byte-identical, and which changed (the proof that a new month
+    leaves the tables it does not reach as they were)."""
+    releases = sorted((p for p in (warehouse / "releases").iterdir() if (p / "manifest.json").exists()),
+                      key=lambda p: p.stat().st_mtime) if (warehouse / "releases").exists() else []
+    if len(releases) < 2:
+        return {}
+    old, new = ({f["path"]: f["sha256"] for f in json.loads((r / "manifest.json").read_text(encoding="utf-8"))["files"]}
+                for r in releases[-2:])
+    same = sorted(p for p in new if old.get(p) == new[p])
+    changed = sorted(p for p in new if p in old and old[p] != new[p])
+    return {"previous": releases[-2].name, "release": releases[-1].name, "files": len(new),
+            "byte_identical": len(same), "changed": changed, "added": sorted(set(new) - set(old)),
+            "byte_identical_parquet": [p for p in same if p.endswith(".parquet")]}
+
+
 def disk_bytes(*paths: Path) -> int:
     return sum(f.stat().st_size for p in paths if p.exists() for f in p.rglob("*") if f.is_file() and not f.is_symlink())
 
@@ -213,6 +244,7 @@ def run_pipeline(landing: Path, warehouse: Path, log: Path, cwd: Path) -> dict:
         "exit_code": m["exit_code"], "published": m["exit_code"] == 0,
         "total_s": m["wall_s"], "peak_rss_mb": m["peak_rss_mb"],
         "processes_at_peak": m["processes_at_peak"], "rss_samples": m["rss_samples"],
+        "peak_rss_split_mb": m["peak_rss_split_mb"],
         "stages_s": stages, "other_steps_s": round(other, 3),
         # process start-up, Dagster and dbt imports, manifest loading, the run summary: wall
         # time outside every step.
@@ -418,6 +450,7 @@ def bench_scale(work: Path, enterprises: int, years: tuple[int, int], incrementa
                     if inc["stages_s"][s] is not None and pipe["stages_s"][s] else None) for s in STAGES},
             "ratio_to_floor": round(inc["total_s"] / floor2["total_s"], 2) if floor2["exit_code"] == 0 else None,
             "check": check2,
+            "release_delta": release_delta(warehouse) if inc["published"] else {},
         }
         print(f"incremental (+{new_rows:,} rows of {INCREMENT_TO}): exit {inc['exit_code']}, {inc['total_s']:.1f} s = "
               f"{result['incremental']['incremental_over_full']:.2f} × full; stages {inc['stages_s']}; "

@@ -1,3 +1,4 @@
+{{ config(materialized='view') }}
 -- Every energy report row delivered for an enterprise-month, accepted, superseded or quarantined
 -- (docs/monthly.md, reporting status): when it was submitted and whether it was accepted.
 -- Quarantined rows are attributed by their raw credit code and report month where those can be
