@@ -110,8 +110,9 @@ def measure(cmd: list[str], log_path: Path, cwd: Path, env: dict | None = None) 
                     except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
                         pass
                 samples += 1
-                if total > peak:
-                    peak, peak_procs, peak_split = total, procs, split
+                if total > peak:  # named now: a process may be gone by the end
+                    peak, peak_procs = total, procs
+                    peak_split = [(_process_label(p), rss) for p, rss in split]
                 try:
                     proc.wait(timeout=POLL_SECONDS)
                     break
@@ -125,8 +126,8 @@ def measure(cmd: list[str], log_path: Path, cwd: Path, env: dict | None = None) 
     return {"exit_code": proc.returncode, "wall_s": round(wall, 3), "peak_rss_mb": round(peak / 2**20, 1),
             "processes_at_peak": peak_procs, "rss_samples": samples, "log": str(log_path),
             # which process held what at the peak: the run itself, dbt (DuckDB), a workbook worker …
-            "peak_rss_split_mb": [[_process_label(p), round(rss / 2**20, 1)]
-                                  for p, rss in sorted(peak_split, key=lambda x: -x[1]) if rss > 20 * 2**20]}
+            "peak_rss_split_mb": [[label, round(rss / 2**20, 1)]
+                                  for label, rss in sorted(peak_split, key=lambda x: -x[1]) if rss > 20 * 2**20]}
 
 
 def _process_label(p: psutil.Process) -> str:
@@ -134,7 +135,7 @@ def _process_label(p: psutil.Process) -> str:
         cmd = p.cmdline()
     except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
         return "?"
-    words = [Path(w).name for w in cmd[:3]]
+    words = [Path(w).name for w in cmd[:4] if not w.startswith("-")]
     return " ".join(words)[:60]
 
 
