@@ -24,12 +24,14 @@ See bench/README.md for what each figure means.
 import argparse
 import json
 import math
+import multiprocessing
 import os
 import platform
 import shutil
 import subprocess
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -87,27 +89,30 @@ def measure(cmd: list[str], log_path: Path, cwd: Path, env: dict | None = None) 
     """Run `cmd`, poll the RSS of its process tree every POLL_SECONDS, return wall seconds,
     peak RSS (sum over the tree at one instant) and the exit code."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    peak, peak_procs, samples = 0, 0, 0
+    peak, peak_procs, samples, peak_split = 0, 0, 0, []
     with open(log_path, "wb") as log:
         start = time.perf_counter()
         proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, cwd=cwd, env=env)
         try:
             root = psutil.Process(proc.pid)
             while True:
-                total, procs = 0, 0
+                total, procs, split = 0, 0, []
                 try:
                     tree = [root] + root.children(recursive=True)
                 except psutil.NoSuchProcess:
                     tree = []
                 for p in tree:
                     try:
-                        total += p.memory_info().rss
+                        rss = p.memory_info().rss
+                        total += rss
                         procs += 1
+                        split.append((p, rss))
                     except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
                         pass
                 samples += 1
-                if total > peak:
+                if total > peak:  # named now: a process may be gone by the end
                     peak, peak_procs = total, procs
+                    peak_split = [(_process_label(p), rss) for p, rss in split]
                 try:
                     proc.wait(timeout=POLL_SECONDS)
                     break
@@ -119,7 +124,19 @@ def measure(cmd: list[str], log_path: Path, cwd: Path, env: dict | None = None) 
             raise
         wall = time.perf_counter() - start
     return {"exit_code": proc.returncode, "wall_s": round(wall, 3), "peak_rss_mb": round(peak / 2**20, 1),
-            "processes_at_peak": peak_procs, "rss_samples": samples, "log": str(log_path)}
+            "processes_at_peak": peak_procs, "rss_samples": samples, "log": str(log_path),
+            # which process held what at the peak: the run itself, dbt (DuckDB), a workbook worker …
+            "peak_rss_split_mb": [[label, round(rss / 2**20, 1)]
+                                  for label, rss in sorted(peak_split, key=lambda x: -x[1]) if rss > 20 * 2**20]}
+
+
+def _process_label(p: psutil.Process) -> str:
+    try:
+        cmd = p.cmdline()
+    except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+        return "?"
+    words = [Path(w).name for w in cmd[:4] if not w.startswith("-")]
+    return " ".join(words)[:60]
 
 
 def _tail(path: Path, lines: int = 25) -> str:
@@ -146,9 +163,73 @@ def hzcarbon_exe() -> str:
     return str(exe if exe.exists() else REPO / ".venv" / "bin" / "hzcarbon")
 
 
+INCREMENTAL_MARK = "/* incremental build */"
+RUN_RESULTS = Path("run_state") / "dbt_target" / "run_results.json"  # orchestration/dbt.py's target path
+# Model groups whose dbt cost the benchmark reports on its own: the monthly tables, register and
+# reporting status (docs/monthly.md) and the green lists and product reports (docs/green.md), by
+# the words their model names carry.
+MODEL_GROUPS = {
+    "monthly": ("month", "period", "register", "reporting"),
+    "green_product": ("green", "product"),
+}
+
+
+def dbt_node_timings(warehouse: Path) -> dict:
+    """Per-node seconds of the run's `dbt build` (its run_results.json), the models that were
+    built incrementally and those rebuilt whole, and the summed seconds of each MODEL_GROUPS group.
+    {} when the run did not get to dbt."""
+    path = warehouse / RUN_RESULTS
+    if not path.exists():
+        return {}
+    results = json.loads(path.read_text(encoding="utf-8"))["results"]
+    compiled = {f.stem: f for f in (path.parent / "compiled").rglob("*.sql")}
+    nodes, incremental, whole = {}, [], []
+    for r in results:
+        uid, seconds = r["unique_id"], round(float(r.get("execution_time") or 0.0), 3)
+        nodes[uid] = seconds
+        if uid.startswith("model.") and r.get("status") == "success":
+            # macros/incremental.sql marks the SQL of a model built for some periods or years only
+            name = uid.split(".")[-1]
+            code = r.get("compiled_code") or (compiled[name].read_text(encoding="utf-8") if name in compiled else "")
+            (incremental if INCREMENTAL_MARK in code else whole).append(name)
+    groups = {}
+    for group, words in MODEL_GROUPS.items():
+        members = {uid: t for uid, t in nodes.items() if uid.split(".")[0] in ("model", "test")
+                   and any(w in uid.split(".")[2] for w in words)}
+        groups[group] = {"seconds": round(sum(members.values()), 3),
+                         "models_s": round(sum(t for u, t in members.items() if u.startswith("model.")), 3),
+                         "nodes": len(members)}
+    return {"total_node_s": round(sum(nodes.values()), 3), "groups": groups,
+            "slowest": dict(sorted(nodes.items(), key=lambda kv: -kv[1])[:25]),
+            "models_built": len(incremental) + len(whole), "models_incremental": sorted(incremental),
+            "models_rebuilt_whole": sorted(whole)}
+
+
+def release_delta(warehouse: Path) -> dict:
+    """The latest release against the one before it, by the sha256 of every file in their
+    manifests: how many files are byte-identical, and which changed (the proof that a new month
+    leaves the tables it does not reach as they were)."""
+    releases = sorted((p for p in (warehouse / "releases").iterdir() if (p / "manifest.json").exists()),
+                      key=lambda p: p.stat().st_mtime) if (warehouse / "releases").exists() else []
+    if len(releases) < 2:
+        return {}
+    old, new = ({f["path"]: f["sha256"] for f in json.loads((r / "manifest.json").read_text(encoding="utf-8"))["files"]}
+                for r in releases[-2:])
+    same = sorted(p for p in new if old.get(p) == new[p])
+    changed = sorted(p for p in new if p in old and old[p] != new[p])
+    return {"previous": releases[-2].name, "release": releases[-1].name, "files": len(new),
+            "byte_identical": len(same), "changed": changed, "added": sorted(set(new) - set(old)),
+            "byte_identical_parquet": [p for p in same if p.endswith(".parquet")]}
+
+
+def disk_bytes(*paths: Path) -> int:
+    return sum(f.stat().st_size for p in paths if p.exists() for f in p.rglob("*") if f.is_file() and not f.is_symlink())
+
+
 def run_pipeline(landing: Path, warehouse: Path, log: Path, cwd: Path) -> dict:
     timings_file = warehouse / "run_state" / "last_run_timings.json"
     timings_file.unlink(missing_ok=True)  # never report a previous run's steps
+    (warehouse / RUN_RESULTS).unlink(missing_ok=True)
     m = measure([hzcarbon_exe(), "run", "--landing", str(landing), "--warehouse", str(warehouse),
                  "--as-of", AS_OF], log, cwd, child_env())
     steps: dict[str, float] = {}
@@ -166,11 +247,14 @@ def run_pipeline(landing: Path, warehouse: Path, log: Path, cwd: Path) -> dict:
         "exit_code": m["exit_code"], "published": m["exit_code"] == 0,
         "total_s": m["wall_s"], "peak_rss_mb": m["peak_rss_mb"],
         "processes_at_peak": m["processes_at_peak"], "rss_samples": m["rss_samples"],
+        "peak_rss_split_mb": m["peak_rss_split_mb"],
         "stages_s": stages, "other_steps_s": round(other, 3),
         # process start-up, Dagster and dbt imports, manifest loading, the run summary: wall
         # time outside every step.
         "outside_steps_s": round(m["wall_s"] - sum(steps.values()), 3) if steps else None,
         "steps_s": dict(sorted(steps.items(), key=lambda kv: -kv[1])),
+        "dbt_nodes": dbt_node_timings(warehouse),
+        "warehouse_bytes": disk_bytes(warehouse),
         "log": m["log"],
     }
     if m["exit_code"] != 0:
@@ -283,11 +367,11 @@ def landing_for(work: Path, enterprises: int, years: tuple[int, int]) -> tuple[P
         return landing, summary
     if landing.exists():
         shutil.rmtree(landing)
-    from sample_data import generate_landing
-
     start = time.perf_counter()
-    full = generate_landing(landing, enterprises=enterprises, years=years, seed=SEED, messy=False,
-                            formats="csv-utf8")
+    # in a child process: generating 500,000 enterprises holds ~13 GB, which this process would
+    # otherwise keep while the pipeline runs
+    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        full = pool.submit(_generate, landing, enterprises, years).result()
     summary = {"enterprises": enterprises, "years": list(years), "seed": SEED, "formats": "csv-utf8",
                "rows": full["rows_written"], "files": {s: len(v) for s, v in full["files"].items()},
                "bytes": sum(p.stat().st_size for p in landing.rglob("*") if p.is_file()),
@@ -295,6 +379,14 @@ def landing_for(work: Path, enterprises: int, years: tuple[int, int]) -> tuple[P
     summary_path.write_text(json.dumps(summary, ensure_ascii=False, indent=1), encoding="utf-8")
     summary["reused"] = False
     return landing, summary
+
+
+def _generate(landing: Path, enterprises: int, years: tuple[int, int]) -> dict:
+    from sample_data import generate_landing
+
+    full = generate_landing(landing, enterprises=enterprises, years=years, seed=SEED, messy=False,
+                            formats="csv-utf8")
+    return {"rows_written": full["rows_written"], "files": full["files"]}
 
 
 def _next_month(ts: str | None) -> str | None:
@@ -369,6 +461,7 @@ def bench_scale(work: Path, enterprises: int, years: tuple[int, int], incrementa
                     if inc["stages_s"][s] is not None and pipe["stages_s"][s] else None) for s in STAGES},
             "ratio_to_floor": round(inc["total_s"] / floor2["total_s"], 2) if floor2["exit_code"] == 0 else None,
             "check": check2,
+            "release_delta": release_delta(warehouse) if inc["published"] else {},
         }
         print(f"incremental (+{new_rows:,} rows of {INCREMENT_TO}): exit {inc['exit_code']}, {inc['total_s']:.1f} s = "
               f"{result['incremental']['incremental_over_full']:.2f} × full; stages {inc['stages_s']}; "

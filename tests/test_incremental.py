@@ -55,6 +55,13 @@ def _month_watermarks(warehouse: Path) -> dict[str, int]:
     return {f"{k // 100:04d}-{k % 100:02d}": seq for k, seq in rows}
 
 
+def _period_watermarks(warehouse: Path) -> dict[int, int]:
+    """built_through_delivery_seq of int_enterprise_period per year."""
+    with duckdb.connect(str(warehouse / "hzcarbon.duckdb"), read_only=True) as con:
+        return dict(con.sql("select year, max(built_through_delivery_seq) "
+                            "from intermediate.int_enterprise_period group by all").fetchall())
+
+
 @pytest.fixture(scope="module")
 def incremental_and_full(tmp_path_factory):
     root = tmp_path_factory.mktemp("incremental")
@@ -62,24 +69,36 @@ def incremental_and_full(tmp_path_factory):
     generate_landing(landing, enterprises=12, years=(2020, 2021), seed=11, formats="csv-utf8")
     _run(landing, root / "incremental")
     before = _month_watermarks(root / "incremental")
+    before_periods = _period_watermarks(root / "incremental")
     _deliver_month_and_revision(landing)
     _run(landing, root / "incremental")
     _run(landing, root / "full")
-    return root, before
+    return root, before, before_periods
 
 
 def test_only_the_delivered_months_are_rebuilt(incremental_and_full):
-    root, before = incremental_and_full
+    root, before, _ = incremental_and_full
     after = _month_watermarks(root / "incremental")
     rebuilt = {p for p in after if after[p] != before.get(p)}
     assert rebuilt == {NEW_MONTH, REVISED_MONTH}
     assert len(after) == len(before) + 1  # 24 months, then one more
 
 
+def test_only_the_years_of_the_delivered_months_and_the_next_are_rebuilt_in_the_monthly_chain(incremental_and_full):
+    """int_enterprise_period: a month of year y changes the levels of y and the comparable basis of
+    y + 1; 2020 (neither delivered nor after a delivered year) keeps the rows of the first build,
+    2021 (the revision) and 2022 (the new month, a year that had no rows) are built again."""
+    root, _, before = incremental_and_full
+    after = _period_watermarks(root / "incremental")
+    assert set(before) == {2020, 2021} and set(after) == {2020, 2021, 2022}
+    assert after[2020] == before[2020]
+    assert after[2021] > before[2021] and after[2022] == after[2021]
+
+
 def test_incremental_release_equals_a_full_build(incremental_and_full):
     """Byte for byte, but for the delivery order in data_quality: in the full build the new file
     was delivered with the others, in the incremental one after them."""
-    root, _ = incremental_and_full
+    root, _, _ = incremental_and_full
     incremental, full = _published(root / "incremental"), _published(root / "full")
     # 26 published tables (13 annual, 7 monthly.md, 6 green.md), 12 extract tables (6 + 4 + 2) per district
     assert incremental.keys() == full.keys() and len(full) == (13 + 7 + 6) + 13 * (6 + 4 + 2)
@@ -91,7 +110,7 @@ def test_incremental_release_equals_a_full_build(incremental_and_full):
 
 def test_the_revision_replaced_the_first_delivery(incremental_and_full):
     """Electricity of 2021-06 was revised ×1.5: the enterprise-year totals moved by half of it."""
-    root, _ = incremental_and_full
+    root, _, _ = incremental_and_full
     with duckdb.connect(str(root / "incremental" / "hzcarbon.duckdb"), read_only=True) as con:
         superseded = con.execute("select count(*) from staging.stg_energy_reports_superseded "
                              f"where period = '{REVISED_MONTH}' and energy_code = '33'").fetchone()[0]

@@ -34,6 +34,8 @@ if TYPE_CHECKING:
 # each table's contract (`layer`).
 OPEN_TABLES = tuple(tables_in_layer("open"))
 RESTRICTED_TABLES = tuple(tables_in_layer("restricted"))
+# The restricted marts disclosure control reads besides the open ones (apply_disclosure_control).
+DISCLOSURE_READS = ("enterprise_year", "product_efficiency")
 PUBLISHED_TABLES = tuple(published_tables())
 # Unsuppressed copies of the open tables a district receives (contract `districtExtract`), for
 # the district extracts (candidate_dir/internal/, not published as such).
@@ -154,10 +156,18 @@ def _write_restricted(con: duckdb.DuckDBPyConnection, pool: ThreadPoolExecutor,
     DuckDB sorts source_reconciliation on about one core, and writing enterprise_year (read
     first: disclosure control needs it too) fills the other. zstd and Parquet encoding release
     the GIL, and each file's bytes depend on its own rows only.
-    Returns the marts and the futures of their paths."""
+    Returns the marts disclosure control reads (DISCLOSURE_READS) and the futures of every path:
+    the others are let go once written, so the largest (reporting_status, source_reconciliation:
+    enterprise × month) are never all held at once."""
     marts: dict[str, pl.DataFrame] = {}
     written: dict[str, Future[Path]] = {}
+    previous: Future[Path] | None = None
     for t in sorted(RESTRICTED_TABLES, key=lambda t: t != "enterprise_year"):
-        marts[t] = read_mart(con, t)
-        written[t] = pool.submit(write_table, marts[t], table_path(candidate_dir, t), t)
+        mart = read_mart(con, t)
+        if previous is not None:
+            previous.result()  # one mart written while the next is read, never a queue of them
+        written[t] = previous = pool.submit(write_table, mart, table_path(candidate_dir, t), t)
+        if t in DISCLOSURE_READS:
+            marts[t] = mart
+        del mart
     return marts, written

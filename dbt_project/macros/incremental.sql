@@ -52,6 +52,7 @@ coalesce((select max(delivery_seq) from {{ build_watermarks() }} where model = '
     test's watermark. `column` holds a period ('YYYY-MM') or a year. -#}
 {% macro where_delivered_since_watermark(column, staged, grain) -%}
     {%- set values = delivered_since_build(staged, grain) -%}
+    /* incremental build */
     {%- if values -%}
     where {{ column }} in ({% for v in values %}{{ "'" ~ v ~ "'" if grain == 'period' else v }}{{ ", " if not loop.last }}{% endfor %})
     {%- else -%}
@@ -106,4 +107,40 @@ from (values {% for n in passed %}('{{ n }}'){{ ", " if not loop.last }}{% endfo
     {%- else -%}
 select 1  -- no such test passed in this run
     {%- endif -%}
+{%- endmacro %}
+
+{#- `<column> in (…)` for a list of years (`false` for none). -#}
+{% macro year_in(years, column='year') -%}
+{%- if years -%}{{ column }} in ({{ years | unique | sort | join(', ') }}){%- else -%}false{%- endif -%}
+{%- endmacro %}
+
+{#- The years an incremental build of int_enterprise_period rebuilds: those new deliveries carry
+    and the next ones (whose comparable basis they are), and every year whose cells changed since
+    it was built: an enterprise-year whose district or division (int_enterprise_year, of y, else
+    y − 1) is no longer the one stored (a restatement, a delivery of another source). -#}
+{% macro period_years_to_rebuild() -%}
+    {%- if not execute -%}{{ return([]) }}{%- endif -%}
+    {%- set years = [] -%}
+    {%- for y in delivered_since_build(ref('stg_energy_reports__staged'), 'year') -%}
+        {%- do years.extend([y | int, (y | int) + 1]) -%}
+    {%- endfor -%}
+    {%- set query -%}
+        with stored as (
+            select distinct uscc, year, district_code, division_code from {{ this }}
+        )
+        select distinct s.year
+        from stored as s
+        left join {{ ref('int_enterprise_year') }} as cur on cur.uscc = s.uscc and cur.year = s.year
+        left join {{ ref('int_enterprise_year') }} as prev on prev.uscc = s.uscc and prev.year = s.year - 1
+        where s.district_code is distinct from coalesce(cur.district_code, prev.district_code)
+           or s.division_code is distinct from coalesce(cur.division_code, prev.division_code)
+    {%- endset -%}
+    {%- for y in run_query(query).columns[0].values() -%}{%- do years.append(y | int) -%}{%- endfor -%}
+    {#- the annual revision of year y takes in the rows held since its months were frozen
+        (docs/monthly.md, "Revision policy") without a new delivery for y, and y + 1 compares with it -#}
+    {%- set revised -%}
+        select distinct year from {{ ref('int_month_freeze') }} where changed_now and annual_revision
+    {%- endset -%}
+    {%- for y in run_query(revised).columns[0].values() -%}{%- do years.extend([y | int, (y | int) + 1]) -%}{%- endfor -%}
+    {{ return(years | unique | sort | list) }}
 {%- endmacro %}

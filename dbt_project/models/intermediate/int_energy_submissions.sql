@@ -1,3 +1,4 @@
+{{ config(materialized='view') }}
 -- Every energy report row delivered for an enterprise-month, accepted, superseded or quarantined
 -- (docs/monthly.md, reporting status): when it was submitted and whether it was accepted.
 -- A row without 上报时间 counts as submitted when its file was first delivered (the ledger's

@@ -1,4 +1,9 @@
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='year',
+          on_schema_change='fail',
+          post_hook="{{ record_build_watermark(ref('stg_energy_reports__staged')) }}") }}
 {%- set measures = monthly_measures() -%}
+{%- set rebuilt = period_years_to_rebuild() if is_incremental() else none -%}
+-- depends_on: {{ ref('int_month_freeze') }}
 -- One row per enterprise × year × period (period_type 'month': month m alone; 'ytd': 1–m月),
 -- m = 1..12, where the enterprise reported in the period of year y or of year y − 1
 -- (docs/monthly.md). Levels (energy_tce, …) sum this year's accepted months; the comparable
@@ -7,6 +12,9 @@
 -- The enterprise sits in the cell of its enterprise-year y (district, division, key group);
 -- a leaver (no report in y) in that of its enterprise-year y, else y − 1: last year's figures
 -- are restated to this year's scope.
+-- Incremental: a year's rows read only the enterprise-months of y and y − 1 and the cells of its
+-- enterprise-years, so a build rebuilds (delete+insert) only the years period_years_to_rebuild
+-- names (macros/incremental.sql) and gives the rows a full build gives.
 with em as (
     select
         uscc, year, month,
@@ -15,6 +23,11 @@ with em as (
         provisional,
         combined
     from {{ ref('int_energy_enterprise_month_open') }}
+    {%- if rebuilt is not none %}
+    {%- set read_years = [] -%}
+    {%- for y in rebuilt %}{% do read_years.extend([y, y - 1]) %}{% endfor %}
+    /* incremental build */ where {{ year_in(read_years) }}
+    {%- endif %}
 ),
 
 block as (
@@ -35,8 +48,9 @@ block as (
     group by uscc, year
 ),
 
+-- every year with an enterprise-month (year y + 1 has rows only once a month of it is reported)
 years as (
-    select distinct year from em
+    select distinct year from {{ ref('int_energy_enterprise_month_open') }}
 ),
 
 enterprise_years as (
@@ -162,9 +176,14 @@ select
     {%- endfor %}
     p.reported_coal,
     coalesce(p.provisional, false) as provisional,
-    coalesce(p.provisional_prev, false) as provisional_prev
+    coalesce(p.provisional_prev, false) as provisional_prev,
+    -- lineage: the latest delivery staged when this year was built
+    {{ latest_staged_delivery(ref('stg_energy_reports__staged')) }} as built_through_delivery_seq
 from periods as p
 inner join cells as c on c.uscc = p.uscc and c.year = p.year
 left join {{ ref('industries') }} as ind
     on ind.division_code = c.division_code and ind.key_group is not null and ind.key_group <> ''
-where p.reported or p.reported_prev
+where (p.reported or p.reported_prev)
+{%- if rebuilt is not none %}
+    and {{ year_in(rebuilt, 'p.year') }}
+{%- endif %}
