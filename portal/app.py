@@ -348,6 +348,16 @@ def create_app(warehouse: Path, landing: Path | None = None, root_path: str = ""
         return (frame.sort("file", "sheet", "row_number", nulls_last=False)
                 .select("file", "sheet", "row_number", "reason", "reason_zh", "raw").head(REJECTED_ROWS_SHOWN).to_dicts())
 
+    def district_over_limit(r: Release | None, code: str) -> list[dict] | None:
+        """The district's own firms over a product energy limit (its extract of over_limit_list);
+        None when the release has no such table."""
+        if r is None or "over_limit_list.parquet" not in r.district_files(code):
+            return None
+        import polars as pl
+
+        frame = pl.read_parquet(r.district_file(code, "over_limit_list.parquet"))
+        return frame.sort("year", "enterprise_name", "product_code", descending=[True, False, False]).to_dicts()
+
     @app.get("/district/{code}", response_class=HTMLResponse)
     async def district_home(request: Request, code: str):
         district_user(request, code, "district_page", f"district/{code}")
@@ -355,6 +365,7 @@ def create_app(warehouse: Path, landing: Path | None = None, root_path: str = ""
         latest = store.release() if store.latest_id() else None
         return page(request, "district.html", code=code, releases=releases, latest=latest,
                     rejected=district_rejected_rows(latest, code), uploads=recent_uploads(code),
+                    over_limit=district_over_limit(latest, code),
                     sources=SOURCES, upload_enabled=landing is not None, result=None, refused=None)
 
     @app.get("/district/{code}/files/{release_id}/{name:path}")

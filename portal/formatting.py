@@ -39,6 +39,8 @@ def format_number(value: float | int, column: Column | None) -> str:
         return str(value) if calendar else f"{value:,}"
     if value != value:  # NaN
         return "–"
+    if value == 0 and not (column is not None and _is_share(column)):
+        return "0"
     if column is not None and _is_share(column):
         return f"{value * 100:,.1f}%"
     if column is not None and _is_intensity(column):
