@@ -66,6 +66,20 @@ def upload_file(landing: Path, rows: int) -> bytes:
     return header + b"".join(body[:rows])
 
 
+def time_chart_svgs(warehouse: Path, out: Path) -> dict:
+    """The publish step's SVG charts drawn again from the latest release (figures + V8 drawing),
+    and whether they are byte-identical to the release's own."""
+    from portal.chart_svg import write_report_svgs
+    from portal.releases import Warehouse
+
+    started = time.perf_counter()
+    files = write_report_svgs(Warehouse(warehouse).release(), out)
+    seconds = time.perf_counter() - started
+    own = warehouse / "latest" / "charts"
+    identical = all((own / f.name).is_file() and (own / f.name).read_bytes() == f.read_bytes() for f in files)
+    return {"charts": len(files), "seconds": round(seconds, 2), "identical_to_release": identical}
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -92,6 +106,7 @@ def main() -> None:
     args = parser.parse_args()
     work = args.work or Path(tempfile.mkdtemp(prefix="portal_bench_"))
     landing, warehouse = build(work, args.enterprises)
+    charts_s = time_chart_svgs(warehouse, work / "charts_again")
     uploads = work / "uploads"
     uploads.mkdir(exist_ok=True)
     port = free_port()
@@ -129,7 +144,7 @@ def main() -> None:
         server.wait(timeout=10)
     summary = {
         "when": datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ"), "enterprises": args.enterprises,
-        "server_start_s": round(start_s, 2), "report_cold_ms": round(report_cold_ms, 1), **results,
+        "server_start_s": round(start_s, 2), "chart_svgs": charts_s, "report_cold_ms": round(report_cold_ms, 1), **results,
         "upload": {"rows_read": rows_read, "bytes": len(content), "seconds": round(upload_s, 2)},
     }
     out = REPO / "bench" / "results" / f"portal_{summary['when']}_{args.enterprises}.json"

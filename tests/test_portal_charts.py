@@ -124,3 +124,18 @@ def test_green_factories_and_over_limit_firms_in_the_report_and_the_districts_ow
         own = clerk.get(f"/district/{SHANGCHENG}").text.split('id="over-limit"')[1].split("</section>")[0]
         clerk.close()
     assert own.count("企业A1") == 2 and "产品P2" in own and "企业B2" not in own and "1,234.5" in own
+
+
+def test_report_charts_command_draws_svg_in_english_without_a_browser(warehouse, tmp_path):
+    from tests.conftest import run_cli
+
+    done = run_cli("report-charts", "--warehouse", str(warehouse), "--out", str(tmp_path / "en"),
+                   "--format", "svg", "--lang", "en")
+    assert done.returncode == 0, done.stderr
+    names = sorted(p.name for p in (tmp_path / "en").iterdir())
+    assert names == sorted(p.name for p in (release_dir(warehouse) / "charts").iterdir())
+    assert "Energy intensity" in svg_text(tmp_path / "en" / "city-energy_intensity.svg")
+    assert "Carbon grade" in svg_text(tmp_path / "en" / "carbon-grades.svg")
+    refused = run_cli("report-charts", "--warehouse", str(warehouse), "--out", str(tmp_path / "x"),
+                      "--format", "svg", "--release", "../..")
+    assert refused.returncode == 2 and not (tmp_path / "x").exists()
