@@ -102,6 +102,9 @@ def test_table_pages_are_chinese_first_with_formatted_numbers_and_value_labels(b
     counts = dict(reasons.iter_rows())
     assert page.count('<td title="count">企业数少于阈值</td>') == counts.get("count", 0) > 0
     assert page.count('<td title="dominance">少数大户占比过高</td>') == counts.get("dominance", 0)
+    progress = pl.read_parquet(release_dir(warehouse) / "open" / "target_progress.parquet").head(50)
+    page = httpx.get(base + "/tables/target_progress").text
+    assert page.count('<td title="on_track">进度正常</td>') == progress["status"].eq("on_track").sum() > 0
 
 
 def test_the_changelog_is_shown_as_html_with_its_markup_escaped(warehouse, tmp_path):

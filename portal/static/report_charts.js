@@ -111,12 +111,12 @@
     if (g) {
       var targetLine = function (value) {
         return value == null ? undefined : { symbol: "none", lineStyle: { type: "dashed", color: "#c23531" },
-          label: { formatter: L.target + " " + value }, data: [{ yAxis: value }] };
+          label: { position: "insideEndTop", formatter: L.target + " " + value }, data: [{ yAxis: value }] };
       };
       add("chart-green-factories", "normal", {
         tooltip: { trigger: "axis" },
         legend: { bottom: 0 },
-        grid: { left: 50, right: 60, top: 30, bottom: 40 },
+        grid: { left: 50, right: 40, top: 30, bottom: 40 },
         xAxis: { type: "category", data: g.years.map(String), name: L.year },
         yAxis: { type: "value", name: L.green_factories, minInterval: 1,
                  max: function (v) { return Math.max(v.max, g.factory_target || 0); } },
@@ -125,7 +125,7 @@
       add("chart-green-parks", "normal", {
         tooltip: { trigger: "axis" },
         legend: { bottom: 0 },
-        grid: { left: 50, right: 60, top: 30, bottom: 40 },
+        grid: { left: 50, right: 40, top: 30, bottom: 40 },
         xAxis: { type: "category", data: g.years.map(String), name: L.year },
         yAxis: { type: "value", name: L.green_parks, minInterval: 1,
                  max: function (v) { return Math.max(v.max, g.park_target || 0); } },
