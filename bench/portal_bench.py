@@ -35,13 +35,19 @@ def hzcarbon(*args: str) -> None:
     subprocess.run([str(BIN / "hzcarbon"), *args], check=True, cwd=REPO, env=env, stdout=subprocess.DEVNULL)
 
 
-def build(work: Path, enterprises: int) -> tuple[Path, Path]:
+def build(work: Path, enterprises: int, timings: dict) -> tuple[Path, Path]:
     landing, warehouse = work / "landing", work / "warehouse"
     if not (warehouse / "latest" / "manifest.json").exists():
-        hzcarbon("generate", "--out", str(landing), "--enterprises", str(enterprises), "--seed", "1")
         started = time.perf_counter()
-        hzcarbon("run", "--landing", str(landing), "--warehouse", str(warehouse), "--as-of", "2026-11")
-        print(f"release built in {time.perf_counter() - started:.0f} s")
+        if not (landing / "energy_reports").is_dir():
+            hzcarbon("generate", "--out", str(landing), "--enterprises", str(enterprises), "--seed", "1")
+            timings["generate_s"] = round(time.perf_counter() - started, 1)
+            print(f"landing generated in {timings['generate_s']:.0f} s", flush=True)
+        started = time.perf_counter()
+        hzcarbon("run", "--landing", str(landing), "--warehouse", str(warehouse), "--as-of", "2026-11",
+                 "--auto-approve-by", "bench")  # the release the portal shows is an approved one
+        timings["run_s"] = round(time.perf_counter() - started, 1)
+        print(f"release built in {timings['run_s']:.0f} s", flush=True)
     from portal.accounts import AccountError, Accounts
 
     try:
@@ -105,7 +111,8 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=60)
     args = parser.parse_args()
     work = args.work or Path(tempfile.mkdtemp(prefix="portal_bench_"))
-    landing, warehouse = build(work, args.enterprises)
+    timings: dict = {}
+    landing, warehouse = build(work, args.enterprises, timings)
     charts_s = time_chart_svgs(warehouse, work / "charts_again")
     uploads = work / "uploads"
     uploads.mkdir(exist_ok=True)
@@ -144,7 +151,7 @@ def main() -> None:
         server.wait(timeout=10)
     summary = {
         "when": datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ"), "enterprises": args.enterprises,
-        "server_start_s": round(start_s, 2), "chart_svgs": charts_s, "report_cold_ms": round(report_cold_ms, 1), **results,
+        "build": timings, "server_start_s": round(start_s, 2), "chart_svgs": charts_s, "report_cold_ms": round(report_cold_ms, 1), **results,
         "upload": {"rows_read": rows_read, "bytes": len(content), "seconds": round(upload_s, 2)},
     }
     out = REPO / "bench" / "results" / f"portal_{summary['when']}_{args.enterprises}.json"
