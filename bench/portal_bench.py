@@ -60,7 +60,7 @@ def build(work: Path, enterprises: int, timings: dict) -> tuple[Path, Path]:
 def upload_file(landing: Path, rows: int) -> bytes:
     """`rows` data rows of the district's CSV energy exports that share the largest one's first
     (header) line, under that line."""
-    files = sorted((landing / "energy_reports").glob(f"*_{DISTRICT}_*.csv"), key=lambda p: p.stat().st_size)
+    files = sorted((landing / "energy_reports").rglob(f"*_{DISTRICT}_*.csv"), key=lambda p: p.stat().st_size)  # energy_reports[/<district>]/
     header = files[-1].read_bytes().splitlines(keepends=True)[0]
     body: list[bytes] = []
     for path in reversed(files):
