@@ -51,15 +51,31 @@ def serve(
 
 
 def report_charts(
-    out: Annotated[Path, typer.Option("--out", help="directory for the PNG files")],
+    out: Annotated[Path, typer.Option("--out", help="directory for the chart files")],
     warehouse: WarehouseOption = None,
     release: Annotated[Optional[str], typer.Option(help="release id (default: latest)")] = None,
     lang: Annotated[str, typer.Option(help="zh | en")] = "zh",
+    fmt: Annotated[str, typer.Option("--format", help="png (Debian's chromium through playwright) | svg (no browser)")] = "png",
 ):
-    """Every chart of the target-progress report as PNG (needs /usr/bin/chromium and playwright)."""
-    from portal.charts import export_chart_pngs
+    """Every chart of the target-progress report as PNG or SVG files. Every release already holds
+    its charts as SVG (charts/); this draws them again, as PNG, in English, or for an older release."""
+    if fmt not in ("png", "svg") or lang not in ("zh", "en"):
+        err.print("[red]--format is png or svg, --lang zh or en[/]")
+        raise typer.Exit(EXIT_USAGE)
+    wh = _warehouse(warehouse)
+    if fmt == "svg":
+        from portal.chart_svg import write_report_svgs
+        from portal.releases import NotAvailable, Warehouse
 
-    files = export_chart_pngs(_warehouse(warehouse), out, release_id=release, lang=lang)
+        try:
+            files = write_report_svgs(Warehouse(wh).release(release), out, lang=lang)
+        except NotAvailable as exc:
+            err.print(f"[red]{exc}[/]")
+            raise typer.Exit(EXIT_USAGE) from None
+    else:
+        from portal.charts import export_chart_pngs
+
+        files = export_chart_pngs(wh, out, release_id=release, lang=lang)
     for f in files:
         print(f)
 

@@ -23,10 +23,11 @@ from data_contracts import SOURCES
 from data_contracts.model import published_tables, table_contract
 from portal.accounts import Accounts, User, session_secret
 from portal.audit import AuditLog
+from portal.formatting import format_rows, markdown_html, num, table_columns
 from portal.i18n import LANGUAGES, translator
 from portal.ratelimit import LoginLimiter
 from portal.releases import EXPORT_FORMATS, PAGE_SIZE, NotAvailable, Release, Warehouse, columns_of, export_bytes, labels_of, read_page
-from portal.report import report_data
+from portal.report import report_data, report_labels
 from portal.uploads import UploadRefused, store_upload
 
 HERE = Path(__file__).parent
@@ -61,6 +62,14 @@ def raw_cells(raw: str | None) -> str:
     return "; ".join(f"{str(k).strip()}: {'' if v is None else v}" for k, v in cells.items())
 
 
+def short_name_zh(table: str) -> str:
+    """The table's Chinese name (contract customProperty shortNameZh), or its name."""
+    try:
+        return table_contract(table).short_name_zh
+    except (KeyError, FileNotFoundError):
+        return table
+
+
 class Refused(Exception):
     """A request the user may not make: 403, written to the audit log."""
 
@@ -88,6 +97,9 @@ def create_app(warehouse: Path, landing: Path | None = None, root_path: str = ""
     upload_max = int(upload_max_mb * 1024 * 1024)
     env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"]))
     env.filters["cells"] = raw_cells
+    env.filters["num"] = num
+    env.filters["markdown"] = markdown_html
+    env.globals["short_name_zh"] = short_name_zh
     templates = Jinja2Templates(env=env)
 
     app = FastAPI(root_path=root_path, docs_url=None, redoc_url=None, openapi_url=None)
@@ -224,8 +236,9 @@ def create_app(warehouse: Path, landing: Path | None = None, root_path: str = ""
         frame, total = read_page(path, page_no, sort, desc)
         pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
         suppressed = frame["suppressed"].to_list() if "suppressed" in frame.columns else [False] * frame.height
+        cells = format_rows(frame.rows(), table_columns(name, columns), language(request))
         return page(request, "table.html", release=r, name=name, columns=columns, labels=labels_of(name),
-                    rows=frame.rows(), suppressed=suppressed, total=total, page_no=page_no, pages=pages,
+                    rows=cells, suppressed=suppressed, total=total, page_no=page_no, pages=pages,
                     sort=sort, desc=desc, base=base, formats=EXPORT_FORMATS)
 
     @app.get("/tables/{name}", response_class=HTMLResponse)
@@ -262,9 +275,7 @@ def create_app(warehouse: Path, landing: Path | None = None, root_path: str = ""
         r = release_or_404(release)
         data = await run_in_threadpool(cached_report, r.release_id, (r.path / "manifest.json").stat().st_mtime)
         t = translator(language(request))
-        labels = {k: t(k) for k in ("energy_intensity", "co2_intensity", "actual_change", "path_change", "suppressed",
-                                     "on_track", "at_risk", "behind", "enterprises", "year", "city", "save_png",
-                                     "energy_tce_yoy", "co2_total_t_yoy", "electricity_yoy", "yoy", "required_change")}
+        labels = report_labels(t)
         return page(request, "report.html", release=r, data=data, labels=labels)
 
     # --- accounts -------------------------------------------------------------------------
@@ -337,6 +348,16 @@ def create_app(warehouse: Path, landing: Path | None = None, root_path: str = ""
         return (frame.sort("file", "sheet", "row_number", nulls_last=False)
                 .select("file", "sheet", "row_number", "reason", "reason_zh", "raw").head(REJECTED_ROWS_SHOWN).to_dicts())
 
+    def district_over_limit(r: Release | None, code: str) -> list[dict] | None:
+        """The district's own firms over a product energy limit (its extract of over_limit_list);
+        None when the release has no such table."""
+        if r is None or "over_limit_list.parquet" not in r.district_files(code):
+            return None
+        import polars as pl
+
+        frame = pl.read_parquet(r.district_file(code, "over_limit_list.parquet"))
+        return frame.sort("year", "enterprise_name", "product_code", descending=[True, False, False]).to_dicts()
+
     @app.get("/district/{code}", response_class=HTMLResponse)
     async def district_home(request: Request, code: str):
         district_user(request, code, "district_page", f"district/{code}")
@@ -344,6 +365,7 @@ def create_app(warehouse: Path, landing: Path | None = None, root_path: str = ""
         latest = store.release() if store.latest_id() else None
         return page(request, "district.html", code=code, releases=releases, latest=latest,
                     rejected=district_rejected_rows(latest, code), uploads=recent_uploads(code),
+                    over_limit=district_over_limit(latest, code),
                     sources=SOURCES, upload_enabled=landing is not None, result=None, refused=None)
 
     @app.get("/district/{code}/files/{release_id}/{name:path}")

@@ -163,6 +163,42 @@ def _monthly(release: Release, names: dict[str, str]) -> dict:
     return {k: v for k, v in result.items() if v is not None}
 
 
+def _green(release: Release, names: dict[str, str]) -> dict | None:
+    """Green factories and parks of the city by year against the plan's targets (400 / 10 at city
+    level or above), with each district's counts of the latest year (docs/green.md)."""
+    path = release.optional_open_table("green_manufacturing_progress")
+    if path is None:
+        return None
+    frame = pl.read_parquet(path).sort("scope_code", "year")
+    city = frame.filter(pl.col("scope_code") == CITY_CODE)
+    if city.is_empty():
+        return None
+    last = city.row(-1, named=True)
+    latest_year = last["year"]
+    districts = frame.filter((pl.col("scope_code") != CITY_CODE) & (pl.col("year") == latest_year))
+    return {
+        "years": city["year"].to_list(), "factories": city["green_factories"].to_list(),
+        "parks": city["green_parks"].to_list(),
+        "factory_target": last["factory_target"], "park_target": last["park_target"], "target_year": last["target_year"],
+        "latest": {k: last[k] for k in ("year", "green_factories", "green_parks", "factories_national",
+                                        "factories_provincial", "factories_city", "parks_national", "parks_provincial",
+                                        "parks_city", "factory_status", "park_status")},
+        "districts": [{"code": r["scope_code"], "name": names.get(r["scope_code"], r["scope_code"]),
+                       "factories": r["green_factories"], "parks": r["green_parks"]}
+                      for r in districts.iter_rows(named=True)],
+    }
+
+
+def _over_limit(release: Release) -> dict | None:
+    """How many firms had a product over the national limit, city-wide by year: a public count
+    only (the list itself is restricted; each district sees its own firms in its area)."""
+    if "over_limit_list" not in release.tables("restricted"):
+        return None
+    frame = pl.read_parquet(release.table_path("over_limit_list", "restricted"), columns=["uscc", "year"])
+    counts = frame.group_by("year").agg(pl.col("uscc").n_unique().alias("firms")).sort("year")
+    return {"years": counts["year"].to_list(), "firms": counts["firms"].to_list()}
+
+
 def report_data(release: Release) -> dict:
     names = _district_names(release)
     progress = _progress(release)
@@ -182,7 +218,20 @@ def report_data(release: Release) -> dict:
         "carbon_grades": _distribution(_open(release, "carbon_grade_distribution"), "carbon_grade", names),
         "mu_classes": _distribution(_open(release, "mu_class_distribution"), "mu_class", names),
         "monthly": _monthly(release, names),
+        "green": _green(release, names),
+        "over_limit": _over_limit(release),
     }
+
+
+# Interface strings the charts use (static/report_charts.js), in the page's language.
+REPORT_LABEL_KEYS = ("energy_intensity", "co2_intensity", "actual_change", "path_change", "suppressed", "on_track",
+                     "at_risk", "behind", "achieved", "enterprises", "year", "city", "district", "save_png",
+                     "energy_tce_yoy", "co2_total_t_yoy", "electricity_yoy", "intensity_unit", "carbon_grade",
+                     "mu_class", "target", "green_factories", "green_parks", "yoy", "required_change")
+
+
+def report_labels(t) -> dict[str, str]:
+    return {k: t(k) for k in REPORT_LABEL_KEYS}
 
 
 def report_cache_key(release: Release) -> tuple[str, float]:

@@ -102,6 +102,12 @@ def test_rerun_gives_same_published_tables(tiny_release, tmp_path, cli):
     assert parquet, "no parquet published"
     for rel in parquet:
         assert _sha256(first_release / rel) == _sha256(second_release / rel), rel
+    # The report's charts (SVG, drawn at publish time) are byte-identical too.
+    charts = sorted(p.relative_to(first_release) for p in first_release.glob("charts/*.svg"))
+    assert Path("charts/city-energy_intensity.svg") in charts
+    assert charts == sorted(p.relative_to(second_release) for p in second_release.glob("charts/*.svg"))
+    for rel in charts:
+        assert _sha256(first_release / rel) == _sha256(second_release / rel), rel
 
 
 def test_failing_gate_blocks_and_keeps_latest(tmp_path, cli):

@@ -96,8 +96,9 @@ def test_the_public_report_renders_its_charts(page, base, warehouse, tmp_path):
     districts = pl.read_parquet(warehouse / "latest" / "open" / "target_progress.parquet").filter(
         pl.col("scope_code") != "330100")["scope_code"].n_unique()
     # city x2, each district x2, key groups, 高耗低效, grades, classes, the city's 1–N月 同比 (the
-    # release has city_month) and the 1–N月 early warning (intensity_monthly with value-added growth)
-    assert charts == 2 + 2 * districts + 4 + 2
+    # release has city_month), the 1–N月 early warning (intensity_monthly with value-added growth),
+    # green factories and parks (it has green_manufacturing_progress)
+    assert charts == 2 + 2 * districts + 4 + 2 + 2
     # Every chart's canvas has drawn pixels (not a blank box).
     painted = page.evaluate("""() => Array.from(document.querySelectorAll('.chart')).map(chart => {
         const c = chart.querySelector('canvas'); if (!c) { return 0; }
@@ -105,7 +106,8 @@ def test_the_public_report_renders_its_charts(page, base, warehouse, tmp_path):
         let n = 0; for (let i = 3; i < d.length; i += 4) { if (d[i] > 0) n++; } return n; })""")
     assert len(painted) == charts and min(painted) > 2000, painted
     text = page.inner_text("main")
-    for label in ("目标进度", "杭州市", "上城区", "建材", "化工", "纺织化纤", "高耗低效", "碳效码", "亩均", "已抑制"):
+    for label in ("目标进度", "杭州市", "上城区", "建材", "化工", "纺织化纤", "高耗低效", "碳效码", "亩均", "已抑制",
+                  "绿色工厂", "绿色园区", "超限额"):
         assert label in text, label
     shot = tmp_path / "report.png"
     page.screenshot(path=str(shot), full_page=True)
@@ -132,8 +134,8 @@ def test_report_charts_are_exported_as_png_files(warehouse, tmp_path):
     districts = pl.read_parquet(warehouse / "latest" / "open" / "target_progress.parquet").filter(
         pl.col("scope_code") != "330100")["scope_code"].n_unique()
     files = sorted((tmp_path / "charts").iterdir())
-    # + the city's 1–N月 同比 (the release has city_month) and the early warning (intensity_monthly)
-    assert len(files) == 2 + 2 * districts + 4 + 2
+    # + 1–N月 同比 (city_month), the early warning (intensity_monthly), green factories and parks
+    assert len(files) == 2 + 2 * districts + 4 + 2 + 2
     assert {"city-energy_intensity.png", "city-co2_intensity.png", "key-groups.png", "hcle.png",
             "city-month.png", "early-warning.png"} <= {f.name for f in files}
     for f in files:

@@ -73,10 +73,58 @@ def test_table_pages_are_paged_and_sorted_by_a_column_of_the_file(base, warehous
     top = frame["energy_tce"].drop_nulls().max()
     page = httpx.get(base + "/tables/district_year", params={"sort": "energy_tce", "desc": "true"}).text
     first_row = page.split("<tbody>")[1].split("</tr>")[0]
-    assert f"{top:.6g}" in first_row
+    assert f"{top:,.1f}" in first_row  # tonnes with thousands separators and one decimal
     # A sort that is not a column of the file is ignored, never put into a query.
     hostile = httpx.get(base + "/tables/district_year", params={"sort": 'year"; drop table x; --'})
     assert hostile.status_code == 200 and "drop table" not in hostile.text.split("<tbody>")[1]
+
+
+def test_table_pages_are_chinese_first_with_formatted_numbers_and_value_labels(base, warehouse):
+    import httpx
+
+    city = pl.read_parquet(release_dir(warehouse) / "open" / "city_year.parquet").sort("year")
+    page = httpx.get(base + "/tables/city_year", params={"sort": "year"}).text
+    assert "<h1>全市年度 <small>city_year</small>" in page.replace("\n", "")
+    header = page.split('data-column="coal_share"')[1].split("</th>")[0]
+    assert header.index("煤炭") < header.index("<small>coal_share</small>")
+    first_row = page.split("<tbody>")[1].split("</tr>")[0]
+    row = city.row(0, named=True)
+    assert f">{row['coal_share'] * 100:.1f}%<" in first_row  # a share as a percentage
+    assert f">{row['energy_intensity']:.4f}<" in first_row  # an intensity with four decimals
+    assert f">{row['year']}<" in first_row and f">{row['year']:,}<" not in first_row  # a year has no separator
+    english = httpx.get(base + "/tables/city_year", params={"sort": "year", "lang": "en"}).text
+    assert english.split('data-column="coal_share"')[1].split("</th>")[0].index("coal_share") < \
+        english.split('data-column="coal_share"')[1].split("</th>")[0].index("<small>")
+    # Coded values carry their Chinese label (valueLabelsZh), the code in the cell's title.
+    district = pl.read_parquet(release_dir(warehouse) / "open" / "district_year.parquet").head(50)
+    reasons = district["suppression_reason"].value_counts()
+    page = httpx.get(base + "/tables/district_year").text
+    counts = dict(reasons.iter_rows())
+    assert page.count('<td title="count">企业数少于阈值</td>') == counts.get("count", 0) > 0
+    assert page.count('<td title="dominance">少数大户占比过高</td>') == counts.get("dominance", 0)
+    progress = pl.read_parquet(release_dir(warehouse) / "open" / "target_progress.parquet").head(50)
+    page = httpx.get(base + "/tables/target_progress").text
+    assert page.count('<td title="on_track">进度正常</td>') == progress["status"].eq("on_track").sum() > 0
+
+
+def test_the_changelog_is_shown_as_html_with_its_markup_escaped(warehouse, tmp_path):
+    import httpx
+
+    page_of = {}
+    copy = tmp_path / "wh"
+    name = release_dir(warehouse).name
+    shutil.copytree(release_dir(warehouse), copy / "releases" / name)
+    (copy / "latest").symlink_to(Path("releases") / name)
+    changes = (copy / "latest" / "changes.md").read_text(encoding="utf-8")
+    assert changes.startswith("# ") and "\n## " in changes
+    (copy / "latest" / "changes.md").write_text(changes + "\n- <script>alert(1)</script> **粗体**\n", encoding="utf-8")
+    with portal_server(copy, None) as url:
+        page_of["zh"] = httpx.get(url + "/releases").text
+    part = page_of["zh"].split('<div class="changes">')[1].split("</div>")[0]
+    first_title = changes.splitlines()[0].removeprefix("# ")
+    assert f"<h1>{first_title}</h1>" in part and "<h2>" in part and "<li>" in part
+    assert "## " not in part and "<pre" not in part
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; <strong>粗体</strong>" in part and "<script>" not in part
 
 
 def test_suppressed_cells_are_shown_as_suppressed_not_zero(base, warehouse):

@@ -10,6 +10,7 @@ Layout (docs/outputs.md)::
         hzcarbon.duckdb                                      (warehouse.snapshot; open tables in schema `open`)
         data_dictionary.md                                   (data_contracts.dictionary)
         changes.json  changes.md                             (warehouse.changelog)
+        charts/<chart>.svg                                   (portal.chart_svg: the report's charts)
         manifest.json                                        written last
     <warehouse>/latest -> releases/<id>     relative symlink, replaced atomically
     <warehouse>/LATEST                      the id as text, replaced atomically
@@ -54,7 +55,7 @@ RELEASE_ID_RE = re.compile(r"^(\d{4}-\d{2}-\d{2})\.([1-9]\d*)$")
 _TMP_RE = re.compile(r"^\.(?:tmp|delete)-.*-(\d+)$")
 # Keys publish() writes itself; manifest_extra may not set them.
 RESERVED_MANIFEST_KEYS = ("release_id", "created_at", "files", "tables", "snapshot", "reference_confidence",
-                          "previous_release")
+                          "previous_release", "charts")
 
 
 class ReleaseError(RuntimeError):
@@ -366,6 +367,7 @@ def publish(candidate_dir: Path, warehouse_dir: Path, manifest_extra: dict, keep
     newest releases, ``latest`` and approved ones inside the retention floor (prune_releases);
     None keeps all. ``now`` (UTC) sets the date of the id and ``created_at``. Returns the release
     id; raises ReleaseError (nothing switched) on failure."""
+    from portal.chart_svg import write_release_charts
     from warehouse.changelog import write_changelog
     from warehouse.governance import approve, converge_latest
 
@@ -420,6 +422,7 @@ def publish(candidate_dir: Path, warehouse_dir: Path, manifest_extra: dict, keep
             "tables": tables,
         }
         write_changelog(tmp, releases / previous_release if previous_release else None, manifest)
+        manifest["charts"] = write_release_charts(tmp, release_id, manifest)
         manifest["files"], hashed = _file_entries(tmp, _release_files(tmp))
         text = json.dumps(manifest, ensure_ascii=False, indent=2, default=_json_default) + "\n"
         with open(tmp / MANIFEST, "w", encoding="utf-8") as f:
