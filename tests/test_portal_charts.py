@@ -33,9 +33,10 @@ def test_every_release_holds_its_report_charts_as_svg_listed_in_the_manifest(war
     progress = pl.read_parquet(release / "open" / "target_progress.parquet")
     districts = sorted(set(progress["scope_code"].to_list()) - {"330100"})
     expected = {f"charts/{scope}-{i}.svg" for scope in ["city", *districts] for i in ("energy_intensity", "co2_intensity")}
-    # key groups, 高耗低效, grades, classes; the release has city_month and green_manufacturing_progress
+    # key groups, 高耗低效, grades, classes; the release has city_month, intensity_monthly with
+    # value-added growth (the early warning) and green_manufacturing_progress
     expected |= {f"charts/{c}.svg" for c in ("key-groups", "hcle", "carbon-grades", "mu-classes", "city-month",
-                                             "green-factories", "green-parks")}
+                                             "early-warning", "green-factories", "green-parks")}
     assert set(manifest["charts"]) == expected
     hashed = {f["path"]: f for f in manifest["files"]}
     assert expected <= set(hashed)
