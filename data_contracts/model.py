@@ -31,7 +31,15 @@ _TABLE_ONLY_ATTRS = ("required", "primaryKey", "primaryKeyPosition")
 
 
 def _custom(props: list | None) -> dict[str, Any]:
+    _declared_once([p.property for p in (props or [])])
     return {p.property: p.value for p in (props or [])}
+
+
+def _declared_once(names: list[str]) -> None:
+    """A customProperty given twice in one list would silently keep the last value."""
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise ValueError(f"customProperties declared more than once: {', '.join(repeated)}")
 
 
 @dataclass(frozen=True)
@@ -212,6 +220,7 @@ def _column(p: SchemaProperty) -> Column:
 
 
 def _merge_custom(shared: list | None, own: list | None) -> list:
+    _declared_once([c["property"] for c in own or []])
     merged = {c["property"]: c for c in (shared or [])}
     for c in own or []:
         merged[c["property"]] = c  # the table's own value wins

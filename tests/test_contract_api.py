@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 from data_contracts import published_tables, table_contract, tables_in_layer
@@ -58,3 +59,15 @@ def test_a_new_contract_file_is_a_new_published_table(tmp_path):
                          env={"PYTHONPATH": str(tmp_path)}, check=True).stdout
     assert "city_year_copy" in out.splitlines()[0]
     assert out.splitlines()[1] == "green_factory_energy_share"  # restricted last, green after monthly
+
+
+def test_a_custom_property_given_twice_is_refused():
+    # Two valueLabelsZh on one column once kept the last silently and changed the workbook's labels.
+    from data_contracts.model import _merge_custom
+
+    own = [{"property": "valueLabelsZh", "value": {"behind": "滞后"}},
+           {"property": "valueLabelsZh", "value": {"behind": "落后于计划"}}]
+    with pytest.raises(ValueError, match="valueLabelsZh"):
+        _merge_custom([], own)
+    assert _merge_custom([{"property": "unit", "value": "t"}], own[:1]) == [
+        {"property": "unit", "value": "t"}, own[0]]

@@ -255,7 +255,7 @@ def test_overview_green_factories_and_over_limit_firms(tmp_path):
     head = next(r for r in rows if r[1] == "本区绿色工厂数(家)")
     assert head[2:6] == ("全市绿色工厂数(家)", "全市绿色工厂目标(家)", "目标年份", "全市绿色工厂进度")
     shown = [r[:6] for r in rows if r[0] in (2024, 2025) and r[1] is not None]
-    assert shown == [(2024, 12, 150, 200, 2025, "落后于计划"), (2025, 14, 170, 200, 2025, "落后于计划")]
+    assert shown == [(2024, 12, 150, 200, 2025, "滞后"), (2025, 14, 170, 200, 2025, "滞后")]
     assert all(99 not in r for r in rows)  # 330108's count
     firm = next(r for r in rows if r[0] == "西湖水泥有限公司")
     assert firm[1:5] == (2025, "水泥熟料", 112.5, 107.0)
