@@ -379,13 +379,18 @@ def _guide_rows(code: str, name: str, release: ReleaseInfo, sheets: list[tuple[s
     return rows
 
 
-def _guide_sheet(wb, fmts: Formats, code: str, name: str, release: ReleaseInfo, sheets: list[tuple[str, str]]) -> None:
+def _add_guide_sheet(wb, fmts: Formats, widths: tuple[int, int]):
+    """The 说明 sheet of a workbook: labels in the first column, wrapped text in the second."""
     ws = wb.add_worksheet(GUIDE_SHEET)
+    for col, (width, fmt) in enumerate(zip(widths, (fmts.label, fmts.wrap))):
+        ws.set_column_width(col, width)
+        ws.set_column_format(col, fmt)
+    return ws
+
+
+def _guide_sheet(wb, fmts: Formats, code: str, name: str, release: ReleaseInfo, sheets: list[tuple[str, str]]) -> None:
     widths = (40, 100)
-    ws.set_column_width(0, widths[0])
-    ws.set_column_format(0, fmts.label)
-    ws.set_column_width(1, widths[1])
-    ws.set_column_format(1, fmts.wrap)
+    ws = _add_guide_sheet(wb, fmts, widths)
     ws.write(0, 0, f"{name}工业能耗与碳排放数据（{release.release_id}）", fmts.title)
     for i, (label, text) in enumerate(_guide_rows(code, name, release, sheets), start=2):
         # row heights set here: LibreOffice does not grow a row for wrapped text on its own
@@ -627,12 +632,8 @@ def write_open_workbook(path: Path, release: ReleaseInfo, tables: dict[str, pl.D
     wb.set_properties(title=f"杭州市工业领域碳达峰监测开放数据 {release.release_id}", author="hzcarbon")
     fmts = Formats(wb)
     sheets = [(sheet, table, chunk) for table, df in tables.items() for sheet, chunk in _sheet_chunks(table, df)]
-    ws = wb.add_worksheet(GUIDE_SHEET)
     widths = (30, 100)
-    ws.set_column_width(0, widths[0])
-    ws.set_column_format(0, fmts.label)
-    ws.set_column_width(1, widths[1])
-    ws.set_column_format(1, fmts.wrap)
+    ws = _add_guide_sheet(wb, fmts, widths)
     licenses = sorted({table_contract(t).license for t in tables if table_contract(t).license})
     rows = [("发布版本", release.release_id), ("数据截至月份", release.as_of or "—"),
             ("生成日期", release.built.isoformat()), ("许可协议", "、".join(licenses) or "—"),

@@ -134,24 +134,20 @@
         return value == null ? undefined : { symbol: "none", lineStyle: { type: "dashed", color: "#c23531" },
           label: { position: "insideEndTop", formatter: L.target + " " + value }, data: [{ yAxis: value }] };
       };
-      add("chart-green-factories", "normal", {
-        tooltip: { trigger: "axis" },
-        legend: { bottom: 0 },
-        grid: { left: 50, right: 40, top: 30, bottom: 40 },
-        xAxis: { type: "category", data: g.years.map(String), name: L.year },
-        yAxis: { type: "value", name: L.green_factories, minInterval: 1,
-                 max: function (v) { return Math.max(v.max, g.factory_target || 0); } },
-        series: [{ name: L.green_factories, type: "bar", data: g.factories, markLine: targetLine(g.factory_target) }]
-      });
-      add("chart-green-parks", "normal", {
-        tooltip: { trigger: "axis" },
-        legend: { bottom: 0 },
-        grid: { left: 50, right: 40, top: 30, bottom: 40 },
-        xAxis: { type: "category", data: g.years.map(String), name: L.year },
-        yAxis: { type: "value", name: L.green_parks, minInterval: 1,
-                 max: function (v) { return Math.max(v.max, g.park_target || 0); } },
-        series: [{ name: L.green_parks, type: "bar", data: g.parks, markLine: targetLine(g.park_target) }]
-      });
+      // green factories or parks by year as bars against the plan's target line
+      var countsAgainstTarget = function (id, label, counts, target) {
+        add(id, "normal", {
+          tooltip: { trigger: "axis" },
+          legend: { bottom: 0 },
+          grid: { left: 50, right: 40, top: 30, bottom: 40 },
+          xAxis: { type: "category", data: g.years.map(String), name: L.year },
+          yAxis: { type: "value", name: label, minInterval: 1,
+                   max: function (v) { return Math.max(v.max, target || 0); } },
+          series: [{ name: label, type: "bar", data: counts, markLine: targetLine(target) }]
+        });
+      };
+      countsAgainstTarget("chart-green-factories", L.green_factories, g.factories, g.factory_target);
+      countsAgainstTarget("chart-green-parks", L.green_parks, g.parks, g.park_target);
     }
     return specs;
   }
