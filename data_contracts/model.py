@@ -71,6 +71,9 @@ class Column:
         return (self.minimum, self.maximum)
     value_labels_zh: dict[str, str] = field(default_factory=dict)  # code -> Chinese (valueLabelsZh)
     definition_zh: str | None = None  # the definition in Chinese, for clerks (definitionZh)
+    # False: left out of the district workbook's sheets, kept in the district's Parquet
+    # (districtWorkbook: false; docs/outputs.md, "District workbooks")
+    in_district_workbook: bool = True
 
     @property
     def header_names(self) -> tuple[str, ...]:
@@ -216,6 +219,7 @@ def _column(p: SchemaProperty) -> Column:
         stage=custom.get("stage", "mart"),
         value_labels_zh={str(k): str(v) for k, v in (custom.get("valueLabelsZh") or {}).items()},
         definition_zh=custom.get("definitionZh"),
+        in_district_workbook=custom.get("districtWorkbook", True) is not False,
     )
 
 

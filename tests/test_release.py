@@ -20,7 +20,7 @@ from data_contracts import published_tables, table_contract
 from warehouse import release as rel
 from warehouse.extracts import current_districts, extract_tables
 from warehouse.snapshot import snapshot_contents
-from warehouse.workbook import header, shown_columns, workbook_name
+from warehouse.workbook import district_sheet_columns, header, workbook_name
 
 DAY1 = datetime(2026, 11, 20, 8, 0, tzinfo=timezone.utc)
 DAY2 = datetime(2026, 11, 21, 1, 0, tzinfo=timezone.utc)
@@ -229,11 +229,10 @@ def test_district_extracts_hold_only_their_district(published):
             ws = wb[table_contract(t).short_name_zh]
             rows = list(ws.iter_rows(values_only=True))
             c = table_contract(t)
-            shown = shown_columns(t, c.column_names)
+            shown = district_sheet_columns(t, c.column_names)
             assert list(rows[0]) == [header(c.column(n)) for n in shown]  # Chinese header row with units
             assert len(rows) - 1 == pl.read_parquet(d / f"{t}.parquet").height
-            pos = shown.index(c.district_extract_column)
-            assert all(row[pos] == code for row in rows[1:]), (code, t)
+            assert c.district_extract_column not in shown  # the district's own code, the same in every row
         wb.close()
     # the quarantine row without a district is in no extract; the restricted table has it
     total = sum(pl.read_parquet(r / "districts" / c / "quarantine.parquet").height for c, _ in current_districts())
@@ -246,10 +245,10 @@ def test_xlsx_codes_are_text_and_headers_chinese(published):
     wb = openpyxl.load_workbook(path)  # full mode: cell data types
     ws = wb["企业年度"]
     header = [c.value for c in ws[1]]
-    assert header[:4] == ["统一社会信用代码", "年份", "企业名称", "区县代码"]
-    cols = table_contract("enterprise_year").column_names
+    assert header[:4] == ["统一社会信用代码", "年份", "企业名称", "区县是否推定"]  # no own district code
+    cols = district_sheet_columns("enterprise_year", table_contract("enterprise_year").column_names)
     row = ws[2]
-    for name in ("uscc", "district_code", "division_code", "industry_code"):
+    for name in ("uscc", "division_code", "industry_code"):
         cell = row[cols.index(name)]
         assert cell.data_type == "s" and isinstance(cell.value, str), name
     assert row[cols.index("uscc")].value.startswith("0")

@@ -101,8 +101,28 @@ def test_booleans_read_shi_fou_and_codes_are_text(book):
     assert flags <= {"是", "否"} and flags
     uscc = ws.cell(2, heads["统一社会信用代码"])
     assert uscc.data_type == "s" and uscc.number_format == "@"
-    assert ws.cell(2, heads["区县代码"]).value == XIHU
     assert ws.cell(2, heads["行业大类代码"]).data_type == "s"
+
+
+def test_sheets_leave_out_own_district_and_check_columns(book, release):
+    """The enterprise sheet leaves out its own district code (every row 西湖区) and the columns
+    the contract marks districtWorkbook: false; the district's Parquet file keeps them, and 说明
+    says so (docs/outputs.md, "District workbooks")."""
+    _, latest, _ = release
+    left_out = {"district_code", "mu_score_recomputed", "mu_class_recomputed", "carbon_k_recomputed",
+                "carbon_grade_recomputed", "factor_set", "mu_rule_set", "carbon_rule_set"}
+    for table in ("enterprise_year", "key_energy_users"):
+        contract = table_contract(table)
+        sheet = book[contract.short_name_zh]
+        heads = [c.value for c in sheet[1]]
+        assert len(heads) == len(contract.columns) - len(left_out), table
+        assert not {contract.column(c).label_zh for c in left_out} & {h.split("(")[0] for h in heads}, table
+        parquet = pl.read_parquet(latest / "districts" / XIHU / f"{table}.parquet")
+        assert left_out <= set(parquet.columns) and set(parquet["district_code"]) <= {XIHU}
+        assert sheet.max_row - 1 == parquet.height
+    assert "区县名称" not in _header_index(book["分区县年度"])
+    note = {r[0]: r[1] for r in book["说明"].iter_rows(min_row=2, values_only=True) if r[0]}["完整数据"]
+    assert "本区县代码" in note and "排放因子集" in note and "enterprise_year.parquet" in note
 
 
 def _sheet_width(ws) -> float:

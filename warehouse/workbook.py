@@ -135,6 +135,23 @@ def shown_columns(table: str, columns: list[str]) -> list[str]:
     return [c for c in columns if f"{c}_zh" not in columns]
 
 
+def district_sheet_columns(table: str, columns: list[str]) -> list[str]:
+    """Columns a sheet of the district workbook shows: ``shown_columns`` less the column that
+    holds the workbook's own district in every row (the contract's ``district_extract_column``)
+    and the columns whose contract says ``districtWorkbook: false`` (its name, rule-set ids,
+    recomputed check values). The district's Parquet file keeps every column (docs/outputs.md)."""
+    contract = table_contract(table)
+    return [c for c in shown_columns(table, columns)
+            if c != contract.district_extract_column and contract.column(c).in_district_workbook]
+
+
+def district_sheet_omits(table: str) -> list[str]:
+    """Columns of ``table`` the district workbook's sheet leaves out (see district_sheet_columns)."""
+    names = table_contract(table).column_names
+    kept = set(district_sheet_columns(table, names))
+    return [c for c in shown_columns(table, names) if c not in kept]
+
+
 FORMULA_START = r"[=+\-@\t\r]"  # what a spreadsheet may take for a formula (OWASP CSV injection)
 
 
@@ -272,7 +289,7 @@ def write_district_workbook(path: Path, code: str, name: str, release: ReleaseIn
     _guide_sheet(wb, fmts, code, name, release, [(s, t) for s, t, _ in sheets])
     _overview_sheet(wb, fmts, code, name, overview)
     for sheet, table, chunk in sheets:
-        _table_sheet(wb, fmts, sheet, table, chunk, f"{code} {name}")
+        _table_sheet(wb, fmts, sheet, table, chunk, f"{code} {name}", district_sheet_columns(table, chunk.columns))
     return _save(wb, Path(path))
 
 
@@ -316,11 +333,12 @@ def _key_columns_first(table: str, names: list[str]) -> int:
     return next((i for i, n in enumerate(names) if n not in key), len(names))
 
 
-def _table_sheet(wb, fmts: Formats, sheet: str, table: str, df: pl.DataFrame, title: str) -> None:
-    """One table: header row, then every row in one call from Arrow (nulls stay empty cells),
-    each cell carrying its column's format."""
+def _table_sheet(wb, fmts: Formats, sheet: str, table: str, df: pl.DataFrame, title: str,
+                 names: list[str] | None = None) -> None:
+    """One table, its columns ``names`` (default ``shown_columns``): header row, then every row in
+    one call from Arrow (nulls stay empty cells), each cell carrying its column's format."""
     contract = table_contract(table)
-    names = shown_columns(table, df.columns)
+    names = shown_columns(table, df.columns) if names is None else names
     cols = [contract.column(c) for c in names]
     kinds = [column_kind(c) for c in cols]
     heads = [header(c) for c in cols]
@@ -355,11 +373,12 @@ def _guide_rows(code: str, name: str, release: ReleaseInfo, sheets: list[tuple[s
     for sheet, table in sheets:
         c = table_contract(table)
         rows.append((sheet, f"{c.label_zh}：{c.purpose_zh}"))
+    rows.append(("完整数据", _omitted_columns_note(sheets)))
     rows.append(("", ""))
     rows.append(("计量单位", ""))
     units: dict[str, list[str]] = {}
     for table in dict.fromkeys(t for _, t in sheets):
-        for col in table_contract(table).columns:
+        for col in _sheet_columns(table):
             unit = unit_label(col)
             if unit and col.label_zh not in units.setdefault(unit, []):
                 units[unit].append(col.label_zh)
@@ -369,7 +388,7 @@ def _guide_rows(code: str, name: str, release: ReleaseInfo, sheets: list[tuple[s
     rows.append(("指标定义", ""))
     seen = set()
     for table in dict.fromkeys(t for _, t in sheets):
-        for col in table_contract(table).columns:
+        for col in _sheet_columns(table):
             if col.logical_type == "number" and col.name not in seen:
                 seen.add(col.name)
                 rows.append((header(col), definition_zh(col)))
@@ -377,6 +396,26 @@ def _guide_rows(code: str, name: str, release: ReleaseInfo, sheets: list[tuple[s
     rows += [(n["file"], f"{n['rows']}；来源：{n['source']}；置信度：{n['confidence']}") for n in confidence_notes()]
     rows += [("", ""), ("问题反馈", REPORT_ERRORS)]
     return rows
+
+
+def _sheet_columns(table: str) -> list[Column]:
+    contract = table_contract(table)
+    return [contract.column(n) for n in district_sheet_columns(table, contract.column_names)]
+
+
+def _omitted_columns_note(sheets: list[tuple[str, str]]) -> str:
+    """Which columns the sheets leave out, and where they are: the district's Parquet file of each table."""
+    first_sheet = {}
+    for sheet, table in sheets:
+        first_sheet.setdefault(table, sheet)  # a table continued over sheets is named once
+    parts = []
+    for table, sheet in first_sheet.items():
+        contract = table_contract(table)
+        labels = [contract.column(c).label_zh for c in district_sheet_omits(table) if c != contract.district_extract_column]
+        if labels:
+            parts.append(f"“{sheet}”不含{'、'.join(labels)}")
+    return ("各工作表不列本区县代码（每行相同）" + "".join(f"；{p}" for p in parts)
+            + "。这些列连同全部行在本工作簿同目录的Parquet文件中（<表名>.parquet，如enterprise_year.parquet），行序与工作表相同。")
 
 
 def _add_guide_sheet(wb, fmts: Formats, widths: tuple[int, int]):
