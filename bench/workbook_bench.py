@@ -4,7 +4,8 @@
     .venv/bin/python bench/workbook_bench.py --candidate /tmp/wh/candidate [--workers 1] [--json bench/results/x.json]
 
 Prints wall and CPU seconds (all threads of this process, and any child processes), workbooks,
-bytes and cells; with --json also writes them, with the machine's load, to that file."""
+bytes and cells (of the extract tables, and those the workbooks' sheets show); with --json also
+writes them, with the machine's load, to that file."""
 
 import argparse
 import json
@@ -15,6 +16,7 @@ import time
 from pathlib import Path
 
 from warehouse import extracts
+from warehouse.workbook import district_sheet_columns
 
 
 def main() -> None:
@@ -27,6 +29,8 @@ def main() -> None:
         extracts.WORKBOOK_WORKERS = args.workers
     sources = [extracts._load_source(args.candidate, t) for t in extracts.extract_tables()]
     cells = sum(df.height * df.width for df in sources)
+    sheet_cells = sum(df.height * len(district_sheet_columns(t, df.columns))
+                      for t, df in zip(extracts.extract_tables(), sources))
     enterprises = next(df["uscc"].n_unique() for t, df in zip(extracts.extract_tables(), sources) if t == "enterprise_year")
     with tempfile.TemporaryDirectory() as d:
         t0, c0 = time.perf_counter(), time.process_time()
@@ -36,6 +40,7 @@ def main() -> None:
         books = [p for files in written.values() for p in files if p.suffix == ".xlsx"]
         figures = {
             "candidate": str(args.candidate), "enterprises": enterprises, "cells": cells,
+            "sheet_cells": sheet_cells,
             "wall_s": round(wall, 2), "cpu_s": round(cpu, 2),
             "children_cpu_s": round(children.ru_utime + children.ru_stime, 2),
             "workbooks": len(books), "workbook_mb": round(sum(p.stat().st_size for p in books) / 1e6, 1),
@@ -45,7 +50,7 @@ def main() -> None:
         }
     print(f"extracts: {wall:.2f} s wall, {cpu:.2f} s CPU here + {figures['children_cpu_s']:.2f} s in "
           f"child processes; {len(books)} workbooks, {figures['workbook_mb']} MB; {cells:,} cells "
-          f"({enterprises:,} enterprises); peak RSS {figures['peak_rss_mb']} MB")
+          f"({enterprises:,} enterprises, {sheet_cells:,} on the sheets); peak RSS {figures['peak_rss_mb']} MB")
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2, ensure_ascii=False) + "\n")
 

@@ -71,3 +71,16 @@ def test_a_custom_property_given_twice_is_refused():
         _merge_custom([], own)
     assert _merge_custom([{"property": "unit", "value": "t"}], own[:1]) == [
         {"property": "unit", "value": "t"}, own[0]]
+
+
+def test_district_workbook_columns_come_from_the_shared_field():
+    # districtWorkbook: false is declared once, on the shared field, and holds in every table using it.
+    for table in ("enterprise_year", "key_energy_users"):
+        contract = table_contract(table)
+        assert not contract.column("factor_set").in_district_workbook
+        assert not contract.column("mu_class_recomputed").in_district_workbook
+        assert contract.column("mu_class").in_district_workbook  # the default
+    assert not table_contract("district_year").column("district_name").in_district_workbook
+    fields = yaml.safe_load((CONTRACTS_DIR / "_fields.yaml").read_text(encoding="utf-8"))
+    text = yaml.safe_dump(fields, allow_unicode=True)
+    assert text.count("districtWorkbook") == 8  # district_name, 3 rule-set ids, 4 recomputed values
