@@ -70,6 +70,8 @@ def test_guide_names_release_and_as_of(book, release):
     assert rows["生成日期"] == rid[:10]  # the release id starts with its UTC build date
     assert "统计法" in rows["保密抑制"] and "未经抑制" in rows["保密抑制"]
     assert "企业年度" in rows and "概览" in rows  # what each sheet holds
+    for sheet in book.sheetnames[2:]:  # in Chinese (contract customProperty purposeZh), no English left
+        assert not re.search(r"[A-Za-z]{4,}", rows[sheet]), (sheet, rows[sheet])
     assert any(k.startswith("单位工业增加值能耗(吨标准煤/万元") for k in rows)  # indicator definitions
     assert rows["问题反馈"]
     assert "参考值说明" in rows  # placeholder reference values: test_guide_reference_notes_are_chinese
@@ -267,11 +269,11 @@ def test_overview_green_factories_and_over_limit_firms(tmp_path):
     assert shown == [(2024, 12, 150, 200, 2025, "滞后"), (2025, 14, 170, 200, 2025, "滞后")]
     assert all(99 not in r for r in rows)  # 330108's count
     head = next(r for r in rows if r[0] == "企业名称")
-    assert head[:7] == ("企业名称", "年份", "产品名称", "单位产品综合能耗", "限定值", "计量单位", "限额值可信度")
+    assert head[:7] == ("企业名称", "年份", "单位产品综合能耗", "限定值", "计量单位", "限额值可信度", "产品名称")
     firm = next(r for r in rows if r[0] == "西湖水泥有限公司")
-    assert firm[1:7] == (2025, "水泥熟料", 112.5, 107.0, "kgce/t", "中")  # medium, beside the firm
+    assert firm[1:7] == (2025, 112.5, 107.0, "kgce/t", "中", "水泥熟料")  # medium, beside the firm's limit
     glass = next(r for r in rows if r[0] == "西湖玻璃有限公司")
-    assert glass[6] == "高"
+    assert glass[5] == "高"
     # under the list, the medium limit's own note, naming its product; none for the high one
     notes = [r[0] for r in rows if isinstance(r[0], str) and r[0].startswith("限额值可信度：")]
     assert notes == [f"限额值可信度：中（水泥熟料）——{CLINKER_NOTE}"]

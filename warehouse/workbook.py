@@ -575,8 +575,9 @@ def _over_limit_block(ws, fmts: Formats, top: int, ov: Overview) -> int:
     confidence = ol.column("confidence")
     rows = ov.over_limit.sort("year", "uscc", "product_code")
     cols = [(ol.column(c).label_zh, c, column_kind(ol.column(c)) if c != "year" else "year")
-            for c in ("enterprise_name", "year", "product_name", "unit_energy", "limit_value", "unit")]
-    cols.append((confidence.label_zh, "confidence", "text"))
+            for c in ("enterprise_name", "year", "unit_energy", "limit_value", "unit")]
+    # the limit's confidence beside it; the product last, where its long name runs on into empty cells
+    cols += [(confidence.label_zh, "confidence", "text"), (ol.column("product_name").label_zh, "product_name", "text")]
     _write_frame(ws, fmts, top + 1, rows.with_columns(shown_values(confidence, "text")), cols)
     row = top + rows.height + 2
     width = 44 + OVERVIEW_WIDTH * (len(cols) - 1)  # the block's columns (the first is widened: _overview_sheet)
