@@ -106,25 +106,21 @@ def confidence_notes() -> list[dict[str, str]]:
     return notes
 
 
-def reference_notes_zh() -> list[dict[str, object]]:
-    """What a clerk is told about the reference values (the workbooks' 参考值说明): the rows of
-    each reference file with a Chinese note in its own check_note column, one entry per file ×
-    confidence × note in file order, with the file's Chinese name, the confidence's Chinese label
-    (shared field `confidence`) and how many values the note covers."""
+def reference_notes_zh() -> list[dict[str, str]]:
+    """What a clerk is told about the reference values (the workbooks' 参考值说明): each reference
+    file's Chinese notes from its own check_note column, one entry per file × confidence × note in
+    file order, with the file's Chinese name and the confidence's Chinese label (shared field
+    `confidence`). Every set in the file counts, the one in use and older ones alike."""
     labels = shared_column("confidence").value_labels_zh
-    notes: list[dict[str, object]] = []
+    notes: list[dict[str, str]] = []
     for name, name_zh, _keys, _values in REFERENCE_SECTIONS:
         df = load_reference(name)
         if NOTE_COLUMN not in df.columns:
             continue
         conf = df["confidence"] if "confidence" in df.columns else pl.Series([None] * df.height, dtype=pl.String)
-        counts: dict[tuple[str, str], int] = {}
-        for cf, note in zip(conf, df[NOTE_COLUMN]):
-            if note and note.strip():
-                key = (cf or "", note.strip())
-                counts[key] = counts.get(key, 0) + 1
+        pairs = dict.fromkeys((cf or "", note.strip()) for cf, note in zip(conf, df[NOTE_COLUMN]) if note and note.strip())
         notes += [{"file": f"{name}.csv", "name_zh": name_zh, "confidence": cf, "confidence_zh": labels.get(cf, ""),
-                   "check_note": note, "values": n} for (cf, note), n in counts.items()]
+                   "check_note": note} for cf, note in pairs]
     return notes
 
 

@@ -387,7 +387,7 @@ def reference_rows() -> list[tuple[str, str]]:
     rows = [("", REFERENCE_INTRO), ("可信度的含义", shared_column("confidence").definition_zh or "")]
     for n in reference_notes_zh():
         level = f"可信度：{n['confidence_zh']}。" if n["confidence_zh"] else ""
-        rows.append((str(n["name_zh"]), f"{level}{n['check_note']}（涉及{n['values']}个参考值）"))
+        rows.append((n["name_zh"], f"{level}{n['check_note']}"))
     return rows
 
 
