@@ -7,8 +7,8 @@ from collections.abc import Iterable
 
 import polars as pl
 
-from data_contracts.model import published_tables, table_contract
-from data_contracts.reference import load_reference, reference_sha256
+from data_contracts.model import published_tables, shared_column, table_contract
+from data_contracts.reference import NOTE_COLUMN, load_reference, reference_sha256
 
 # The limitations every user must see first (also repeated per table in the contracts).
 GENERAL_LIMITATIONS = (
@@ -38,17 +38,20 @@ GENERAL_LIMITATIONS = (
     "Hangzhou entry matching none still counts (the list is the authority).",
 )
 
-# Reference seeds shown in "Reference values and their confidence": (file, key columns, value columns).
-REFERENCE_SECTIONS: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
-    ("mu_rules", ("rule_set", "valid_from_year", "scale", "indicator"), ("weight", "benchmark", "unit", "cap")),
-    ("deflators", ("year", "division_code"), ("ppi_yoy_pct",)),
-    ("emission_factors", ("factor_set", "valid_from_year", "energy_code"), ("co2_t_per_unit", "unit")),
-    ("power_equivalent", ("valid_from_year",), ("tce_per_10k_kwh",)),
-    ("classification_rules", ("rule_set", "valid_from_year", "scheme", "class"), ("lower_bound", "upper_bound")),
-    ("targets", ("indicator", "scope_code", "base_year", "target_year"), ("target_change",)),
-    ("thresholds", ("name",), ("value", "unit")),
-    ("product_energy_limits", ("limit_set", "product_code", "in_force_from"), ("grade_1", "grade_2", "grade_3", "unit")),
-    ("green_parks", ("park_name",), ("district_code",)),
+# Reference seeds shown in "Reference values and their confidence" and in the workbooks' 参考值说明:
+# (file, Chinese name, key columns, value columns).
+REFERENCE_SECTIONS: tuple[tuple[str, str, tuple[str, ...], tuple[str, ...]], ...] = (
+    ("mu_rules", "亩均效益评价规则", ("rule_set", "valid_from_year", "scale", "indicator"), ("weight", "benchmark", "unit", "cap")),
+    ("deflators", "工业增加值平减指数", ("year", "division_code"), ("ppi_yoy_pct",)),
+    ("emission_factors", "二氧化碳排放因子", ("factor_set", "valid_from_year", "energy_code"), ("co2_t_per_unit", "unit")),
+    ("power_equivalent", "电力等价值折标系数", ("valid_from_year",), ("tce_per_10k_kwh",)),
+    ("classification_rules", "亩均分类和碳效等级分档", ("rule_set", "valid_from_year", "scheme", "class"),
+     ("lower_bound", "upper_bound")),
+    ("targets", "碳达峰目标", ("indicator", "scope_code", "base_year", "target_year"), ("target_change",)),
+    ("thresholds", "阈值与报送规则", ("name",), ("value", "unit")),
+    ("product_energy_limits", "单位产品能耗限额", ("limit_set", "product_code", "in_force_from"),
+     ("grade_1", "grade_2", "grade_3", "unit")),
+    ("green_parks", "绿色园区名单", ("park_name",), ("district_code",)),
 )
 
 # A reference value needs a note when its confidence is one of these or its source says so.
@@ -86,7 +89,7 @@ def confidence_notes() -> list[dict[str, str]]:
     estimates): one entry per reference file × source × confidence, with the rows it covers.
     Used by the data dictionary and written into the release manifest."""
     notes: list[dict[str, str]] = []
-    for name, keys, _values in REFERENCE_SECTIONS:
+    for name, _zh, keys, _values in REFERENCE_SECTIONS:
         df = load_reference(name)
         if "source" not in df.columns:
             continue
@@ -100,6 +103,24 @@ def confidence_notes() -> list[dict[str, str]]:
         for (src, cf), rows in groups.items():
             notes.append({"file": f"{name}.csv", "rows": _describe_rows(keys, rows), "source": src,
                           "confidence": cf or "n/a"})
+    return notes
+
+
+def reference_notes_zh() -> list[dict[str, str]]:
+    """What a clerk is told about the reference values (the workbooks' 参考值说明): each reference
+    file's Chinese notes from its own check_note column, one entry per file × confidence × note in
+    file order, with the file's Chinese name and the confidence's Chinese label (shared field
+    `confidence`). Every set in the file counts, the one in use and older ones alike."""
+    labels = shared_column("confidence").value_labels_zh
+    notes: list[dict[str, str]] = []
+    for name, name_zh, _keys, _values in REFERENCE_SECTIONS:
+        df = load_reference(name)
+        if NOTE_COLUMN not in df.columns:
+            continue
+        conf = df["confidence"] if "confidence" in df.columns else pl.Series([None] * df.height, dtype=pl.String)
+        pairs = dict.fromkeys((cf or "", note.strip()) for cf, note in zip(conf, df[NOTE_COLUMN]) if note and note.strip())
+        notes += [{"file": f"{name}.csv", "name_zh": name_zh, "confidence": cf, "confidence_zh": labels.get(cf, ""),
+                   "check_note": note} for cf, note in pairs]
     return notes
 
 
@@ -150,10 +171,10 @@ def _reference_section() -> list[str]:
     if not notes:
         out.append("- none")
     out.append("")
-    for name, keys, values in REFERENCE_SECTIONS:
+    for name, _zh, keys, values in REFERENCE_SECTIONS:
         df = load_reference(name)
         cols = [k for k in (*keys, *values) if k in df.columns]
-        extra = [k for k in ("source", "confidence") if k in df.columns]
+        extra = [k for k in ("source", "confidence", NOTE_COLUMN) if k in df.columns]
         out += [f"### `{name}.csv`", ""]
         out += _md_table((*cols, *extra), df.select(cols + extra).iter_rows())
         out.append("")

@@ -254,6 +254,12 @@ def shared_fields(name: str = "_fields") -> dict[str, dict[str, Any]]:
     return fields
 
 
+def shared_column(name: str, fields_file: str = "_fields") -> Column:
+    """A shared field as a Column, for text about the field itself (its Chinese definition and
+    value labels) where no one table is meant."""
+    return _column(SchemaProperty(**shared_fields(fields_file)[name]))
+
+
 def resolve_shared_fields(doc: dict[str, Any]) -> dict[str, Any]:
     """The contract document with its properties completed from the shared field definitions
     it names (contract customProperty `sharedFields`); unchanged when it names none."""

@@ -23,6 +23,9 @@ REFERENCE_FILES = (
 # values; a run uses the latest id of each (per scheme for classification_rules, dbt macros/reference.sql).
 SET_COLUMNS = {"emission_factors": "factor_set", "mu_rules": "rule_set", "classification_rules": "rule_set",
                "product_energy_limits": "limit_set"}
+# The Chinese note on a reference value's confidence (docs/reference_data.md): it comments on a
+# value rather than gives one, so a released set id may reword it (set fingerprints leave it out).
+NOTE_COLUMN = "check_note"
 # Who loaded which reference file (`hzcarbon reference load`), beside seeds/ so dbt does not read it.
 LOAD_LOG = SEEDS_DIR.parent / "reference_loads.csv"
 

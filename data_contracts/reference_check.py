@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from data_contracts.reference import LOAD_LOG, REFERENCE_FILES, SEEDS_DIR, SET_COLUMNS
+from data_contracts.reference import LOAD_LOG, NOTE_COLUMN, REFERENCE_FILES, SEEDS_DIR, SET_COLUMNS
 
 LOAD_LOG_HEADER = ["loaded_at", "loaded_by", "file", "set_ids", "rows", "sha256"]
 CONFIDENCE = {"high", "medium", "low", "estimated", "n/a"}
@@ -262,8 +262,9 @@ def set_fingerprints(table: Table) -> dict[str, str]:
     import polars as pl
 
     column = SET_COLUMNS[table.name]
-    frame = pl.DataFrame([{h: row.get(h) for h in table.header} for _, row in table.rows],
-                         schema={h: pl.String for h in table.header}, orient="row")
+    header = [h for h in table.header if h != NOTE_COLUMN]  # a note may be reworded under a released id
+    frame = pl.DataFrame([{h: row.get(h) for h in header} for _, row in table.rows],
+                         schema={h: pl.String for h in header}, orient="row")
     return {f"{table.name}:{set_id}": hashlib.sha256(frame.filter(pl.col(column) == set_id).write_csv().encode()).hexdigest()
             for set_id in frame[column].unique(maintain_order=True).to_list()}
 

@@ -70,6 +70,15 @@ def short_name_zh(table: str) -> str:
         return table
 
 
+def value_label(table: str, column: str, value, lang: str = "zh") -> str:
+    """A coded value as the page shows it: its Chinese label (contract customProperty
+    valueLabelsZh) in Chinese, the code itself in English."""
+    if value is None:
+        return ""
+    labels = table_contract(table).column(column).value_labels_zh
+    return labels.get(str(value), str(value)) if lang == "zh" else str(value)
+
+
 class Refused(Exception):
     """A request the user may not make: 403, written to the audit log."""
 
@@ -100,6 +109,7 @@ def create_app(warehouse: Path, landing: Path | None = None, root_path: str = ""
     env.filters["num"] = num
     env.filters["markdown"] = markdown_html
     env.globals["short_name_zh"] = short_name_zh
+    env.globals["value_label"] = value_label
     templates = Jinja2Templates(env=env)
 
     app = FastAPI(root_path=root_path, docs_url=None, redoc_url=None, openapi_url=None)

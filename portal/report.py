@@ -10,6 +10,7 @@ from pathlib import Path
 
 import polars as pl
 
+from data_contracts import table_contract
 from portal.releases import Release
 from warehouse.early_warning import BEHIND, behind_districts, latest_ytd
 
@@ -191,12 +192,19 @@ def _green(release: Release, names: dict[str, str]) -> dict | None:
 
 def _over_limit(release: Release) -> dict | None:
     """How many firms had a product over the national limit, city-wide by year: a public count
-    only (the list itself is restricted; each district sees its own firms in its area)."""
+    only (the list itself is restricted; each district sees its own firms in its area); with the
+    confidence of the limit values behind the count and their check notes (from the reference
+    file, public in the data dictionary), so the count is read with them."""
     if "over_limit_list" not in release.tables("restricted"):
         return None
-    frame = pl.read_parquet(release.table_path("over_limit_list", "restricted"), columns=["uscc", "year"])
+    frame = pl.read_parquet(release.table_path("over_limit_list", "restricted"),
+                            columns=["uscc", "year", "confidence", "check_note"])
     counts = frame.group_by("year").agg(pl.col("uscc").n_unique().alias("firms")).sort("year")
-    return {"years": counts["year"].to_list(), "firms": counts["firms"].to_list()}
+    levels = table_contract("over_limit_list").column("confidence").allowed_values or ()
+    present = set(frame["confidence"].drop_nulls().to_list())
+    notes = frame.filter(pl.col("check_note").is_not_null()).sort("check_note")["check_note"].unique(maintain_order=True)
+    return {"years": counts["year"].to_list(), "firms": counts["firms"].to_list(),
+            "confidence": [v for v in levels if v in present], "check_notes": notes.to_list()}
 
 
 def report_data(release: Release) -> dict:

@@ -2,6 +2,7 @@
 part, over the one release of the portal tests (tests/portal_support.py)."""
 
 import json
+import re
 import shutil
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -65,6 +66,9 @@ def test_the_charts_drawn_again_are_byte_identical(warehouse, tmp_path):
         assert f.read_bytes() == (release / "charts" / f.name).read_bytes(), f.name
 
 
+P1_NOTE = "产品P1的限额值转录自标准，待独立核对"
+
+
 def green_copy(warehouse: Path, tmp_path: Path) -> Path:
     """A copy of the release with hand-written green-manufacturing and over-limit tables."""
     copy = tmp_path / "wh"
@@ -91,7 +95,9 @@ def green_copy(warehouse: Path, tmp_path: Path) -> Path:
              ("91330106B2", XIHU, 2024, "P1"), ("91330106B2", XIHU, 2025, "P1")]
     listed = pl.DataFrame([{c: None for c in over.columns} | {
         "uscc": u, "district_code": d, "year": y, "product_code": p, "enterprise_name": f"企业{u[-2:]}",
-        "product_name": f"产品{p}", "unit_energy": 1234.5, "limit_value": 1000.0, "unit": "kgce/t"}
+        "product_name": f"产品{p}", "unit_energy": 1234.5, "limit_value": 1000.0, "unit": "kgce/t",
+        # P1's limit is of medium confidence with its reference row's note, P2's of high without one
+        "confidence": "medium" if p == "P1" else "high", "check_note": P1_NOTE if p == "P1" else None}
         for u, d, y, p in firms], schema=over.schema)
     listed.write_parquet(copy / "latest" / "restricted" / "over_limit_list.parquet")
     for code in (SHANGCHENG, XIHU):
@@ -112,7 +118,10 @@ def test_green_factories_and_over_limit_firms_in_the_report_and_the_districts_ow
     assert green["districts"] == [{"code": SHANGCHENG, "name": "上城区", "factories": 12, "parks": 0},
                                   {"code": XIHU, "name": "西湖区", "factories": 9, "parks": 1}]
     # Distinct firms per year: 2024 A1 (two products) and B2 = 2; 2025 B2 = 1.
-    assert data["over_limit"] == {"years": [2024, 2025], "firms": [2, 1]}
+    # The limit values behind the count: high (P2) and medium (P1, with its note), in the
+    # contract's order of levels.
+    assert data["over_limit"] == {"years": [2024, 2025], "firms": [2, 1], "confidence": ["high", "medium"],
+                                  "check_notes": [P1_NOTE]}
     with portal_server(copy, None) as url:
         page = httpx.get(url + "/report").text
         green_part = page.split('id="green"')[1].split("</section>")[0]
@@ -121,10 +130,17 @@ def test_green_factories_and_over_limit_firms_in_the_report_and_the_districts_ow
         over_part = page.split('id="over-limit"')[1].split("</section>")[0]
         assert "<td class=\"num\">2</td><td class=\"num\">1</td>" in over_part.replace("\n", "")
         assert "企业A1" not in page and "企业B2" not in page  # the list itself is restricted
+        assert "限额值可信度：高、中" in over_part and P1_NOTE in over_part
+        english = httpx.get(url + "/report", params={"lang": "en"}).text.split('id="over-limit"')[1]
+        assert "Confidence of the limit values: high, medium" in english.split("</section>")[0]
         clerk = login(url, "clerk102", PASSWORD)
         own = clerk.get(f"/district/{SHANGCHENG}").text.split('id="over-limit"')[1].split("</section>")[0]
         clerk.close()
     assert own.count("企业A1") == 2 and "产品P2" in own and "企业B2" not in own and "1,234.5" in own
+    # each firm's row carries the confidence of its limit value in Chinese, P1's note beside it
+    rows = {re.search(r"<td>(产品P\d)</td>", r).group(1): r for r in own.split("<tr>")[2:]}  # by product name
+    assert '<td class="confidence">中</td>' in rows["产品P1"] and P1_NOTE in rows["产品P1"]
+    assert '<td class="confidence">高</td>' in rows["产品P2"] and P1_NOTE not in rows["产品P2"]
 
 
 def test_report_charts_command_draws_svg_in_english_without_a_browser(warehouse, tmp_path):

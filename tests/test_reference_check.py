@@ -11,7 +11,7 @@ from conftest import run_cli
 from data_contracts.reference import SEEDS_DIR
 from data_contracts.reference_check import Problem, Table, load_dir, set_fingerprints, validate_dir
 
-EF_HEADER = "factor_set,valid_from_year,energy_code,co2_t_per_unit,unit,source,confidence"
+EF_HEADER = "factor_set,valid_from_year,energy_code,co2_t_per_unit,unit,source,confidence,check_note"
 
 
 def _installed_factor_rows() -> list[str]:
@@ -126,3 +126,20 @@ def test_cli_reports_every_problem_and_exits_1(tmp_path):
     assert "notes.csv: not a reference file of the project" in result.stdout
     refused = run_cli("reference", "load", str(incoming), "--by", "王统计")
     assert refused.returncode == 1 and "nothing loaded" in refused.stdout
+
+
+def test_a_reworded_check_note_keeps_the_set(tmp_path, seeds):
+    """check_note comments on a value (docs/reference_data.md): rewording it under an installed
+    or released set id is no change of values, while the values themselves still are."""
+    incoming = tmp_path / "new"
+    incoming.mkdir()
+    installed = [next(csv.reader([line])) for line in _installed_factor_rows()]
+    for cells in installed:
+        if cells[0] == "HZ-EF-2026.1" and cells[7]:
+            cells[7] = "核对提示已改写：数值不变"
+    text = "\n".join([EF_HEADER, *(",".join(f'"{c}"' if "," in c else c for c in cells) for cells in installed)]) + "\n"
+    (incoming / "emission_factors.csv").write_text(text, encoding="utf-8")
+    released = set_fingerprints(Table.read(SEEDS_DIR / "emission_factors.csv"))
+    _, problems = validate_dir(incoming, released, seeds_dir=seeds)
+    assert _reasons(problems, "emission_factors.csv") == []
+    assert set_fingerprints(Table.read(incoming / "emission_factors.csv")) == released

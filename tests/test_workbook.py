@@ -1,5 +1,7 @@
 """The district workbook a clerk can use as it is, opened with openpyxl from a real release."""
 
+import csv
+import re
 import zipfile
 from datetime import date
 
@@ -8,6 +10,7 @@ import polars as pl
 import pytest
 
 from data_contracts import table_contract
+from data_contracts.reference import SEEDS_DIR
 from tests.conftest import run_cli
 from tests.tiny_landing import ENERGY_HEADER, write_csv, write_tiny_landing
 from warehouse.extracts import extract_tables, write_district_extracts
@@ -16,6 +19,7 @@ from warehouse.workbook import ReleaseInfo, Overview, green_frame, workbook_name
 XIHU, XIHU_NAME = "330106", "西湖区"  # FIRM_A of the tiny landing
 XIHU_VA_PCT = 1.0  # 累计增速 of 1–12月 2021, percent
 AS_OF = "2026-11"
+CLINKER_NOTE = "水泥熟料的限额值转录自标准，用于任何决定前须与标准原文核对"
 
 
 @pytest.fixture(scope="module")
@@ -66,9 +70,11 @@ def test_guide_names_release_and_as_of(book, release):
     assert rows["生成日期"] == rid[:10]  # the release id starts with its UTC build date
     assert "统计法" in rows["保密抑制"] and "未经抑制" in rows["保密抑制"]
     assert "企业年度" in rows and "概览" in rows  # what each sheet holds
+    for sheet in book.sheetnames[2:]:  # in Chinese (contract customProperty purposeZh), no English left
+        assert not re.search(r"[A-Za-z]{4,}", rows[sheet]), (sheet, rows[sheet])
     assert any(k.startswith("单位工业增加值能耗(吨标准煤/万元") for k in rows)  # indicator definitions
     assert rows["问题反馈"]
-    assert "参考值说明" in rows and any(k.endswith(".csv") for k in rows)  # placeholder reference values
+    assert "参考值说明" in rows  # placeholder reference values: test_guide_reference_notes_are_chinese
 
 
 def test_headers_carry_units_from_the_contracts(book):
@@ -259,9 +265,13 @@ def test_overview_green_factories_and_over_limit_firms(tmp_path):
         "scope_code": ["330100", "330100", XIHU, XIHU, "330108"], "year": [2024, 2025, 2024, 2025, 2025],
         "green_factories": [150, 170, 12, 14, 99], "factory_target": [200, 200, None, None, None],
         "target_year": [2025, 2025, None, None, None], "factory_status": ["behind", "behind", None, None, None]})
-    over = pl.DataFrame({"uscc": ["91330106MA2TB00199"], "year": [2025], "product_code": ["cement_clinker"],
-                         "enterprise_name": ["西湖水泥有限公司"], "product_name": ["水泥熟料"],
-                         "unit_energy": [112.5], "limit_value": [107.0], "unit": ["kgce/t"]})
+    # the clinker limit is of medium confidence with its reference row's note; the glass limit of
+    # high confidence has none (a made-up case: every limit row of the seed is medium today)
+    over = pl.DataFrame({"uscc": ["91330106MA2TB00199", "91330106MA2TB00288"], "year": [2025, 2025],
+                         "product_code": ["clinker", "flat_glass_800"],
+                         "enterprise_name": ["西湖水泥有限公司", "西湖玻璃有限公司"], "product_name": ["水泥熟料", "平板玻璃"],
+                         "unit_energy": [112.5, 13.0], "limit_value": [107.0, 12.0], "unit": ["kgce/t", "kgce/重量箱"],
+                         "confidence": ["medium", "high"], "check_note": [CLINKER_NOTE, None]})
     path_columns = ["year", "provisional"] + [f"{i}{s}" for i in ("energy_intensity", "co2_intensity")
                                                 for s in ("", "_change", "_path", "_city_change")]
     ov = Overview(pl.DataFrame(schema={c: pl.Boolean if c == "provisional" else pl.Float64 for c in path_columns}),
@@ -270,12 +280,63 @@ def test_overview_green_factories_and_over_limit_firms(tmp_path):
                   pl.DataFrame(schema={"file": pl.String, "rows": pl.Int64, "whole_file": pl.Boolean}),
                   green_frame(progress, XIHU), over)
     path = write_district_workbook(tmp_path / "x.xlsx", XIHU, XIHU_NAME, ReleaseInfo("r1", AS_OF, date(2026, 12, 1)),
-                                   {}, ov)
-    rows = [r for r in openpyxl.load_workbook(path)["概览"].iter_rows(values_only=True)]
+                                   {"over_limit_list": over}, ov)
+    book = openpyxl.load_workbook(path)
+    rows = [r for r in book["概览"].iter_rows(values_only=True)]
     head = next(r for r in rows if r[1] == "本区绿色工厂数(家)")
     assert head[2:6] == ("全市绿色工厂数(家)", "全市绿色工厂目标(家)", "目标年份", "全市绿色工厂进度")
     shown = [r[:6] for r in rows if r[0] in (2024, 2025) and r[1] is not None]
     assert shown == [(2024, 12, 150, 200, 2025, "滞后"), (2025, 14, 170, 200, 2025, "滞后")]
     assert all(99 not in r for r in rows)  # 330108's count
+    head = next(r for r in rows if r[0] == "企业名称")
+    assert head[:7] == ("企业名称", "年份", "单位产品综合能耗", "限定值", "计量单位", "限额值可信度", "产品名称")
     firm = next(r for r in rows if r[0] == "西湖水泥有限公司")
-    assert firm[1:5] == (2025, "水泥熟料", 112.5, 107.0)
+    assert firm[1:7] == (2025, 112.5, 107.0, "kgce/t", "中", "水泥熟料")  # medium, beside the firm's limit
+    glass = next(r for r in rows if r[0] == "西湖玻璃有限公司")
+    assert glass[5] == "高"
+    # under the list, the medium limit's own note, naming its product; none for the high one
+    notes = [r[0] for r in rows if isinstance(r[0], str) and r[0].startswith("限额值可信度：")]
+    assert notes == [f"限额值可信度：中（水泥熟料）——{CLINKER_NOTE}"]
+    # the 超限额企业 sheet shows the same: the level in Chinese and the note beside each firm
+    sheet = book["超限额企业"]
+    heads = _header_index(sheet)
+    cells = {sheet.cell(r, heads["企业名称"]).value: (sheet.cell(r, heads["限额值可信度"]).value,
+                                                       sheet.cell(r, heads["核对提示"]).value)
+             for r in range(2, sheet.max_row + 1)}
+    assert cells == {"西湖水泥有限公司": ("中", CLINKER_NOTE), "西湖玻璃有限公司": ("高", None)}
+    book.close()
+
+
+def _seed_notes(name: str) -> list[tuple[str, str]]:
+    """The (confidence, check_note) pairs of a reference seed in file order, read here with the csv module."""
+    with (SEEDS_DIR / f"{name}.csv").open(encoding="utf-8", newline="") as fh:
+        return list(dict.fromkeys((r.get("confidence", ""), r["check_note"]) for r in csv.DictReader(fh) if r["check_note"]))
+
+
+def test_guide_reference_notes_are_chinese(book):
+    """说明's 参考值说明: what each confidence level means, then every placeholder or unchecked
+    reference value in the words of its seed's own check_note column, all in Chinese."""
+    rows = [(r[0], r[1]) for r in book["说明"].iter_rows(min_row=2, values_only=True)]
+    start = rows.index(("参考值说明", None)) + 1
+    section = rows[start:rows.index((None, None), start)]
+    assert section[0][0] is None and "暂用值" in section[0][1]  # what the list is
+    assert section[1][0] == "可信度的含义"
+    for level in ("高＝", "中＝", "低＝", "估算＝"):
+        assert level in section[1][1]
+    # no English left: only codes and standard numbers (GB, PPI, A/B/C/D) are in Latin letters
+    for label, text in section:
+        assert not re.search(r"[A-Za-z]{4,}", f"{label or ''}{text}"), (label, text)
+        assert any("\u4e00" <= ch <= "\u9fff" for ch in text), (label, text)
+    entries = section[2:]
+    limits = [text for label, text in entries if label == "单位产品能耗限额"]
+    pairs = _seed_notes("product_energy_limits")
+    assert {level for level, _ in pairs} == {"medium"}  # every limit row of the seed today
+    assert limits == [f"可信度：中。{note}" for _, note in pairs] and len(limits) == 2  # clinker's, the others'
+    assert all("与标准原文核对" in t for t in limits)
+    mu = [text for label, text in entries if label == "亩均效益评价规则"]
+    assert len(mu) == 2 and all(t.startswith("可信度：低。") for t in mu) and "黄岩区" in mu[0]
+    deflator = next(text for label, text in entries if label == "工业增加值平减指数")
+    assert deflator.startswith("可信度：中。") and "PPI" in deflator  # 2021–2024; the base year 2020 has no note
+    # a file without a confidence column (thresholds) gives its note without a level
+    deadline = next(text for label, text in entries if label == "阈值与报送规则")
+    assert not deadline.startswith("可信度") and "暂用值" in deadline

@@ -12,16 +12,17 @@ from pathlib import Path
 
 import polars as pl
 
-from data_contracts.reference import LOAD_LOG, SET_COLUMNS as SET_ID_COLUMNS, load_reference
+from data_contracts.reference import LOAD_LOG, NOTE_COLUMN, SET_COLUMNS as SET_ID_COLUMNS, load_reference
 
 REGISTRY_FILE = "released_reference_sets.json"
 
 
 def set_fingerprints() -> dict[str, str]:
-    """{"emission_factors:HZ-EF-2026.1": sha256 of that set's rows, in file order}."""
+    """{"emission_factors:HZ-EF-2026.1": sha256 of that set's rows, in file order}, without the
+    note column (a note may be reworded under a released id)."""
     out = {}
     for table, column in SET_ID_COLUMNS.items():
-        df = load_reference(table)
+        df = load_reference(table).drop(NOTE_COLUMN, strict=False)
         for set_id in df[column].unique(maintain_order=True).to_list():
             rows = df.filter(pl.col(column) == set_id).write_csv()
             out[f"{table}:{set_id}"] = hashlib.sha256(rows.encode()).hexdigest()

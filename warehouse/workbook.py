@@ -38,7 +38,8 @@ import polars as pl
 import rvgsrust_xlsxwriter as rx
 
 from data_contracts import table_contract
-from data_contracts.model import Column
+from data_contracts.dictionary import reference_notes_zh
+from data_contracts.model import Column, shared_column
 from warehouse.early_warning import is_behind, latest_ytd
 
 DOCUMENT_DATE = b"2020-01-01T00:00:00Z"  # created/modified of every workbook: same data, same bytes
@@ -58,6 +59,8 @@ PAGE_WIDTH_CHARS = {PAPER_A4: 135, PAPER_A3: 200}
 MIN_PRINT_SCALE = 0.7  # smaller than 70 % a printed table is too small to read
 REPORT_ERRORS = ("发现数据有误时，请将文件名、工作表名、行号（隔离记录见“原始值”与“行号”两列）和更正后的数值"
                  "发给市经信局数据管理员；更正数据请以新文件报送到本区县的报送目录，系统按上报时间采用最新一版。")
+REFERENCE_INTRO = ("下列参考值是暂用值、代用值或尚待与原文核对的值。用到它们的指标（见各条说明）会随参考值更新而变化；"
+                   "据此做出正式决定前，请与标准或统计资料原文核对。")
 SUPPRESSION_NOTE = ("保密抑制：依据《统计法》第二十五条，对外公开的汇总表中，企业数少于阈值或少数大户占比过高的单元格"
                     "（以及为防止被反推而连带抑制的单元格）不公布数值，只保留企业数和“是否保密抑制”“抑制原因”。"
                     "本工作簿供本区县内部使用，显示本区县未经抑制的真实数值，并在“是否保密抑制”列标明公开版隐藏了哪些单元格；"
@@ -361,8 +364,6 @@ def _table_sheet(wb, fmts: Formats, sheet: str, table: str, df: pl.DataFrame, ti
 
 
 def _guide_rows(code: str, name: str, release: ReleaseInfo, sheets: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    from data_contracts.dictionary import confidence_notes
-
     rows = [("区县", f"{code} {name}"), ("发布版本", release.release_id),
             ("数据截至月份", release.as_of or "—"), ("生成日期", release.built.isoformat()), ("", "")]
     rows.append(("工作表", ""))
@@ -392,8 +393,8 @@ def _guide_rows(code: str, name: str, release: ReleaseInfo, sheets: list[tuple[s
             if col.logical_type == "number" and col.name not in seen:
                 seen.add(col.name)
                 rows.append((header(col), definition_zh(col)))
-    rows += [("", ""), ("保密抑制", SUPPRESSION_NOTE), ("", ""), ("参考值说明", "以下参考值为暂用值或置信度较低，相关指标请谨慎使用：")]
-    rows += [(n["file"], f"{n['rows']}；来源：{n['source']}；置信度：{n['confidence']}") for n in confidence_notes()]
+    rows += [("", ""), ("保密抑制", SUPPRESSION_NOTE), ("", ""), ("参考值说明", "")]
+    rows += reference_rows()
     rows += [("", ""), ("问题反馈", REPORT_ERRORS)]
     return rows
 
@@ -416,6 +417,17 @@ def _omitted_columns_note(sheets: list[tuple[str, str]]) -> str:
             parts.append(f"“{sheet}”不含{'、'.join(labels)}")
     return ("各工作表不列本区县代码（每行相同）" + "".join(f"；{p}" for p in parts)
             + "。这些列连同全部行在本工作簿同目录的Parquet文件中（<表名>.parquet，如enterprise_year.parquet），行序与工作表相同。")
+
+
+def reference_rows() -> list[tuple[str, str]]:
+    """参考值说明: what each confidence level means (shared field ``confidence``), then every
+    reference value that is a placeholder, a proxy or not yet checked, in the words of its
+    reference file's own ``check_note`` column (docs/reference_data.md)."""
+    rows = [("", REFERENCE_INTRO), ("可信度的含义", shared_column("confidence").definition_zh or "")]
+    for n in reference_notes_zh():
+        level = f"可信度：{n['confidence_zh']}。" if n["confidence_zh"] else ""
+        rows.append((n["name_zh"], f"{level}{n['check_note']}"))
+    return rows
 
 
 def _add_guide_sheet(wb, fmts: Formats, widths: tuple[int, int]):
@@ -590,19 +602,46 @@ def _green_block(ws, fmts: Formats, top: int, ov: Overview) -> int:
 
 
 def _over_limit_block(ws, fmts: Formats, top: int, ov: Overview) -> int:
-    if ov.over_limit is not None:
-        ol = table_contract("over_limit_list")
-        ws.write(top, 0, f"{ol.label_zh}（详见“{ol.short_name_zh}”工作表）", fmts.section)
-        if ov.over_limit.is_empty():
-            ws.write(top + 1, 0, "无：本区县没有单位产品能耗超过限额的企业。", fmts.plain)
-            top += 4
-        else:
-            rows = ov.over_limit.sort("year", "uscc", "product_code")
-            _write_frame(ws, fmts, top + 1, rows, [
-                (ol.column(c).label_zh, c, column_kind(ol.column(c)) if c != "year" else "year")
-                for c in ("enterprise_name", "year", "product_name", "unit_energy", "limit_value", "unit")])
-            top += rows.height + 4
-    return top
+    """The district's firms over a limit, each with the confidence of its limit value (Chinese
+    label), then under the table the limit rows' own check notes (limit_notes)."""
+    if ov.over_limit is None:
+        return top
+    ol = table_contract("over_limit_list")
+    ws.write(top, 0, f"{ol.label_zh}（详见“{ol.short_name_zh}”工作表）", fmts.section)
+    if ov.over_limit.is_empty():
+        ws.write(top + 1, 0, "无：本区县没有单位产品能耗超过限额的企业。", fmts.plain)
+        return top + 4
+    confidence = ol.column("confidence")
+    rows = ov.over_limit.sort("year", "uscc", "product_code")
+    cols = [(ol.column(c).label_zh, c, column_kind(ol.column(c)) if c != "year" else "year")
+            for c in ("enterprise_name", "year", "unit_energy", "limit_value", "unit")]
+    # the limit's confidence beside it; the product last, where its long name runs on into empty cells
+    cols += [(confidence.label_zh, "confidence", "text"), (ol.column("product_name").label_zh, "product_name", "text")]
+    _write_frame(ws, fmts, top + 1, rows.with_columns(shown_values(confidence, "text")), cols)
+    row = top + rows.height + 2
+    width = 44 + OVERVIEW_WIDTH * (len(cols) - 1)  # the block's columns (the first is widened: _overview_sheet)
+    for text in limit_notes(rows):
+        ws.merge_range(row, 0, row, len(cols) - 1, text, fmts.wrap)
+        ws.set_row_height(row, LINE_HEIGHT * _lines(text, width))
+        row += 1
+    return row + 2
+
+
+def limit_notes(over_limit: pl.DataFrame) -> list[str]:
+    """One line per confidence and check note of the limit values the rows use (over_limit_list
+    columns ``confidence`` and ``check_note``, from the limit rows), naming the products: what a
+    clerk must know before the list is used. A high-confidence value without a note needs none."""
+    ol = table_contract("over_limit_list")
+    labels = ol.column("confidence").value_labels_zh
+    groups = (over_limit.group_by("confidence", "check_note", maintain_order=True)
+              .agg(pl.col("product_name").unique(maintain_order=True)))
+    lines = []
+    for level, note, products in groups.iter_rows():
+        if level == "high" and not note:
+            continue
+        lead = f"{ol.column('confidence').label_zh}：{labels.get(level, level)}（{'、'.join(products)}）"
+        lines.append(f"{lead}——{note}" if note else lead)
+    return lines
 
 
 def _write_frame(ws, fmts: Formats, top: int, df: pl.DataFrame, cols: list[tuple[str, str, str]]) -> None:

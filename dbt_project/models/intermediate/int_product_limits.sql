@@ -26,5 +26,6 @@ select
         {% endfor -%}
     ) as decimals,
     standard,
-    confidence
+    confidence,
+    check_note
 from limits

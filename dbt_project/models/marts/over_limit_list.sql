@@ -1,24 +1,24 @@
 -- restricted/over_limit_list: enterprise-years with a product over the limit in force that year —
 -- the candidates for differentiated electricity prices. Yardstick years (before the limit row's
--- in_force_from) never put a firm here. While a limit value used is of `medium` confidence the
--- row says, in Chinese, that it must be checked against the standard's text before any use.
+-- in_force_from) never put a firm here. Each row carries the limit row's confidence and its
+-- Chinese check_note (reference product_energy_limits.csv): while a value is of `medium`
+-- confidence the note says what is uncertain and that it must be checked before any use.
 select
-    uscc,
-    year,
-    product_code,
-    enterprise_name,
-    district_code,
-    product_name,
-    output,
-    unit_energy_rounded as unit_energy,
-    unit,
-    limit_value,
-    limit_set,
-    standard,
-    confidence,
-    case when confidence = 'medium'
-        then '限额值为中等可信度（转录自标准，待独立核对），任何使用前须与标准原文核对'
-    end as check_note
-from {{ ref('product_efficiency') }}
-where grade = 'over_limit' and not yardstick
-order by uscc, year, product_code
+    e.uscc,
+    e.year,
+    e.product_code,
+    e.enterprise_name,
+    e.district_code,
+    e.product_name,
+    e.output,
+    e.unit_energy_rounded as unit_energy,
+    e.unit,
+    e.limit_value,
+    e.limit_set,
+    e.standard,
+    e.confidence,
+    nullif(trim(l.check_note), '') as check_note
+from {{ ref('product_efficiency') }} as e
+left join {{ ref('int_product_limits') }} as l using (limit_set, product_code)
+where e.grade = 'over_limit' and not e.yardstick
+order by e.uscc, e.year, e.product_code
