@@ -22,3 +22,25 @@
 (epoch_us(coalesce({{ prefix }}submitted_at, timestamp '0001-01-01'))::hugeint * 18446744073709551616
     + {{ prefix }}delivery_seq::hugeint * 4294967296 + {{ prefix }}"row_number")
 {%- endmacro %}
+
+{#- Every row of `relation` with its revision outcome (docs/design.md, docs/sources.md): numbered
+    within its `key` (a list of column expressions) by `winner_first` (an ORDER BY list),
+    `revision_rank` 1 wins and every other row is `superseded`; exact duplicates thus collapse to
+    one. The order is a source's own rule: the latest 上报时间 (revision_order, the default) or,
+    for sources without one, the most recently delivered file (`delivery_seq desc, "row_number"
+    desc`). -#}
+{% macro revision_outcome(relation, key, winner_first=revision_order() ~ ' desc') -%}
+select *, revision_rank > 1 as superseded
+from (
+    select
+        *,
+        row_number() over (partition by {{ key | join(', ') }} order by {{ winner_first }}) as revision_rank
+    from {{ relation }}
+)
+{%- endmacro %}
+
+{#- The order of the sources whose revisions have no 上报时间: the most recently delivered file
+    wins, then the later row. -#}
+{% macro delivery_order() -%}
+delivery_seq desc, "row_number" desc
+{%- endmacro %}

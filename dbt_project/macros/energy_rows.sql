@@ -38,16 +38,14 @@ select
     r.f * fc.tce_per_unit as feedstock_tce,
     (r.q - r.o) * fc.tce_per_unit - r.f * fc.tce_per_unit as energy_tce_net,
     (r.q - r.o) * fc.tce_per_unit_equiv as energy_tce_equiv,
-    case when fc.co2_basis = 'fuel' then (r.q - r.f) * fc.co2_t_per_unit else 0 end as co2_direct_t,
-    case when fc.co2_basis in ('electricity', 'heat') then greatest(r.q - r.o, 0) * fc.co2_t_per_unit else 0 end as co2_indirect_t,
+    {{ co2_t('fc', 'direct') }} as co2_direct_t,
+    {{ co2_t('fc', 'indirect') }} as co2_indirect_t,
     r.o * fc.tce_per_unit as conversion_output_tce,
     case when fc.category = 'electricity' then r.q else 0 end as electricity_10k_kwh,
     -- 原煤 in tonnes, gross (feedstock included): the monthly tables' coal_t
     case when r.energy_code = '01' then r.q else 0 end as coal_t,
     -- CO2 with the emission factors of the price base year (2020): the constant-factor intensity
-    case when f0.co2_basis = 'fuel' then (r.q - r.f) * f0.co2_t_per_unit else 0 end
-        + case when f0.co2_basis in ('electricity', 'heat') then greatest(r.q - r.o, 0) * f0.co2_t_per_unit else 0 end
-        as co2_total_t_2020f,
+    {{ co2_t('f0') }} as co2_total_t_2020f,
     fc.provisional,
     fc.factor_set,
     r.enterprise_name,
@@ -63,6 +61,26 @@ left join {{ ref('int_energy_factors') }} as fc
     on fc.year = r.year and fc.energy_code = r.energy_code
 left join {{ ref('int_energy_factors') }} as f0
     on f0.year = {{ price_base_year() }} and f0.energy_code = r.energy_code
+{%- endmacro %}
+
+{#- CO2 in tonnes of one energy row `row` (its q = consumption, f = feedstock, o = conversion
+    output, as in energy_row_formulas) with the factors of the int_energy_factors row `factors`
+    (docs/indicators.md, Energy and CO2): a fuel emits directly, (q − f) × factor; electricity and
+    heat emit indirectly, max(q − o, 0) × factor (net purchases only, clipped per row). `part`:
+    'direct', 'indirect' or 'total' (their sum). The one place of this rule: energy_row_formulas
+    applies it with the year's factors and with those of the price base year. -#}
+{% macro co2_t(factors, part='total', row='r') -%}
+{%- set direct -%}
+case when {{ factors }}.co2_basis = 'fuel' then ({{ row }}.q - {{ row }}.f) * {{ factors }}.co2_t_per_unit else 0 end
+{%- endset -%}
+{%- set indirect -%}
+case when {{ factors }}.co2_basis in ('electricity', 'heat') then greatest({{ row }}.q - {{ row }}.o, 0) * {{ factors }}.co2_t_per_unit else 0 end
+{%- endset -%}
+{%- if part == 'direct' -%}{{ direct }}
+{%- elif part == 'indirect' -%}{{ indirect }}
+{%- elif part == 'total' -%}{{ direct }} + {{ indirect }}
+{%- else -%}{{ exceptions.raise_compiler_error("co2_t: part must be 'direct', 'indirect' or 'total', not " ~ part) }}
+{%- endif -%}
 {%- endmacro %}
 
 {#- Energy per enterprise-month over `energy_rows` (rows of energy_row_formulas), optionally

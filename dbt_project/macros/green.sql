@@ -38,3 +38,9 @@ end
 cast(round_even(cast({{ expr }} as decimal(38, 9)) * cast(pow(10, {{ digits }}) as decimal(18, 0)), 0)
      / cast(pow(10, {{ digits }}) as decimal(18, 0)) as double)
 {%- endmacro %}
+
+{#- Whether the int_green_titles row `title` holds its title in year `year` (docs/green.md): from
+    its listed_from year until the year before its withdrawn_from year (never withdrawn: open). -#}
+{% macro green_title_held(title, year) -%}
+({{ title }}.listed_from <= {{ year }} and {{ year }} < coalesce({{ title }}.withdrawn_from, 10000))
+{%- endmacro %}

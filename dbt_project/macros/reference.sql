@@ -34,6 +34,18 @@
 (select min(year) from {{ ref('deflators') }})
 {%- endmacro %}
 
+{#- Which version of versioned reference rows is in force in each year (docs/indicators.md): per
+    year of `years` (a relation or CTE; its column `year_column`) and per value of the `by` columns
+    of `versioned`, the greatest valid_from_year <= the year. Columns: `year_column`, the `by`
+    columns, valid_from_year; a year before the first version has no row. Join the versioned rows
+    back on the `by` columns and valid_from_year to read the rows in force. -#}
+{% macro versions_in_force(versioned, years, year_column, by=[]) -%}
+select y.{{ year_column }}{% for c in by %}, v.{{ c }}{% endfor %}, max(v.valid_from_year) as valid_from_year
+from (select distinct {{ year_column }} from {{ years }}) as y
+inner join {{ versioned }} as v on v.valid_from_year <= y.{{ year_column }}
+group by y.{{ year_column }}{% for c in by %}, v.{{ c }}{% endfor %}
+{%- endmacro %}
+
 {#- Month key (yyyymm) from which the 2021 boundaries apply: the first valid_from of a current district. -#}
 {% macro boundary_change_key() -%}
 (select min(year(valid_from) * 100 + month(valid_from)) from {{ ref('districts') }} where valid_from is not null)

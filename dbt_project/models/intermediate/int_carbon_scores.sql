@@ -74,10 +74,7 @@ k as (
 ),
 
 band_versions as (
-    select y.eval_year, b.scheme, max(b.valid_from_year) as valid_from_year
-    from (select distinct eval_year from cc) as y
-    inner join bands as b on b.valid_from_year <= y.eval_year
-    group by y.eval_year, b.scheme
+    {{ versions_in_force('bands', 'cc', 'eval_year', by=['scheme']) }}
 ),
 
 -- Grade from the K bands in force (upper bound inclusive).

@@ -35,10 +35,7 @@ records as (
 
 -- Rule rows in force for the record's year: greatest valid_from_year <= year, per scale.
 rule_versions as (
-    select y.eval_year, r.scale, max(r.valid_from_year) as valid_from_year
-    from (select distinct eval_year from records) as y
-    inner join rules as r on r.valid_from_year <= y.eval_year
-    group by y.eval_year, r.scale
+    {{ versions_in_force('rules', 'records', 'eval_year', by=['scale']) }}
 ),
 
 rule_rows as (
@@ -103,10 +100,7 @@ recomputed as (
 ),
 
 band_versions as (
-    select y.eval_year, max(b.valid_from_year) as valid_from_year
-    from (select distinct eval_year from records) as y
-    inner join bands as b on b.valid_from_year <= y.eval_year
-    group by y.eval_year
+    {{ versions_in_force('bands', 'records', 'eval_year') }}
 ),
 
 -- Class from the score bands in force (lower bound inclusive, upper exclusive).

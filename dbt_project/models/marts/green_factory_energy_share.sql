@@ -10,7 +10,7 @@ green as (
     select distinct y.year, t.matched_uscc as uscc
     from {{ ref('int_green_titles') }} as t
     inner join years as y
-        on t.listed_from <= y.year and y.year < coalesce(t.withdrawn_from, 10000)
+        on {{ green_title_held('t', 'y.year') }}
     where t.entry_type = '工厂' and t.matched_uscc is not null
 ),
 
@@ -23,14 +23,8 @@ rows as (
     where ey.has_energy_reports
 ),
 
-city as (
-    select district_code as scope_code from {{ ref('districts') }} where kind = 'city'
-),
-
 scoped as (
-    select c.scope_code, r.* from rows as r cross join city as c
-    union all
-    select r.district_code, r.* from rows as r where r.district_code is not null
+    {{ city_and_district_scopes('rows') }}
 )
 
 select

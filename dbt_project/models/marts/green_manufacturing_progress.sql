@@ -18,18 +18,16 @@ held as (
     select y.year, t.entry_type, t.current_name, t.district_code, max(t.rank) as top_rank
     from years as y
     inner join titles as t
-        on t.listed_from <= y.year and y.year < coalesce(t.withdrawn_from, 10000)
+        on {{ green_title_held('t', 'y.year') }}
     group by all
 ),
 
 city as (
-    select district_code as scope_code from {{ ref('districts') }} where kind = 'city'
+    {{ city_scope() }}
 ),
 
 scoped as (
-    select c.scope_code, h.* from held as h cross join city as c
-    union all
-    select h.district_code, h.* from held as h where h.district_code is not null
+    {{ city_and_district_scopes('held') }}
 ),
 
 scopes as (

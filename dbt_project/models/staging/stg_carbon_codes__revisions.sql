@@ -12,17 +12,6 @@ with src as (
             'heat_gj': 'coalesce(heat_gj, 0) as heat_gj',
         }) }}
     from {{ source('raw', 'carbon_codes') }}
-),
-
-ranked as (
-    select
-        *,
-        row_number() over (
-            partition by uscc, eval_year
-            order by delivery_seq desc, "row_number" desc
-        ) as revision_rank
-    from src
 )
 
-select *, revision_rank > 1 as superseded
-from ranked
+{{ revision_outcome('src', ['uscc', 'eval_year'], delivery_order()) }}

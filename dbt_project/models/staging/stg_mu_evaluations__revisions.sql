@@ -5,17 +5,6 @@ with src as (
     select
         {{ staged_source_columns('mu_evaluations') }}
     from {{ source('raw', 'mu_evaluations') }}
-),
-
-ranked as (
-    select
-        *,
-        row_number() over (
-            partition by uscc, eval_year
-            order by delivery_seq desc, "row_number" desc
-        ) as revision_rank
-    from src
 )
 
-select *, revision_rank > 1 as superseded
-from ranked
+{{ revision_outcome('src', ['uscc', 'eval_year'], delivery_order()) }}

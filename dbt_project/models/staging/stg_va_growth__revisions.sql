@@ -6,17 +6,6 @@ with src as (
     select
         {{ staged_source_columns('va_growth') }}
     from {{ source('raw', 'va_growth') }}
-),
-
-ranked as (
-    select
-        *,
-        row_number() over (
-            partition by district_code, period
-            order by {{ revision_order() }} desc
-        ) as revision_rank
-    from src
 )
 
-select * exclude (revision_rank), revision_rank > 1 as superseded
-from ranked
+{{ revision_outcome('src', ['district_code', 'period']) }}
