@@ -62,6 +62,17 @@ def _period_watermarks(warehouse: Path) -> dict[int, int]:
                             "from intermediate.int_enterprise_period group by all").fetchall())
 
 
+def _year_signatures(warehouse: Path) -> dict[str, dict[int, int]]:
+    """{model: {year: signature of its inputs}} of the models incremental by year through
+    signatures (macros/incremental.sql): a year whose signature moved was rebuilt."""
+    with duckdb.connect(str(warehouse / "hzcarbon.duckdb"), read_only=True) as con:
+        rows = con.sql("select model, year, signature from main.build_year_signatures").fetchall()
+    out: dict[str, dict[int, int]] = {}
+    for model, year, signature in rows:
+        out.setdefault(model, {})[year] = signature
+    return out
+
+
 @pytest.fixture(scope="module")
 def incremental_and_full(tmp_path_factory):
     root = tmp_path_factory.mktemp("incremental")
@@ -70,14 +81,15 @@ def incremental_and_full(tmp_path_factory):
     _run(landing, root / "incremental")
     before = _month_watermarks(root / "incremental")
     before_periods = _period_watermarks(root / "incremental")
+    before_signatures = _year_signatures(root / "incremental")
     _deliver_month_and_revision(landing)
     _run(landing, root / "incremental")
     _run(landing, root / "full")
-    return root, before, before_periods
+    return root, before, before_periods, before_signatures
 
 
 def test_only_the_delivered_months_are_rebuilt(incremental_and_full):
-    root, before, _ = incremental_and_full
+    root, before, _, _ = incremental_and_full
     after = _month_watermarks(root / "incremental")
     rebuilt = {p for p in after if after[p] != before.get(p)}
     assert rebuilt == {NEW_MONTH, REVISED_MONTH}
@@ -88,17 +100,33 @@ def test_only_the_years_of_the_delivered_months_and_the_next_are_rebuilt_in_the_
     """int_enterprise_period: a month of year y changes the levels of y and the comparable basis of
     y + 1; 2020 (neither delivered nor after a delivered year) keeps the rows of the first build,
     2021 (the revision) and 2022 (the new month, a year that had no rows) are built again."""
-    root, _, before = incremental_and_full
+    root, _, before, _ = incremental_and_full
     after = _period_watermarks(root / "incremental")
     assert set(before) == {2020, 2021} and set(after) == {2020, 2021, 2022}
     assert after[2020] == before[2020]
     assert after[2021] > before[2021] and after[2022] == after[2021]
 
 
+def test_reporting_status_and_the_monthly_group_tables_rebuild_only_the_years_touched(incremental_and_full):
+    """reporting_status: 2021 (the revision) and 2022 (the new month) are rebuilt; 2020 and the
+    years 2023–2026 (the register's expected months, nothing delivered) keep their rows. The
+    monthly group tables rebuild the years int_enterprise_period rebuilt that have rows (2021,
+    2022), not 2020. (Their output, byte for byte: the next test, and tests/test_monthly_revision.py
+    for held reports and the annual revision.)"""
+    root, _, _, before = incremental_and_full
+    after = _year_signatures(root / "incremental")
+    status_before, status_after = before["reporting_status"], after["reporting_status"]
+    assert set(status_before) == set(range(2020, 2027)) == set(status_after)  # due months to 2026-10
+    assert {y for y in status_after if status_after[y] != status_before[y]} == {2021, 2022}
+    for model in ("int_city_month_sdc", "int_district_month_sdc", "int_key_group_month_sdc"):
+        assert set(before[model]) == {2020, 2021} and set(after[model]) == {2020, 2021, 2022}, model
+        assert after[model][2020] == before[model][2020] and after[model][2021] != before[model][2021], model
+
+
 def test_incremental_release_equals_a_full_build(incremental_and_full):
     """Byte for byte, but for the delivery order in data_quality: in the full build the new file
     was delivered with the others, in the incremental one after them."""
-    root, _, _ = incremental_and_full
+    root, _, _, _ = incremental_and_full
     incremental, full = _published(root / "incremental"), _published(root / "full")
     # 26 published tables (13 annual, 7 monthly.md, 6 green.md), 12 extract tables (6 + 4 + 2) per district
     assert incremental.keys() == full.keys() and len(full) == (13 + 7 + 6) + 13 * (6 + 4 + 2)
@@ -110,7 +138,7 @@ def test_incremental_release_equals_a_full_build(incremental_and_full):
 
 def test_the_revision_replaced_the_first_delivery(incremental_and_full):
     """Electricity of 2021-06 was revised ×1.5: the enterprise-year totals moved by half of it."""
-    root, _, _ = incremental_and_full
+    root, _, _, _ = incremental_and_full
     with duckdb.connect(str(root / "incremental" / "hzcarbon.duckdb"), read_only=True) as con:
         superseded = con.execute("select count(*) from staging.stg_energy_reports_superseded "
                              f"where period = '{REVISED_MONTH}' and energy_code = '33'").fetchone()[0]

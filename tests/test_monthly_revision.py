@@ -10,10 +10,15 @@ G1–G4, 100 a month each in 2023 and 110 in 2024 (on time, 上报 the 5th of th
         time (100), both on 2024-05-20: held; the published March figures do not move.
   run 3 (as_of 2025-01): May … December 2024 delivered; 1–12月 2024 is published for the first
         time: the annual revision takes the held reports in.
+The register (list 2024-04) expects F1–F4 and G1–G4 from 2023-01, not X. Runs 2 and 3 build
+reporting_status and the monthly group tables incrementally (by year, macros/incremental.sql);
+`hzcarbon rebuild` builds each release again from scratch with the freeze state it started from
+and must publish the same bytes.
 """
 
 import json
 
+import duckdb
 import polars as pl
 import pytest
 
@@ -24,6 +29,7 @@ F = [uscc(f"91330106MA2M0F00{i}") for i in range(1, 5)]
 G = [uscc(f"91330108MA2M0G00{i}") for i in range(1, 5)]
 X = uscc("91330108MA2M0X001")
 DISTRICT = {**{f: "330106" for f in F}, **{g: "330108" for g in G}, X: "330108"}
+REGISTER_HEADER = ["名录期", "统一社会信用代码", "单位详细名称", "行政区划代码", "行业代码", "纳入年月", "退出年月"]
 
 
 def _row(firm: str, year: int, month: int, q: float, submitted: str) -> list:
@@ -45,7 +51,10 @@ def _run(landing, warehouse, as_of):
     result = run_cli("run", "--landing", str(landing), "--warehouse", str(warehouse), "--as-of", as_of)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
     latest = warehouse / "latest"
-    return {"dir": latest.resolve(), "city": pl.read_parquet(latest / "open/city_month.parquet"),
+    with duckdb.connect(str(warehouse / "hzcarbon.duckdb"), read_only=True) as con:
+        signatures = con.sql("select model, year, signature from main.build_year_signatures").fetchall()
+    return {"dir": latest.resolve(), "signatures": {(m, y): s for m, y, s in signatures},
+            "status": pl.read_parquet(latest / "restricted/reporting_status.parquet"), "city": pl.read_parquet(latest / "open/city_month.parquet"),
             "district": pl.read_parquet(latest / "open/district_month.parquet"),
             "dq": pl.read_parquet(latest / "restricted/data_quality.parquet"),
             "manifest": json.loads((latest / "manifest.json").read_text(encoding="utf-8")),
@@ -58,6 +67,8 @@ def runs(tmp_path_factory):
     landing, warehouse = root / "landing", root / "warehouse"
     (landing / "mu_evaluations").mkdir(parents=True)
     (landing / "carbon_codes").mkdir(parents=True)
+    write_csv(landing / "enterprise_register" / "名录_2024-04.csv", REGISTER_HEADER,
+              [["2024-04", firm, f"企业{firm[-5:]}", DISTRICT[firm], "1713", "2023-01", ""] for firm in F + G])
     write_csv(landing / "energy_reports" / "1_to_2024-04.csv", ENERGY_HEADER,
               _on_time([(2023, m) for m in range(1, 13)] + [(2024, m) for m in range(1, 5)]))
     first = _run(landing, warehouse, "2024-05")
@@ -101,7 +112,7 @@ def test_a_late_report_after_publication_is_held(runs):
     assert (late["accepted"], late["held_for_annual_revision"]) == (2, 2)
     # the months frozen by the first release keep its delivery
     through = {(m["year"], m["month"]): m["through_delivery_seq"] for m in second["manifest"]["month_freeze"]}
-    assert through[(2024, 3)] == 1
+    assert through[(2024, 3)] == 2  # the first run's latest delivery: the energy file 1, the register 2
     assert second["manifest"]["annual_revision"] == []
 
 
@@ -145,3 +156,45 @@ def test_periods_moved_lists_the_changed_open_rows_of_the_revised_years(tmp_path
     text = render_changes({"old": "a", "new": "b", "tables": {}, "why": {},
                            "annual_revision": {"years": [2024], "periods_moved": moved}})
     assert "- district_month 330106 2024年3月: energy_tce" in text
+
+
+def _held(status: pl.DataFrame) -> set[tuple[str, int, int, str]]:
+    rows = status.filter(pl.col("held_for_annual_revision"))
+    return set(zip(rows["uscc"], rows["year"], rows["month"], rows["status"]))
+
+
+def test_reporting_status_flags_the_held_reports_until_the_annual_revision(runs):
+    first, second, third = runs
+    assert _held(first["status"]) == set()
+    # F1's revision of March (its first report was on time) and X's first March report (not in the register)
+    assert _held(second["status"]) == {(F[0], 2024, 3, "on_time"), (X, 2024, 3, "unexpected")}
+    assert _held(third["status"]) == set()
+    # 2023 rows: 8 firms × 12 months, as expected, on time
+    rows_2023 = third["status"].filter(pl.col("year") == 2023)
+    assert rows_2023.height == 8 * 12 and set(rows_2023["status"]) == {"on_time"}
+
+
+def test_runs_rebuild_only_the_years_whose_inputs_changed(runs):
+    """2023 is neither delivered, held, revised nor newly due in runs 2 and 3: every model
+    incremental by year keeps its 2023 rows; 2024 is rebuilt in both."""
+    first, second, third = runs
+    models = {m for m, _ in first["signatures"]}
+    assert models == {"reporting_status", "int_city_month_sdc", "int_district_month_sdc", "int_key_group_month_sdc"}
+    for model in models:
+        assert first["signatures"][model, 2023] == second["signatures"][model, 2023] == third["signatures"][model, 2023]
+        assert first["signatures"][model, 2024] != second["signatures"][model, 2024] != third["signatures"][model, 2024]
+
+
+@pytest.mark.parametrize("which", [1, 2])
+def test_an_incremental_release_equals_a_full_build_with_its_freeze_state(runs, tmp_path, which):
+    """Release 2 (held reports) and release 3 (the annual revision), built incrementally, against
+    `hzcarbon rebuild`: a full build on a new warehouse from the archived deliveries, with the
+    freeze state the release started from. The rebuild verifies every Parquet file byte for byte
+    (reporting_status, reporting_summary, reporting_reminders, the monthly tables, …)."""
+    from tests.conftest import run_cli
+
+    release = runs[which]["dir"]
+    result = run_cli("rebuild", release.name, "--out", str(tmp_path / "out"),
+                     "--warehouse", str(release.parent.parent))
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert f"rebuild of {release.name} verified" in result.stdout

@@ -144,3 +144,61 @@ select 1  -- no such test passed in this run
     {%- for y in run_query(revised).columns[0].values() -%}{%- do years.extend([y | int, (y | int) + 1]) -%}{%- endfor -%}
     {{ return(years | unique | sort | list) }}
 {%- endmacro %}
+
+{#- Models incremental by year through the signature of their inputs (reporting_status, the
+    monthly group tables): each such model names a signature macro giving one row per year with
+    a hash of everything the model's rows of that year read (year, signature). A build rebuilds
+    the years whose signature differs from the one recorded when the model was last built, and
+    the years present on one side only (a year whose rows vanish is deleted): the pre-hook
+    deletes them (delete_years_to_rebuild), the model selects only them, dbt appends the rows
+    (incremental_strategy 'append') and the post-hook records the signatures of every year
+    (record_year_signatures), in the same transaction. Anything the signatures do not cover
+    (seeds, vars, SQL) makes orchestration/dbt.py pass --full-refresh. -#}
+
+{% macro year_signatures() -%}main.build_year_signatures{%- endmacro %}
+
+{#- on-run-start: the signature table exists before any model asks for it. -#}
+{% macro create_year_signatures() -%}
+create table if not exists {{ year_signatures() }} (model varchar, year integer, signature ubigint, primary key (model, year))
+{%- endmacro %}
+
+{#- The years whose inputs changed since this model was built, from its signature SQL. -#}
+{% macro years_with_changed_inputs(signature_sql) -%}
+    {%- if not execute -%}{{ return([]) }}{%- endif -%}
+    {%- set query -%}
+        with now_ as ({{ signature_sql }}),
+        built as (select year, signature from {{ year_signatures() }} where model = '{{ this.identifier }}')
+        select distinct year
+        from now_ full outer join built using (year)
+        where now_.signature is distinct from built.signature
+        order by 1
+    {%- endset -%}
+    {{ return(run_query(query).columns[0].values() | map('int') | list) }}
+{%- endmacro %}
+
+{#- pre-hook: delete the years an incremental build rebuilds (none on a full build). -#}
+{% macro delete_years_to_rebuild(signature_sql) -%}
+    {%- if is_incremental() -%}
+delete from {{ this }} where {{ year_in(years_with_changed_inputs(signature_sql)) }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- post-hook: the model now holds every year as its inputs are (two statements). -#}
+{% macro record_year_signatures(signature_sql) -%}
+delete from {{ year_signatures() }} where model = '{{ this.identifier }}';
+insert into {{ year_signatures() }}
+select '{{ this.identifier }}', year, signature from ({{ signature_sql }})
+{%- endmacro %}
+
+{#- One signature per year from parts (select year, h …) tagged by name, so that equal hashes of two
+    parts do not cancel. -#}
+{% macro combine_signatures(parts) -%}
+select year, bit_xor(hash(part, h)) as signature
+from (
+    {%- for name, sql in parts.items() %}
+    select '{{ name }}' as part, year, h from ({{ sql }}){{ " union all" if not loop.last }}
+    {%- endfor %}
+)
+where year is not null
+group by year
+{%- endmacro %}

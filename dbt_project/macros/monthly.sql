@@ -26,8 +26,9 @@
     published periods only (int_month_publication) and the periods the statistical calendar
     shows (1–m月 from m = 2, single months from m = 3). Besides the published columns it keeps
     what warehouse.disclosure needs and drops: entrant_count, leaver_count, the largest
-    contributions (energy_tce_top, coal_t_top) and coal_reporter_count. -#}
-{% macro month_group_measures(group_cols, with_coal=false) -%}
+    contributions (energy_tce_top, coal_t_top) and coal_reporter_count.
+    `years`: only these years (an incremental build, month_group_incremental); none: every year. -#}
+{% macro month_group_measures(group_cols, with_coal=false, years=none) -%}
 {%- set keys = group_cols + ['year', 'month', 'period_type'] -%}
 {%- set measures = monthly_measures() if with_coal else monthly_measures()[:-1] -%}
 with agg as (
@@ -55,7 +56,10 @@ with agg as (
     inner join {{ ref('int_month_publication') }} as pub
         on pub.year = p.year and pub.month = p.month
         and case when p.period_type = 'ytd' then pub.ytd_published else pub.month_published end
-    where (p.period_type = 'ytd' and p.month >= 2) or (p.period_type = 'month' and p.month >= 3)
+    where ((p.period_type = 'ytd' and p.month >= 2) or (p.period_type = 'month' and p.month >= 3))
+    {%- if years is not none %}
+      and /* incremental build */ {{ year_in(years, 'p.year') }}
+    {%- endif %}
     group by {% for c in keys %}p.{{ c }}{% if not loop.last %}, {% endif %}{% endfor %}
 )
 
@@ -82,6 +86,22 @@ from agg
 where enterprise_count > 0
 {%- endmacro %}
 
+{#- The monthly group tables are incremental by year (macros/incremental.sql): the rows of year y
+    read only the rows of int_enterprise_period and int_month_publication of year y, so a build
+    rebuilds the years whose signature changed (month_group_signature, macros/monthly_signatures.sql).
+    Call as `{{ config(**month_group_incremental()) }}`, then
+    month_group_measures(…, years=month_group_years() if is_incremental() else none). -#}
+{% macro month_group_incremental() -%}
+{{ return({'materialized': 'incremental', 'incremental_strategy': 'append', 'on_schema_change': 'fail',
+           'pre_hook': "{{ delete_years_to_rebuild(month_group_signature()) }}",
+           'post_hook': "{{ record_year_signatures(month_group_signature()) }}"}) }}
+{%- endmacro %}
+
+{#- The years an incremental build of a monthly group table rebuilds. -#}
+{% macro month_group_years() -%}
+{{ return(years_with_changed_inputs(month_group_signature())) }}
+{%- endmacro %}
+
 {#- Header names of energy_reports columns as a person may write them (the contract's label,
     then its aliases; tests/test_monthly_register.py checks them against
     data_contracts/contracts/source_energy_reports.yaml). Quarantined rows keep only their raw
@@ -102,6 +122,41 @@ nullif(trim(coalesce(
     json_extract_string(raw, '$."{{ h }}"'){% if not loop.last %},{% endif %}
     {%- endfor %}
 )), '')
+{%- endmacro %}
+
+{#- Quarantined energy report rows attributed to an enterprise-month by their raw credit code and
+    report month where those can be read (a row whose code or month cannot be read belongs to no
+    enterprise-month): uscc, year, month, submitted_at (null when absent), file_sha256,
+    delivery_seq. A combined 1–2月 report month (`2024-01~02`, `2024年1-2月`, …, the forms
+    ingestion.values reads) is attributed to January and February, as a staged combined report
+    is a submission for both. -#}
+{% macro quarantined_energy_rows() -%}
+with raw_cells as (
+    select
+        upper({{ raw_cell('uscc') }}) as uscc,
+        regexp_extract({{ raw_cell('period') }}, '^(\d{4})\s*[-/.年]?\s*(\d{1,2})\s*月?$', ['y', 'm']) as ym,
+        regexp_extract(regexp_replace({{ raw_cell('period') }}, '\s+', '', 'g'),
+                       '^(\d{4})[-/.年]?0?1[~\-/至–—]0?2月?$', 1) as combined_year,
+        try_cast({{ raw_cell('submitted_at') }} as timestamp) as submitted_at,
+        file_sha256,
+        delivery_seq
+    from {{ source('raw', 'quarantine') }}
+    where source = 'energy_reports' and raw is not null
+),
+
+attributed as (
+    select uscc, try_cast(ym.y as integer) as year, try_cast(ym.m as integer) as month, submitted_at,
+           file_sha256, delivery_seq
+    from raw_cells
+    where uscc is not null and ym.y <> ''
+    union all
+    select uscc, try_cast(combined_year as integer), g.month, submitted_at, file_sha256, delivery_seq
+    from raw_cells
+    cross join (values (1), (2)) as g(month)
+    where uscc is not null and combined_year <> ''
+)
+
+select * from attributed where month between 1 and 12
 {%- endmacro %}
 
 {#- The months frozen by the latest approved release (docs/monthly.md, "Revision policy"): the

@@ -177,8 +177,10 @@ select
     p.reported_coal,
     coalesce(p.provisional, false) as provisional,
     coalesce(p.provisional_prev, false) as provisional_prev,
-    -- lineage: the latest delivery staged when this year was built
-    {{ latest_staged_delivery(ref('stg_energy_reports__staged')) }} as built_through_delivery_seq
+    -- lineage: the latest delivery staged when this year was built, and the dbt invocation that
+    -- built it (the monthly group tables rebuild the years it rebuilt: month_group_signature)
+    {{ latest_staged_delivery(ref('stg_energy_reports__staged')) }} as built_through_delivery_seq,
+    '{{ invocation_id }}' as built_in_invocation
 from periods as p
 inner join cells as c on c.uscc = p.uscc and c.year = p.year
 left join {{ ref('industries') }} as ind

@@ -1,17 +1,30 @@
 -- restricted/reporting_status (docs/monthly.md): uscc × year × month, from the earliest 纳入年月
 -- of the register to the last month whose report is due by now, where the enterprise is
 -- expected or has an accepted report. Without a register the table is empty.
+-- Incremental by year (macros/incremental.sql): the rows of year y read only inputs of year y and
+-- the register, so a build rebuilds the years whose inputs changed (reporting_status_signature,
+-- macros/monthly_signatures.sql) and gives the rows a full build gives.
+{{ config(materialized='incremental', incremental_strategy='append', on_schema_change='fail',
+          pre_hook="{{ delete_years_to_rebuild(reporting_status_signature()) }}",
+          post_hook="{{ record_year_signatures(reporting_status_signature()) }}") }}
+{%- set rebuilt = years_with_changed_inputs(reporting_status_signature()) if is_incremental() else none %}
+{#- " and year in (…)" limiting each input to the years rebuilt (nothing on a full build) -#}
+{%- set only_rebuilt = (" and /* incremental build */ " ~ year_in(rebuilt)) if rebuilt is not none else "" %}
 with due as (
     select *, cast(due_date + 1 as timestamp) as due_before
     from {{ ref('int_month_due') }}
     where cast(due_date + 1 as timestamp) <= {{ now_at() }}
       and period >= (select min(entry_month) from {{ ref('int_register_spells') }})
+      {{- only_rebuilt }}
 ),
 
 expected as (
     select e.uscc, e.year, e.month, e.register
     from {{ ref('int_register_expected') }} as e
     inner join due on due.year = e.year and due.month = e.month
+    {%- if rebuilt is not none %}
+    where /* incremental build */ {{ year_in(rebuilt, 'e.year') }}
+    {%- endif %}
 ),
 
 accepted as (
@@ -19,8 +32,10 @@ accepted as (
     select a.uscc, a.year, a.month, a.enterprise_name, a.district_code
     from (
         select uscc, year, month, enterprise_name, district_code from {{ ref('int_energy_enterprise_month') }}
+        where true {{- only_rebuilt }}
         union all
-        select uscc, year, 1, enterprise_name, district_code from {{ ref('int_energy_enterprise_month') }} where combined
+        select uscc, year, 1, enterprise_name, district_code from {{ ref('int_energy_enterprise_month') }}
+        where combined {{- only_rebuilt }}
     ) as a
     inner join due on due.year = a.year and due.month = a.month
 ),
@@ -32,6 +47,7 @@ submissions as (
         count(distinct submitted_at) as submissions,
         bool_or(not quarantined) as staged
     from {{ ref('int_energy_submissions') }}
+    where true {{- only_rebuilt }}
     group by uscc, year, month
 ),
 
@@ -44,11 +60,13 @@ keys as (
 held as (
     -- deliveries held out of the open monthly tables until the annual revision (int_energy_held)
     select distinct uscc, year, month from {{ ref('int_energy_held') }}
+    where true {{- only_rebuilt }}
 ),
 
 restated as (
     -- the district of an accepted month, restated as in the annual tables
     select uscc, year, district_code from {{ ref('int_enterprise_year') }}
+    where true {{- only_rebuilt }}
 )
 
 select
