@@ -7,9 +7,8 @@ of memory.
 The budget (docs/design.md, "Memory"): a run's peak RSS stays under 3 GiB at 50,000 enterprises.
 DuckDB's memory_limit bounds its buffer pool, not the process: dbt's process sits ~0.3 GB above
 it (dbt's Python, DuckDB's allocations outside the pool), and the Dagster process beside it holds
-~0.5 GB. A limit above what a query needs makes nothing faster: DuckDB spills the rest of a
-large sort or join to ``<hzcarbon.duckdb>.tmp`` in the warehouse, and 2GB against 3GB left the
-50k build as fast (bench/results/rss_50000_20261207.md).
+~0.5 GB. Above that DuckDB spills the rest of a large sort or join to ``<hzcarbon.duckdb>.tmp`` in the
+warehouse (bench/results/rss_50000_20261207.md: 3GB against 2GB at 50k).
 
 ``HZCARBON_DUCKDB_MEMORY_LIMIT`` (e.g. ``4GB`` on a machine with memory to spare) overrides
 dbt's limit; the Python connections keep theirs (they run while dbt does not).
@@ -40,3 +39,8 @@ def dbt_memory_limit(env: dict[str, str] | None = None) -> str:
 def dbt_environment(env: dict[str, str] | None = None) -> dict[str, str]:
     """The variables dbt_project/profiles.yml reads its DuckDB limits from, for every dbt call."""
     return {DBT_MEMORY_LIMIT_ENV: dbt_memory_limit(env), DBT_THREADS_ENV: str(DEFAULT_THREADS)}
+
+
+if __name__ == "__main__":  # `eval "$(python -m warehouse.duckdb_limits)"` before a direct dbt call
+    for name, value in dbt_environment().items():
+        print(f"export {name}={value}")
