@@ -5,9 +5,9 @@ connection (its own process; dbt_project/profiles.yml reads them from the enviro
 of memory.
 
 The budget (docs/design.md, "Memory"): a run's peak RSS stays under 3 GiB at 50,000 enterprises.
-DuckDB's memory_limit bounds its buffer pool, not the process: dbt's process sits ~0.3 GB above
+DuckDB's memory_limit bounds its buffer pool, not the process: dbt's process sits ~0.4 GB above
 it (dbt's Python, DuckDB's allocations outside the pool), and the Dagster process beside it holds
-~0.5 GB. Above that DuckDB spills the rest of a large sort or join to ``<hzcarbon.duckdb>.tmp`` in the
+~0.4 GB. Above that DuckDB spills the rest of a large sort or join to ``<hzcarbon.duckdb>.tmp`` in the
 warehouse (bench/results/rss_50000_20261207.md: 3GB against 2GB at 50k).
 
 ``HZCARBON_DUCKDB_MEMORY_LIMIT`` (e.g. ``4GB`` on a machine with memory to spare) overrides
