@@ -41,7 +41,6 @@ REPO = Path(__file__).resolve().parents[1]
 BENCH = REPO / "bench"
 FLOOR_SQL = BENCH / "floor.sql"
 SEEDS = REPO / "dbt_project" / "seeds"
-PROFILES = REPO / "dbt_project" / "profiles.yml"
 sys.path.insert(0, str(REPO))
 
 AS_OF = "2026-11"
@@ -69,18 +68,11 @@ def stage_of(step_key: str) -> str:
 
 
 def duckdb_settings() -> dict:
-    """memory_limit / threads of the pipeline's DuckDB connection for dbt (profiles.yml)."""
-    settings = {"memory_limit": "3GB", "threads": 2}
-    try:
-        import yaml
+    """memory_limit / threads of the pipeline's DuckDB connection for dbt
+    (warehouse/duckdb_limits.py, which dbt_project/profiles.yml reads)."""
+    from warehouse.duckdb_limits import DEFAULT_THREADS, dbt_memory_limit
 
-        profile = yaml.safe_load(PROFILES.read_text(encoding="utf-8"))
-        out = profile["hzcarbon"]["outputs"][profile["hzcarbon"].get("target", "dev")]
-        settings.update({k: out["settings"][k] for k in ("memory_limit", "threads") if k in out.get("settings", {})})
-    except Exception as exc:  # noqa: BLE001 - fall back to the documented defaults
-        print(f"note: could not read {PROFILES} ({exc}); floor uses {settings}", file=sys.stderr)
-    settings["threads"] = int(settings["threads"])
-    return settings
+    return {"memory_limit": dbt_memory_limit(), "threads": DEFAULT_THREADS}
 
 
 # --------------------------------------------------------------------------- measuring a command
@@ -90,6 +82,7 @@ def measure(cmd: list[str], log_path: Path, cwd: Path, env: dict | None = None) 
     peak RSS (sum over the tree at one instant) and the exit code."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
     peak, peak_procs, samples, peak_split = 0, 0, 0, []
+    timeline: list[tuple[float, int]] = []  # (Unix time, tree RSS): the peak of each step
     with open(log_path, "wb") as log:
         start = time.perf_counter()
         proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, cwd=cwd, env=env)
@@ -110,6 +103,7 @@ def measure(cmd: list[str], log_path: Path, cwd: Path, env: dict | None = None) 
                     except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
                         pass
                 samples += 1
+                timeline.append((time.time(), total))
                 if total > peak:  # named now: a process may be gone by the end
                     peak, peak_procs = total, procs
                     peak_split = [(_process_label(p), rss) for p, rss in split]
@@ -124,7 +118,7 @@ def measure(cmd: list[str], log_path: Path, cwd: Path, env: dict | None = None) 
             raise
         wall = time.perf_counter() - start
     return {"exit_code": proc.returncode, "wall_s": round(wall, 3), "peak_rss_mb": round(peak / 2**20, 1),
-            "processes_at_peak": peak_procs, "rss_samples": samples, "log": str(log_path),
+            "processes_at_peak": peak_procs, "rss_samples": samples, "log": str(log_path), "timeline": timeline,
             # which process held what at the peak: the run itself, dbt (DuckDB), a workbook worker …
             "peak_rss_split_mb": [[label, round(rss / 2**20, 1)]
                                   for label, rss in sorted(peak_split, key=lambda x: -x[1]) if rss > 20 * 2**20]}
@@ -232,9 +226,8 @@ def run_pipeline(landing: Path, warehouse: Path, log: Path, cwd: Path) -> dict:
     (warehouse / RUN_RESULTS).unlink(missing_ok=True)
     m = measure([hzcarbon_exe(), "run", "--landing", str(landing), "--warehouse", str(warehouse),
                  "--as-of", AS_OF], log, cwd, child_env())
-    steps: dict[str, float] = {}
-    if timings_file.exists():
-        steps = json.loads(timings_file.read_text(encoding="utf-8")).get("steps", {})
+    timings = json.loads(timings_file.read_text(encoding="utf-8")) if timings_file.exists() else {}
+    steps: dict[str, float] = timings.get("steps", {})
     stages: dict[str, float | None] = {s: None for s in STAGES}
     other = 0.0
     for key, seconds in steps.items():
@@ -248,6 +241,7 @@ def run_pipeline(landing: Path, warehouse: Path, log: Path, cwd: Path) -> dict:
         "total_s": m["wall_s"], "peak_rss_mb": m["peak_rss_mb"],
         "processes_at_peak": m["processes_at_peak"], "rss_samples": m["rss_samples"],
         "peak_rss_split_mb": m["peak_rss_split_mb"],
+        "peak_rss_mb_by_step": peak_by_step(m["timeline"], timings),
         "stages_s": stages, "other_steps_s": round(other, 3),
         # process start-up, Dagster and dbt imports, manifest loading, the run summary: wall
         # time outside every step.
@@ -260,6 +254,18 @@ def run_pipeline(landing: Path, warehouse: Path, log: Path, cwd: Path) -> dict:
     if m["exit_code"] != 0:
         result["log_tail"] = _tail(log)
     return result
+
+
+def peak_by_step(timeline: list[tuple[float, int]], timings: dict) -> dict[str, float]:
+    """Peak RSS of the process tree (MB) while each step ran, from the steps' starts and
+    seconds (last_run_timings.json), largest first; steps shorter than a poll may have none."""
+    out = {}
+    for step, start in (timings.get("started_unix") or {}).items():
+        end = start + timings["steps"].get(step, 0.0)
+        inside = [rss for t, rss in timeline if start <= t <= end]
+        if inside:
+            out[step] = round(max(inside) / 2**20, 1)
+    return dict(sorted(out.items(), key=lambda kv: -kv[1]))
 
 
 def run_floor(landing: Path, out: Path, log: Path, cwd: Path, repeats: int = 1) -> dict:

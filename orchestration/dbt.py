@@ -14,6 +14,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_as
 from packaging import version
 
 from orchestration.resources import WarehouseResource
+from warehouse.duckdb_limits import dbt_environment
 from warehouse.month_freeze import FREEZE_ENV, freeze_env_value, run_freeze_state
 from warehouse.dbt_plan import (  # noqa: F401 - SOURCE_LOCATIONS and the planner re-exported
     DBT_PROJECT_DIR, MANIFEST_PATH, SOURCE_LOCATIONS, dbt_executable, needs_full_refresh, nodes_reading_as_of,
@@ -107,10 +108,10 @@ def hzcarbon_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehou
     # as_of in the environment, not in --vars: a changed --vars value makes dbt parse the whole
     # project again, and as_of changes every month (macros/reference.sql).
     with _environment(HZCARBON_WAREHOUSE=str(settings.warehouse_dir), HZCARBON_DBT_AS_OF=settings.as_of,
-                      **{FREEZE_ENV: month_freeze}):
+                      **{FREEZE_ENV: month_freeze}, **dbt_environment()):
         invocation = dbt.cli(plan.args, context=context, raise_on_error=False, target_path=target)
-    _import_gx_in_background()
     yield from invocation.stream()
+    _import_gx_in_background()
     results = invocation.get_artifact("run_results.json")
     tests = [r for r in results.get("results", []) if r.get("unique_id", "").startswith(("test.", "unit_test."))]
     failed = [r["unique_id"] for r in tests if r.get("status") not in ("pass", "success")]
@@ -145,9 +146,11 @@ def _environment(**values: str) -> Iterator[None]:
 
 
 def _import_gx_in_background() -> None:
-    """Import Great Expectations (~3 s of CPU, for one gate after dbt) while dbt runs: this process
-    then only reads dbt's output, so the import overlaps the build instead of following it. A gate
-    that starts before the import ends waits for it on Python's import lock."""
+    """Import Great Expectations (~3 s of CPU and ~180 MB, for one gate after the candidate) while
+    the candidate is written, in a thread: the import overlaps that step instead of following it.
+    Not while dbt runs: its memory would add to the run's peak, dbt's DuckDB at its limit
+    (warehouse/duckdb_limits.py). A gate that starts before the import ends waits for it on
+    Python's import lock."""
     from warehouse.gates import import_gx
 
     threading.Thread(target=import_gx, name="import-great-expectations", daemon=True).start()

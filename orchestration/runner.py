@@ -193,6 +193,11 @@ def _print_release_summary(settings: Settings, result: "dg.ExecuteInProcessResul
 
 def step_timings(instance: "dg.DagsterInstance", run_id: str) -> dict[str, float]:
     """Wall seconds per step, from the run's event log (the benchmark reads these)."""
+    return _step_times(instance, run_id)[1]
+
+
+def _step_times(instance: "dg.DagsterInstance", run_id: str) -> tuple[dict[str, float], dict[str, float]]:
+    """(start as a Unix time, wall seconds) per step, from the run's event log."""
     started: dict[str, float] = {}
     seconds: dict[str, float] = {}
     for entry in instance.all_logs(run_id):
@@ -203,7 +208,7 @@ def step_timings(instance: "dg.DagsterInstance", run_id: str) -> dict[str, float
             started[entry.step_key] = entry.timestamp
         elif event.event_type_value in ("STEP_SUCCESS", "STEP_FAILURE") and entry.step_key in started:
             seconds[entry.step_key] = round(entry.timestamp - started[entry.step_key], 3)
-    return seconds
+    return started, seconds
 
 
 def _write_step_timings(instance: "dg.DagsterInstance", run_id: str, settings: Settings) -> None:
@@ -211,5 +216,8 @@ def _write_step_timings(instance: "dg.DagsterInstance", run_id: str, settings: S
 
     state = settings.warehouse_dir / "run_state"
     state.mkdir(parents=True, exist_ok=True)
-    payload = {"run_id": run_id, "steps": step_timings(instance, run_id)}
+    started, seconds = _step_times(instance, run_id)
+    # the starts place each step on a timeline of the run's memory (bench/run_bench.py)
+    payload = {"run_id": run_id, "steps": seconds,
+               "started_unix": {k: round(v, 3) for k, v in started.items() if k in seconds}}
     (state / "last_run_timings.json").write_text(json.dumps(payload, indent=1), encoding="utf-8")

@@ -30,6 +30,10 @@ def test_bench_smoke(tmp_path: Path):
         assert report["stages_s"][stage] is not None and report["stages_s"][stage] > 0, (stage, report["stages_s"])
     assert {"landing_ingest", "hzcarbon_dbt", "candidate_release", "release"} <= set(report["steps_s"])
     assert report["pipeline_total_s"] > 0 and report["peak_rss_mb"] > 0 and report["rows_per_second"] > 0
+    # the peak of each step (dbt and the candidate run for seconds, many polls), none above the run's
+    by_step = pipeline["peak_rss_mb_by_step"]
+    assert {"hzcarbon_dbt", "candidate_release"} <= set(by_step), by_step
+    assert 0 < max(by_step.values()) <= pipeline["peak_rss_mb"], (by_step, pipeline["peak_rss_mb"])
 
     # the floor ran and computes the same thing as the pipeline
     floor = run["full"]["floor"]

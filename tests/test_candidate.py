@@ -548,3 +548,48 @@ def test_strict_key_order_never_hides_a_needed_sort():
             assert df.equals(ordered)
         unique = ordered.unique(["district_code", "year"], keep="first", maintain_order=True)
         assert parquet_io._strictly_increasing(unique, ["district_code", "year"])
+
+
+def test_row_group_writer_gives_the_bytes_of_write_table(tmp_path, marts):
+    """A mart written a row group at a time (restricted marts at scale) is the file write_table
+    writes from the whole frame: 240 rows in row groups of 100 → frames of 100, 100, 40."""
+    df = marts["enterprise_year"]
+    keys = parquet_io.table_keys("enterprise_year")
+    ordered = df.sort(keys, nulls_last=True)
+    assert ordered.height == 240
+    whole = write_table(df.sample(fraction=1.0, shuffle=True, seed=3), tmp_path / "whole.parquet",
+                        "enterprise_year", row_group_size=100)
+    frames = [ordered.slice(0, 100), ordered.slice(100, 100), ordered.slice(200, 100)]
+    assert parquet_io.write_table_in_row_groups(frames, tmp_path / "groups.parquet", "enterprise_year",
+                                                row_group_size=100)
+    assert (tmp_path / "groups.parquet").read_bytes() == whole.read_bytes()
+    assert pq.ParquetFile(whole).metadata.num_row_groups == 3
+
+
+def test_row_group_writer_refuses_rows_out_of_key_order_or_uneven_groups(tmp_path, marts):
+    """Rows it cannot write as write_table would (out of key order across a group boundary, a
+    group that is not full before the last, no rows) leave no file and answer False."""
+    ordered = marts["enterprise_year"].sort(parquet_io.table_keys("enterprise_year"), nulls_last=True)
+    out = tmp_path / "t.parquet"
+    swapped = [ordered.slice(100, 100), ordered.slice(0, 100)]
+    uneven = [ordered.slice(0, 50), ordered.slice(50, 100)]
+    for frames in (swapped, uneven, [ordered.head(0)]):
+        assert not parquet_io.write_table_in_row_groups(frames, out, "enterprise_year", row_group_size=100)
+        assert not out.exists() and not (tmp_path / "t.parquet.tmp").exists()
+
+
+def test_candidate_streams_restricted_marts_in_row_groups(db, tmp_path):
+    """The restricted marts not held for disclosure control are streamed from DuckDB: the frames
+    come in key order, ROW_GROUP_SIZE rows each, and the file is write_table's of the whole mart."""
+    from warehouse.candidate import _row_groups, _stream_mart, read_mart
+
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        frames = list(_row_groups(con, "source_reconciliation"))
+        whole = read_mart(con, "source_reconciliation")
+        assert whole.height > 0 and [f.height for f in frames] == [whole.height]  # < ROW_GROUP_SIZE rows
+        assert pl.concat(frames).equals(whole)
+        streamed = _stream_mart(con.cursor(), "source_reconciliation", tmp_path / "streamed.parquet")
+        assert streamed.read_bytes() == write_table(whole, tmp_path / "whole.parquet", "source_reconciliation").read_bytes()
+    finally:
+        con.close()

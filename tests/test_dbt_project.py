@@ -30,6 +30,7 @@ import duckdb
 import polars as pl
 
 from data_contracts import SOURCES
+from warehouse.duckdb_limits import dbt_environment
 from ingestion.outputs import LEDGER_SCHEMA, QUARANTINE_SCHEMA, staging_schema
 from tests.seed_values import co2_per_unit, power_equivalent, ppi_change, tce_per_unit
 import pytest
@@ -180,7 +181,7 @@ def build_staging(wh: Path) -> None:
 
 
 def run_dbt(project_dir: Path, wh: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "HZCARBON_WAREHOUSE": str(wh), "DBT_PROFILES_DIR": str(project_dir)}
+    env = {**os.environ, **dbt_environment(), "HZCARBON_WAREHOUSE": str(wh), "DBT_PROFILES_DIR": str(project_dir)}
     cmd = [str(DBT), *args, "--project-dir", str(project_dir), "--profiles-dir", str(project_dir),
            "--target-path", str(wh / "dbt_target"), "--log-path", str(wh / "dbt_logs"),
            "--vars", json.dumps({"as_of": AS_OF})]

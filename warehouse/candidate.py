@@ -8,7 +8,7 @@ turns it into a release only when they all pass.
 from __future__ import annotations
 
 import shutil
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,7 +25,7 @@ from warehouse.disclosure import (
 from warehouse.duckdb_limits import DEFAULT_THREADS, duckdb_config
 from warehouse.month_freeze import read_freeze_model, write_candidate_freeze
 from warehouse.faults import FAULTS, check_fault, inject_fault  # noqa: F401 - FAULTS re-exported
-from warehouse.parquet_io import lookup_contract, table_keys, write_table
+from warehouse.parquet_io import ROW_GROUP_SIZE, lookup_contract, table_keys, write_table, write_table_in_row_groups
 
 if TYPE_CHECKING:
     import duckdb
@@ -152,22 +152,57 @@ def _internal_view(mart: pl.DataFrame, table: str, params: Mapping[str, Any]) ->
 
 def _write_restricted(con: duckdb.DuckDBPyConnection, pool: ThreadPoolExecutor,
                       candidate_dir: Path) -> tuple[dict[str, pl.DataFrame], dict[str, Future[Path]]]:
-    """Read the restricted marts, each written in a thread of ``pool`` while the next is read:
-    DuckDB sorts source_reconciliation on about one core, and writing enterprise_year (read
-    first: disclosure control needs it too) fills the other. zstd and Parquet encoding release
-    the GIL, and each file's bytes depend on its own rows only.
-    Returns the marts disclosure control reads (DISCLOSURE_READS) and the futures of every path:
-    the others are let go once written, so the largest (reporting_status, source_reconciliation:
-    enterprise × month) are never all held at once."""
+    """Write the restricted marts, each in a thread of ``pool`` while the next is read: DuckDB
+    sorts source_reconciliation on about one core, and writing enterprise_year (read first:
+    disclosure control needs it too) fills the other. zstd and Parquet encoding release the
+    GIL, and each file's bytes depend on its own rows only.
+    Returns the marts disclosure control reads (DISCLOSURE_READS), held whole, and the futures of
+    every path. The others are streamed a row group at a time (``_stream_mart``): the largest
+    (reporting_status, source_reconciliation: enterprise × month) are never held whole."""
     marts: dict[str, pl.DataFrame] = {}
     written: dict[str, Future[Path]] = {}
     previous: Future[Path] | None = None
     for t in sorted(RESTRICTED_TABLES, key=lambda t: t != "enterprise_year"):
-        mart = read_mart(con, t)
-        if previous is not None:
-            previous.result()  # one mart written while the next is read, never a queue of them
-        written[t] = previous = pool.submit(write_table, mart, table_path(candidate_dir, t), t)
         if t in DISCLOSURE_READS:
-            marts[t] = mart
-        del mart
+            mart = marts[t] = read_mart(con, t)
+            if previous is not None:
+                previous.result()  # one mart written while the next is read, never a queue of them
+            written[t] = previous = pool.submit(write_table, mart, table_path(candidate_dir, t), t)
+            del mart
+            continue
+        if previous is not None:
+            previous.result()
+        # a cursor: a connection of its own to the same database, for the pool's thread
+        written[t] = previous = pool.submit(_stream_mart, con.cursor(), t, table_path(candidate_dir, t))
     return marts, written
+
+
+def _stream_mart(cursor: duckdb.DuckDBPyConnection, table: str, path: Path) -> Path:
+    """Write a mart read from DuckDB a row group at a time, in key order; the same bytes as
+    write_table(read_mart(...)), which it falls back on when the rows do not come strictly in
+    key order (a table whose key does not decide the order alone)."""
+    with cursor:
+        groups = _row_groups(cursor, table)
+        streamed = write_table_in_row_groups(groups, path, table)
+        groups.close()
+        return path if streamed else write_table(read_mart(cursor, table), path, table)
+
+
+def _row_groups(con: duckdb.DuckDBPyConnection, table: str) -> Iterator[pl.DataFrame]:
+    """The rows of ``table`` in key order, ROW_GROUP_SIZE rows a frame (the last fewer)."""
+    import pyarrow as pa
+
+    reader = con.sql(f'select * from main."{table}"{_key_order(table)}').fetch_record_batch(ROW_GROUP_SIZE)
+    pending: list[pa.RecordBatch] = []
+    held = 0
+    for batch in reader:
+        pending.append(batch)
+        held += batch.num_rows
+        while held >= ROW_GROUP_SIZE:
+            rows = pa.Table.from_batches(pending, schema=reader.schema)
+            yield pl.from_arrow(rows.slice(0, ROW_GROUP_SIZE), rechunk=True)
+            rest = rows.slice(ROW_GROUP_SIZE)
+            del rows
+            pending, held = rest.to_batches(), rest.num_rows
+    if held:
+        yield pl.from_arrow(pa.Table.from_batches(pending, schema=reader.schema), rechunk=True)

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from data_contracts import SOURCES, published_tables
 from ingestion.outputs import LEDGER_FILE, QUARANTINE_DIR, STAGING_DIR
+from warehouse.duckdb_limits import dbt_environment
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[1] / "dbt_project"
 MANIFEST_PATH = DBT_PROJECT_DIR / "target" / "manifest.json"
@@ -64,7 +65,7 @@ def prepare_project(manifest: Path = MANIFEST_PATH) -> Path:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if manifest_is_fresh(manifest):
             return manifest
-        env = {**os.environ}
+        env = {**os.environ, **dbt_environment()}  # the profile's DuckDB limits
         # parsing reads no data, but the sources' locations name the variable
         env.setdefault("HZCARBON_WAREHOUSE", str(manifest.parent))
         # dbt writes manifest.json in place; a process that finds it fresh does not take the

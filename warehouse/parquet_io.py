@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 
@@ -193,43 +195,129 @@ def write_table(
     *,
     contract: Contract | None = None,
     version: str | None = None,
+    row_group_size: int = ROW_GROUP_SIZE,
 ) -> Path:
     """Write ``df`` as the published table ``table`` at ``path``; same rows → same bytes.
 
     ``contract``/``version`` default to the table's contract file (``lookup_contract``). With a
     contract, the contract's columns come first in contract order (columns it does not declare
     follow, for the contracts gate to report), cast to the contract's physical types."""
-    path = Path(path)
-    if contract is None:
-        contract = lookup_contract(table)
-        if version is None and contract is not None:
-            version = contract_version(table)
-    if contract is not None:
-        declared = [c for c in contract.column_names if c in df.columns]
-        df = df.select(declared + [c for c in df.columns if c not in declared])
+    contract, version = _contract_and_version(table, contract, version)
+    df = _in_contract_order(df, contract)
     keys = table_keys(table, contract)
     by = _sort_columns(df, keys)
     if by and df.height and not _strictly_increasing(df, [k for k in keys if k in df.columns]):
         df = df.sort(by, nulls_last=True, maintain_order=True)
-    arrow = df.to_arrow().combine_chunks()
-    arrow = _cast(arrow, _target_schema(arrow, table, contract, version))
+    arrow = _to_arrow(df, table, contract, version)
+    del df
+    with _atomic_writer(Path(path), arrow.schema) as writer:
+        writer.write_table(arrow, row_group_size=row_group_size)
+    return Path(path)
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    pq.write_table(
-        arrow,
-        tmp,
-        compression=COMPRESSION,
-        compression_level=COMPRESSION_LEVEL,
-        row_group_size=ROW_GROUP_SIZE,
-        use_dictionary=_dictionary_columns(arrow.schema),
-        write_statistics=True,
-        store_schema=True,
-        version="2.6",
-        data_page_version="1.0",
-    )
-    os.replace(tmp, path)
-    return path
+
+def write_table_in_row_groups(batches: Iterable[pl.DataFrame], path: Path, table: str, *,
+                              row_group_size: int = ROW_GROUP_SIZE) -> bool:
+    """Write the rows of ``batches`` as ``write_table`` writes them all at once, the same bytes,
+    holding one row group at a time (a restricted mart of enterprise × month rows is ~2 GB
+    in memory at 50,000 enterprises, a row group a quarter of that).
+
+    Every batch but the last must hold exactly ``row_group_size`` rows, and together they must come
+    strictly in key order (the order write_table would sort them into without moving a row):
+    else nothing is written and False is returned, for the caller to fall back on write_table."""
+    contract, version = _contract_and_version(table, contract=None, version=None)
+    keys = table_keys(table, contract)
+    path = Path(path)
+    tail: pl.DataFrame | None = None
+    with _atomic_writer(path, None) as writer:
+        for df in batches:
+            df = _in_contract_order(df, contract)
+            key_cols = [k for k in keys if k in df.columns]
+            if df.height > row_group_size or (writer.rows % row_group_size) or not key_cols or not (
+                    _strictly_increasing(pl.concat([tail, df.select(key_cols)]) if tail is not None
+                                         else df.select(key_cols), key_cols)):
+                writer.abandon()
+                return False
+            if df.height:
+                tail = df.select(key_cols).tail(1)
+                writer.write_table(_to_arrow(df, table, contract, version), row_group_size=row_group_size)
+        if writer.rows == 0:  # no rows: the schema of an empty frame is not known here
+            writer.abandon()
+            return False
+    return True
+
+
+def _contract_and_version(table: str, contract: Contract | None, version: str | None):
+    if contract is None:
+        contract = lookup_contract(table)
+        if version is None and contract is not None:
+            version = contract_version(table)
+    return contract, version
+
+
+def _in_contract_order(df: pl.DataFrame, contract: Contract | None) -> pl.DataFrame:
+    if contract is None:
+        return df
+    declared = [c for c in contract.column_names if c in df.columns]
+    return df.select(declared + [c for c in df.columns if c not in declared])
+
+
+def _to_arrow(df: pl.DataFrame, table: str, contract: Contract | None, version: str | None) -> pa.Table:
+    arrow = df.to_arrow().combine_chunks()
+    return _cast(arrow, _target_schema(arrow, table, contract, version))
+
+
+class _AtomicWriter:
+    """pyarrow's ParquetWriter with the project's options, writing ``<path>.tmp`` and renaming it
+    into place on success (opened with the schema of the first table written)."""
+
+    def __init__(self, path: Path, schema: pa.Schema | None):
+        self.path, self.tmp = path, path.with_name(path.name + ".tmp")
+        self.writer: pq.ParquetWriter | None = None
+        self.rows = 0
+        self.abandoned = False
+        if schema is not None:
+            self._open(schema)
+
+    def _open(self, schema: pa.Schema) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.writer = pq.ParquetWriter(
+            self.tmp, schema,
+            compression=COMPRESSION,
+            compression_level=COMPRESSION_LEVEL,
+            use_dictionary=_dictionary_columns(schema),
+            write_statistics=True,
+            store_schema=True,
+            version="2.6",
+            data_page_version="1.0",
+        )
+
+    def write_table(self, arrow: pa.Table, row_group_size: int) -> None:
+        if self.writer is None:
+            self._open(arrow.schema)
+        self.writer.write_table(arrow, row_group_size=row_group_size)
+        self.rows += arrow.num_rows
+
+    def abandon(self) -> None:
+        self.abandoned = True
+
+    def close(self, ok: bool) -> None:
+        if self.writer is not None:
+            self.writer.close()
+        if ok and not self.abandoned:
+            os.replace(self.tmp, self.path)
+        else:
+            self.tmp.unlink(missing_ok=True)
+
+
+@contextmanager
+def _atomic_writer(path: Path, schema: pa.Schema | None) -> Iterator[_AtomicWriter]:
+    writer = _AtomicWriter(path, schema)
+    ok = False
+    try:
+        yield writer
+        ok = True
+    finally:
+        writer.close(ok)
 
 
 def read_table(path: Path) -> pl.DataFrame:
