@@ -4,9 +4,10 @@
 
 - ``models/marts/_marts.yml``: one model per published table — its description, its columns
   with data type and Chinese / English description, an enforced dbt contract, and the tests the
-  contract's rules make: ``not_null_columns`` (required columns and the table's nullValues rule),
-  ``unique_combination`` (primary key), ``column_domains`` (enum values and ranges), and the
-  table's ``engine: dbt`` quality rules (totals across tables, codes in the reference seeds);
+  contract's rules make: one ``contract`` test per mart (tests/generic/contract.sql) for its
+  required columns and the table's nullValues rule, its primary key, its enum values and ranges
+  and its codes in the reference seeds (``engine: dbt`` in_reference rules), and the table's other
+  ``engine: dbt`` quality rules (totals across tables) as they are written;
 - ``macros/_contract_columns.sql``: ``contract_columns(table)`` (the mart's column list, in
   contract order), ``source_columns(source)`` (a source's contract columns),
   ``lineage_columns()`` and ``contract_sources()`` (the sources), which the models select instead of
@@ -54,25 +55,39 @@ def _domain(col: Column) -> dict[str, Any] | None:
     return None
 
 
-def _model(c: Contract) -> dict[str, Any]:
+def _is_reference_rule(rule: dict[str, Any]) -> bool:
+    """A code column's in_reference rule, with nothing but its arguments (no name, no config)."""
+    return set(rule) == {"in_reference"} and set(rule["in_reference"]) == {"arguments"}
+
+
+def _contract_test(c: Contract, references: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """One `contract` test (tests/generic/contract.sql) for the rules the contract gives one mart:
+    its required columns, primary key, domains and codes in the reference seeds."""
     mart = [col.name for col in c.mart_columns]
-    tests: list[dict[str, Any]] = []
     not_null = [n for n in c.required_columns if n in mart]
     not_null += [x for x in c.not_null_in_mart() if (x if isinstance(x, str) else x["name"]) not in not_null]
-    if not_null:
-        tests.append({"not_null_columns": {"name": f"not_null_columns_{c.name}", "arguments": {"columns": not_null}}})
-    if c.primary_key:
-        tests.append({"unique_combination": {"arguments": {"combination": [_sql_name(k) for k in c.primary_key]}}})
     domains = [d for col in c.mart_columns if (d := _domain(col)) is not None]
-    if domains:
-        tests.append({"column_domains": {"name": f"column_domains_{c.name}", "arguments": {"columns": domains}}})
+    arguments = {"not_null": not_null, "combination": [_sql_name(k) for k in c.primary_key],
+                 "domains": domains, "references": references}
+    arguments = {k: v for k, v in arguments.items() if v}
+    return {"contract": {"name": f"contract_{c.name}", "arguments": arguments}} if arguments else None
+
+
+def _model(c: Contract) -> dict[str, Any]:
+    tests: list[dict[str, Any]] = []
+    references: list[dict[str, Any]] = []
     column_tests: dict[str, list[dict[str, Any]]] = {}
     for rule in c.dbt_rules():
         column = rule.pop("column", None)
         if column is None:
             tests.append(rule)
-        else:
+        elif _is_reference_rule(rule) and column in {col.name for col in c.mart_columns}:
+            references.append({"column": column, **rule["in_reference"]["arguments"]})
+        else:  # any other column rule stays a dbt column test as written
             column_tests.setdefault(column, []).append(rule)
+    contract_test = _contract_test(c, references)
+    if contract_test is not None:
+        tests.insert(0, contract_test)
     columns = []
     for col in c.mart_columns:
         entry: dict[str, Any] = {"name": col.name, "data_type": col.physical_type,

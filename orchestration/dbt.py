@@ -5,6 +5,7 @@ error-severity test a blocking asset check. What a build runs is decided by ware
 import contextlib
 import importlib.metadata
 import os
+import sys
 import threading
 from collections.abc import Iterator
 from functools import cached_property
@@ -17,7 +18,7 @@ from orchestration.resources import WarehouseResource
 from warehouse.duckdb_limits import dbt_environment
 from warehouse.month_freeze import FREEZE_ENV, freeze_env_value, run_freeze_state
 from warehouse.dbt_plan import (  # noqa: F401 - SOURCE_LOCATIONS and the planner re-exported
-    DBT_PROJECT_DIR, MANIFEST_PATH, SOURCE_LOCATIONS, dbt_executable, needs_full_refresh, nodes_reading_as_of,
+    DBT_IN_WAREHOUSE, DBT_PROJECT_DIR, MANIFEST_PATH, SOURCE_LOCATIONS, needs_full_refresh, nodes_reading_as_of,
     nodes_without_new_inputs, plan_build, prepare_project, record_build_inputs)
 
 
@@ -79,9 +80,29 @@ def describe_test(test: dict) -> str:
         else "; a warning only"
     if not name:  # a singular test (tests/*.sql)
         return f"dbt singular test {test['name']} ({test.get('original_file_path', '')}){blocks}."
+    if name == "contract":
+        return f"dbt test contract on {on}: {_contract_rules(kwargs)}{blocks}."
     detail = ", ".join(f"{k}={_one_line(v)}" for k, v in kwargs.items())
     target = f"{on}.{column}" if column else on
     return f"dbt test {name} on {target}" + (f" ({detail})" if detail else "") + blocks + "."
+
+
+def _contract_rules(kwargs: dict) -> str:
+    """The rules of a `contract` test (tests/generic/contract.sql), in words."""
+    def domain(d: dict) -> str:
+        if "values" in d:
+            return f"{d['name']} in {d['values']}"
+        return " and ".join(f"{d['name']} {op} {d[k]}" for k, op in (("min", ">="), ("max", "<=")) if k in d)
+
+    def reference(r: dict) -> str:
+        where = f" where {r['to_filter']}" if r.get("to_filter") else ""
+        return f"{r['column']} in {r['to']}.{r['field']}{where}"
+
+    parts = {"not null": [c if isinstance(c, str) else f"{c['name']} where {c['where']}" for c in kwargs.get("not_null", [])],
+             "unique": [", ".join(kwargs.get("combination", []))] if kwargs.get("combination") else [],
+             "domains": [domain(d) for d in kwargs.get("domains", [])],
+             "codes": [reference(r) for r in kwargs.get("references", [])]}
+    return "; ".join(f"{label} ({', '.join(items)})" for label, items in parts.items() if items)
 
 
 @dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project, dagster_dbt_translator=LayeredTranslator())
@@ -106,9 +127,11 @@ def hzcarbon_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehou
     # project folder does not fill with a target directory per invocation.
     target = settings.warehouse_dir / "run_state" / "dbt_target"
     # as_of in the environment, not in --vars: a changed --vars value makes dbt parse the whole
-    # project again, and as_of changes every month (macros/reference.sql).
-    with _environment(HZCARBON_WAREHOUSE=str(settings.warehouse_dir), HZCARBON_DBT_AS_OF=settings.as_of,
-                      **{FREEZE_ENV: month_freeze}, **dbt_environment()):
+    # project again, and as_of changes every month (macros/reference.sql). dbt runs in the
+    # warehouse, named "." (warehouse/dbt_in_warehouse.py): the parse prepared with the manifest
+    # is valid in a new warehouse too.
+    with _environment(HZCARBON_WAREHOUSE=".", HZCARBON_DBT_WORKDIR=str(settings.warehouse_dir),
+                      HZCARBON_DBT_AS_OF=settings.as_of, **{FREEZE_ENV: month_freeze}, **dbt_environment()):
         invocation = dbt.cli(plan.args, context=context, raise_on_error=False, target_path=target)
     yield from invocation.stream()
     _import_gx_in_background()
@@ -164,12 +187,14 @@ class HzcarbonDbtCliResource(DbtCliResource):
 
     @cached_property
     def _cli_version(self) -> version.Version:
-        return version.parse(importlib.metadata.version("dbt-core"))  # dbt_executable() is this venv's
+        return version.parse(importlib.metadata.version("dbt-core"))  # dbt runs in this interpreter
 
     def _initialize_dbt_core_adapter(self, args):  # noqa: ARG002 - signature of the base class
         return None
 
 
 def dbt_resource() -> DbtCliResource:
+    # dbt's command line through warehouse/dbt_in_warehouse.py, which starts it in the warehouse
+    # (HZCARBON_DBT_WORKDIR): dagster-dbt puts the global flags right after the executable.
     return HzcarbonDbtCliResource(project_dir=dbt_project, profiles_dir=str(DBT_PROJECT_DIR),
-                                  dbt_executable=dbt_executable())
+                                  dbt_executable=sys.executable, global_config_flags=[str(DBT_IN_WAREHOUSE)])

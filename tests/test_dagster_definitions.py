@@ -53,7 +53,8 @@ def test_every_check_is_described():
         assert description and description.strip(), key
     names = {k.name: graph.get(k).description for k in checks}
     assert names["totals_across_levels"].startswith("Quality gate totals_across_levels: Per year")
-    assert "dbt test column_domains on target_progress" in names["column_domains_target_progress"]
+    assert "dbt test contract on target_progress: not null (scope_code, " in names["contract_target_progress"]
+    assert "status in ['on_track', 'at_risk', 'behind']" in names["contract_target_progress"]
 
 
 def test_launchpad_sets_landing_and_as_of_and_automation_is_described():

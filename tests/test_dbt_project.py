@@ -505,24 +505,42 @@ def test_a_broken_district_total_fails_the_totals_check(grid_changed, tmp_path):
     assert "totals_district_year_vs_city_year" in result.stdout
 
 
-def test_codes_outside_the_reference_fail_the_in_reference_tests(grid_changed, tmp_path):
-    """A retired district and an unknown division in the marts fail the in_reference tests the
-    contracts declare (one executor: there is no Python codes gate)."""
+def _contract_failures(wh: Path, model: str) -> dict[tuple[str, str, str], int]:
+    """The rows the last compiled contract test of `model` returns: (rule, column, detail) -> rows."""
+    compiled = next((wh / "dbt_target" / "compiled").rglob(f"contract_{model}.sql"))
+    with duckdb.connect(str(wh / "hzcarbon.duckdb"), read_only=True) as con:
+        return {(r, c, d): n for r, c, d, n in con.execute(compiled.read_text()).fetchall()}
+
+
+def test_a_broken_contract_rule_fails_the_contract_test_naming_rule_and_column(grid_changed, tmp_path):
+    """One contract test per mart (tests/generic/contract.sql) holds every rule its contract gives
+    it: a retired district and an unknown division (codes in the reference seeds), a duplicated key,
+    a value outside its domain each fail it, with one row naming the rule, column and rows."""
     project, wh = grid_changed["project"], tmp_path / "wh"
     shutil.copytree(grid_changed["wh"], wh, ignore=shutil.ignore_patterns("dbt_target", "dbt_logs"))
-    select = ["test", "--select", "test_name:in_reference,enterprise_year test_name:in_reference,city_industry_year"]
+    select = ["test", "--select", "test_name:contract,enterprise_year test_name:contract,city_industry_year"]
     assert run_dbt(project, wh, *select).returncode == 0
     with duckdb.connect(str(wh / "hzcarbon.duckdb")) as con:
         con.execute("update main.enterprise_year set district_code = '330103' "
                     "where (uscc, year) = (select (uscc, year) from main.enterprise_year order by uscc, year limit 1)")
+        con.execute("update main.enterprise_year set months_reported = 13 "
+                    "where (uscc, year) = (select (uscc, year) from main.enterprise_year order by uscc desc, year limit 1)")
+        con.execute("insert into main.city_industry_year select * from main.city_industry_year "
+                    "where (division_code, year) = (select (division_code, year) from main.city_industry_year "
+                    "order by division_code desc, year desc limit 1)")
         con.execute("update main.city_industry_year set division_code = '99' "
                     "where (division_code, year) = (select (division_code, year) from main.city_industry_year "
                     "order by division_code, year limit 1)")
     result = run_dbt(project, wh, *select)
     assert result.returncode != 0
-    failed = set(re.findall(r"FAIL \d+ (in_reference_\w+)", result.stdout))
-    assert any(t.startswith("in_reference_enterprise_year_district_code") for t in failed), result.stdout[-2000:]
-    assert any(t.startswith("in_reference_city_industry_year_division_code") for t in failed), result.stdout[-2000:]
+    assert set(re.findall(r"FAIL \d+ (contract_\w+)", result.stdout)) == \
+        {"contract_enterprise_year", "contract_city_industry_year"}, result.stdout[-2000:]
+    assert _contract_failures(wh, "enterprise_year") == {
+        ("in_reference", "district_code", 'not in "hzcarbon"."reference"."districts".district_code: 330103'): 1,
+        ("domain", "months_reported", "outside its values or range"): 1}
+    assert _contract_failures(wh, "city_industry_year") == {
+        ("in_reference", "division_code", 'not in "hzcarbon"."reference"."industries".division_code: 99'): 1,
+        ("unique", "division_code, year", "1 duplicated keys"): 2}
 
 
 def test_bad_accepted_energy_rows_fail_the_row_rules(grid_changed):
@@ -551,8 +569,8 @@ def test_bad_accepted_energy_rows_fail_the_row_rules(grid_changed):
                         3: "dated after as_of; district_code missing"}
 
 
-def test_not_null_columns_names_each_column_with_nulls(grid_changed, tmp_path):
-    """One not_null_columns test per model (tests/generic/not_null_columns.sql): nulls in two of its
+def test_contract_test_names_each_column_with_nulls(grid_changed, tmp_path):
+    """The not-null rules of a mart's contract test (tests/generic/contract.sql): nulls in two of its
     columns fail it with one row per column and its count; a null where the column's `where`
     does not hold (va_10k_yuan_2020p without a value added) is no failure."""
     project, wh = grid_changed["project"], tmp_path / "wh"
@@ -562,18 +580,16 @@ def test_not_null_columns_names_each_column_with_nulls(grid_changed, tmp_path):
         no_va = con.execute("select count(*) from main.enterprise_year where va_10k_yuan is null").fetchone()[0]
         assert rows >= 2 and no_va >= 1  # the fixture has enterprise-years without value added
         con.execute("update main.enterprise_year set va_10k_yuan_2020p = null where va_10k_yuan is null")
-    result = run_dbt(project, wh, "test", "--select", "enterprise_year,test_name:not_null_columns")
+    result = run_dbt(project, wh, "test", "--select", "enterprise_year,test_name:contract")
     assert result.returncode == 0, result.stdout[-3000:]
     with duckdb.connect(str(wh / "hzcarbon.duckdb")) as con:
         con.execute("update main.enterprise_year set district_imputed = null")
         con.execute("update main.enterprise_year set factor_set = null where year = (select min(year) from main.enterprise_year)")
         first_year = con.execute("select count(*) from main.enterprise_year where factor_set is null").fetchone()[0]
-    result = run_dbt(project, wh, "test", "--select", "enterprise_year,test_name:not_null_columns")
-    assert result.returncode != 0 and "not_null_columns_enterprise_year" in result.stdout
-    compiled = next((wh / "dbt_target" / "compiled").rglob("not_null_columns_enterprise_year.sql"))
-    with duckdb.connect(str(wh / "hzcarbon.duckdb"), read_only=True) as con:
-        failures = dict(con.execute(compiled.read_text()).fetchall())
-    assert failures == {"district_imputed": rows, "factor_set": first_year}
+    result = run_dbt(project, wh, "test", "--select", "enterprise_year,test_name:contract")
+    assert result.returncode != 0 and "contract_enterprise_year" in result.stdout
+    assert _contract_failures(wh, "enterprise_year") == {("not_null", "district_imputed", "null"): rows,
+                                                         ("not_null", "factor_set", "null"): first_year}
 
 
 STAGED_ENERGY_TESTS = ("assert_accepted_energy_rows_valid",

@@ -40,7 +40,7 @@ def test_source_locations_are_those_the_dbt_sources_read():
 def test_an_energy_delivery_leaves_the_evaluation_models_alone():
     skipped = nodes_without_new_inputs(_manifest(), {"energy_reports", "quarantine", "ingest_ledger"})
     assert {"stg_mu_evaluations__revisions", "stg_carbon_codes__revisions", "int_mu_scores",
-            "unique_combination_stg_mu_evaluations_uscc__eval_year"} <= set(skipped)
+            "contract_stg_mu_evaluations"} <= set(skipped)
     assert not {"stg_energy_reports__revisions", "int_energy_enterprise_month", "enterprise_year"} & set(skipped)
 
 
@@ -55,9 +55,8 @@ def test_no_test_that_reruns_reads_an_excluded_node():
             if node["resource_type"] == "test" and node["name"] not in skipped:
                 assert not {names.get(p) for p in node["depends_on"]["nodes"]} & set(skipped), node["name"]
     skipped = nodes_without_new_inputs(manifest, {"energy_reports"})
-    assert "districts" not in skipped  # read by in_reference tests of the marts
-    assert "in_reference_enterprise_year_district_code__district_code__ref_districts___status_current_and_kind_city_" \
-        not in skipped
+    assert "districts" not in skipped  # read by the contract tests of the marts (codes in the reference)
+    assert "contract_enterprise_year" not in skipped
 
 
 def test_without_new_rows_only_the_release_marts_are_rebuilt():

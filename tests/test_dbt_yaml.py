@@ -49,13 +49,18 @@ def test_marts_yaml_carries_the_contracts():
         assert [(col["name"], col["data_type"]) for col in model["columns"]] == [
             (col.name, col.physical_type) for col in c.columns if col.name not in added]
         tests = {next(iter(t)): next(iter(t.values())) for t in model["data_tests"]}
+        rules = tests["contract"]["arguments"]  # one contract test per mart (tests/generic/contract.sql)
+        assert tests["contract"]["name"] == f"contract_{name}"
         if c.primary_key:
-            assert [k.strip('"') for k in tests["unique_combination"]["arguments"]["combination"]] == c.primary_key
-        not_null = [x if isinstance(x, str) else x["name"] for x in tests["not_null_columns"]["arguments"]["columns"]]
+            assert [k.strip('"') for k in rules["combination"]] == c.primary_key
+        not_null = [x if isinstance(x, str) else x["name"] for x in rules["not_null"]]
         assert set(c.required_columns) - {"suppressed", "shares_suppressed"} <= set(not_null)
-    domains = [t for t in models["target_progress"]["data_tests"] if "column_domains" in t][0]
-    assert {"name": "status", "values": ["on_track", "at_risk", "behind"]} in \
-        domains["column_domains"]["arguments"]["columns"]
+        # every code rule of the contract is in it, and no column test is left beside it
+        assert [r["column"] for r in rules.get("references", [])] == \
+            [r["column"] for r in c.dbt_rules() if "in_reference" in r]
+        assert not any("data_tests" in col for col in model["columns"]), name
+    domains = models["target_progress"]["data_tests"][0]["contract"]["arguments"]["domains"]
+    assert {"name": "status", "values": ["on_track", "at_risk", "behind"]} in domains
     assert models["city_year"]["columns"][0]["description"].startswith("年份")
 
 

@@ -50,14 +50,14 @@ def test_a_column_added_to_one_contract_reaches_every_output(tmp_path):
     dictionary = run_cli("dictionary", env=env, cwd=project)
     assert f"`{NEW_COLUMN}`" in dictionary.stdout and "是否有碳效码记录" in dictionary.stdout
 
-    # the dbt tests: the generated not-null test names it, and it ran and passed in the build
+    # the dbt tests: the generated contract test names it not-null, and it ran and passed in the build
     marts_yaml = (project / "dbt_project" / "models" / "marts" / "_marts.yml").read_text(encoding="utf-8")
     assert f"- {NEW_COLUMN}" in marts_yaml
-    compiled = next((warehouse / "run_state" / "dbt_target").rglob("not_null_columns_enterprise_year.sql"))
+    compiled = next((warehouse / "run_state" / "dbt_target").rglob("contract_enterprise_year.sql"))
     assert NEW_COLUMN in compiled.read_text(encoding="utf-8")
     results = json.loads((warehouse / "run_state" / "dbt_target" / "run_results.json").read_text(encoding="utf-8"))
     status = {r["unique_id"].split(".")[2]: r["status"] for r in results["results"]}
-    assert status["not_null_columns_enterprise_year"] == "pass"
+    assert status["contract_enterprise_year"] == "pass"
 
     # the Dagster asset description, in a process that loads the copy's definitions
     code = ("from orchestration.definitions import defs; g = defs.resolve_asset_graph(); "

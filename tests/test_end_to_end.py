@@ -92,6 +92,19 @@ def test_snapshot_is_queryable_read_only(tiny_release):
     assert n == 6  # 3 firms × 2 years
 
 
+def test_first_build_of_a_new_warehouse_reuses_the_prepared_parse(tiny_release):
+    """dbt runs in the warehouse with the profile and sources naming it "." (orchestration/dbt.py):
+    the partial parse prepared with the manifest is valid, so a new warehouse's first build does
+    not parse the whole project (dbt logs why whenever it has to)."""
+    _, warehouse, _ = tiny_release
+    events = [json.loads(line)["info"] for line in
+              (warehouse / "run_state" / "dbt_target" / "dbt.log").read_text(encoding="utf-8").splitlines()
+              if line.startswith("{")]
+    names = {e["name"] for e in events}
+    assert {"MainReportVersion", "EndOfRunSummary"} <= names  # dbt's own log of the build, read
+    assert "UnableToPartialParse" not in names, [e["msg"] for e in events if e["name"] == "UnableToPartialParse"]
+
+
 def test_rerun_gives_same_published_tables(tiny_release, tmp_path, cli):
     landing, warehouse, _ = tiny_release
     second = tmp_path / "warehouse2"

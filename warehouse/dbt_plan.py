@@ -24,6 +24,9 @@ from warehouse.duckdb_limits import dbt_environment
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[1] / "dbt_project"
 MANIFEST_PATH = DBT_PROJECT_DIR / "target" / "manifest.json"
+PARTIAL_PARSE_FILE = "partial_parse.msgpack"
+# dbt, run in a given directory (the warehouse): see that module
+DBT_IN_WAREHOUSE = Path(__file__).resolve().with_name("dbt_in_warehouse.py")
 
 
 def dbt_executable() -> str:
@@ -44,7 +47,8 @@ def _project_files_mtime() -> float:
 
 
 def manifest_is_fresh(manifest: Path = MANIFEST_PATH) -> bool:
-    return manifest.exists() and manifest.stat().st_mtime >= _project_files_mtime()
+    return manifest.exists() and (manifest.parent / PARTIAL_PARSE_FILE).exists() \
+        and manifest.stat().st_mtime >= _project_files_mtime()
 
 
 def prepare_project(manifest: Path = MANIFEST_PATH) -> Path:
@@ -54,6 +58,7 @@ def prepare_project(manifest: Path = MANIFEST_PATH) -> Path:
     Called by `make env`, by `hzcarbon run` before it loads the Dagster definitions, and by
     `dagster dev` (dagster-dbt's prepare_if_dev); never on import."""
     from data_contracts import dbt_yaml
+    from warehouse.month_freeze import FREEZE_ENV, freeze_env_value
 
     dbt_yaml.write(DBT_PROJECT_DIR)
     if manifest_is_fresh(manifest):
@@ -65,9 +70,12 @@ def prepare_project(manifest: Path = MANIFEST_PATH) -> Path:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if manifest_is_fresh(manifest):
             return manifest
-        env = {**os.environ, **dbt_environment()}  # the profile's DuckDB limits
-        # parsing reads no data, but the sources' locations name the variable
-        env.setdefault("HZCARBON_WAREHOUSE", str(manifest.parent))
+        # The environment of a first build (orchestration/dbt.py): dbt runs in the warehouse, which
+        # the profile and the sources name as "." (warehouse/dbt_in_warehouse.py), and no month is
+        # frozen yet, with the profile's DuckDB limits. dbt's partial parse is then valid in every new warehouse: dagster-dbt copies
+        # partial_parse.msgpack from target/ into a target folder that has none.
+        env = {**os.environ, **dbt_environment(), "HZCARBON_WAREHOUSE": ".", FREEZE_ENV: freeze_env_value([])}
+        env.pop("HZCARBON_DBT_AS_OF", None)
         # dbt writes manifest.json in place; a process that finds it fresh does not take the
         # lock, so it could read it half-written. Parse aside, then rename (atomic) into place.
         scratch = Path(tempfile.mkdtemp(prefix=".parse-", dir=manifest.parent))
@@ -77,6 +85,7 @@ def prepare_project(manifest: Path = MANIFEST_PATH) -> Path:
                  "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", str(scratch)],
                 check=True, env=env, cwd=DBT_PROJECT_DIR,
             )
+            os.replace(scratch / PARTIAL_PARSE_FILE, manifest.parent / PARTIAL_PARSE_FILE)
             os.replace(scratch / "manifest.json", manifest)
         finally:
             shutil.rmtree(scratch, ignore_errors=True)

@@ -24,8 +24,11 @@
 {#- as_of ('YYYY-MM', "now" for the rules), as text, as a year and as a month key yyyymm. The
     orchestration passes it in the environment (HZCARBON_DBT_AS_OF), not in --vars: dbt throws away
     its partial parse whenever a --vars value changes, and as_of changes every month (~3 s of parsing
-    a run). A direct `dbt` call can still give --vars '{as_of: ...}'. -#}
-{% macro as_of() -%}{{ env_var('HZCARBON_DBT_AS_OF', var('as_of')) }}{%- endmacro %}
+    a run). A direct `dbt` call can still give --vars '{as_of: ...}'. The variable is read only when
+    dbt executes: read while parsing, its value would be part of the parse, and the files that call
+    as_of() would be parsed again whenever it differs from that of the prepared parse (a new month,
+    every new warehouse). -#}
+{% macro as_of() -%}{{ env_var('HZCARBON_DBT_AS_OF', var('as_of')) if execute else var('as_of') }}{%- endmacro %}
 {% macro as_of_year() -%}{{ as_of()[:4] | int }}{%- endmacro %}
 {% macro as_of_key() -%}{{ (as_of()[:4] ~ as_of()[5:7]) | int }}{%- endmacro %}
 
