@@ -4,6 +4,7 @@ import os
 import shutil
 import subprocess
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,21 @@ def run_cli(*args: str, env: dict | None = None, cwd: Path | None = None, timeou
     full_env.update(env or {})
     return subprocess.run([str(BIN / "hzcarbon"), *args], capture_output=True, text=True,
                           env=full_env, cwd=cwd or REPO, timeout=timeout)
+
+
+@contextmanager
+def warehouse_connection(warehouse: Path):
+    """The working warehouse, read-only, queried from its own directory: its staging views read
+    ./staging/... relative to it (docs/design.md, "dbt"), as a person querying them by hand does."""
+    import duckdb
+
+    previous = Path.cwd()
+    os.chdir(warehouse)
+    try:
+        with duckdb.connect("hzcarbon.duckdb", read_only=True) as con:
+            yield con
+    finally:
+        os.chdir(previous)
 
 
 def copy_project(dest: Path) -> Path:

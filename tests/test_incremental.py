@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 
 from sample_data import generate_landing
-from tests.conftest import run_cli
+from tests.conftest import run_cli, warehouse_connection
 
 AS_OF = "2026-11"
 NEW_MONTH, COPIED_MONTH, REVISED_MONTH = "2022-01", "2021-12", "2021-06"
@@ -139,14 +139,14 @@ def test_incremental_release_equals_a_full_build(incremental_and_full):
 def test_the_revision_replaced_the_first_delivery(incremental_and_full):
     """Electricity of 2021-06 was revised ×1.5: the enterprise-year totals moved by half of it."""
     root, _, _, _ = incremental_and_full
-    with duckdb.connect(str(root / "incremental" / "hzcarbon.duckdb"), read_only=True) as con:
+    with warehouse_connection(root / "incremental") as con:
         superseded = con.execute("select count(*) from staging.stg_energy_reports_superseded "
                              f"where period = '{REVISED_MONTH}' and energy_code = '33'").fetchone()[0]
         accepted = con.execute("select count(*), count(distinct uscc) from staging.stg_energy_reports "
                            f"where period = '{REVISED_MONTH}' and energy_code = '33'").fetchone()
     assert superseded == accepted[0] == accepted[1] > 0
     # ... and each enterprise's 2021 electricity moved by half of its first June value
-    with duckdb.connect(str(root / "incremental" / "hzcarbon.duckdb"), read_only=True) as con:
+    with warehouse_connection(root / "incremental") as con:
         old_june = dict(con.execute("select uscc, sum(consumption) from staging.stg_energy_reports_superseded "
                                     f"where period = '{REVISED_MONTH}' and energy_code = '33' group by uscc").fetchall())
     first, latest = sorted((root / "incremental" / "releases").iterdir())[0], (root / "incremental" / "latest").resolve()

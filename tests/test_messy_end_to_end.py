@@ -2,13 +2,12 @@
 
 import json
 
-import duckdb
 import polars as pl
 import pytest
 
 from data_contracts import source_contract
 from data_contracts.quarantine_reasons import REASONS
-from tests.conftest import run_cli
+from tests.conftest import run_cli, warehouse_connection
 
 SEED, ENTERPRISES, YEARS = 3, 30, (2020, 2021)
 KEYS = {"energy_reports": ["uscc", "period", "energy_code"], "mu_evaluations": ["uscc", "eval_year"],
@@ -44,11 +43,8 @@ def test_same_landing_gives_byte_identical_parquet(messy_run, tmp_path):
 
 
 def _accepted(wh, source: str) -> pl.DataFrame:
-    con = duckdb.connect(str(wh / "hzcarbon.duckdb"), read_only=True)
-    try:
+    with warehouse_connection(wh) as con:
         return con.sql(f"select * from staging.stg_{source}").pl()
-    finally:
-        con.close()
 
 
 # the green sources' outcomes: tests/test_green_generated.py; the register and the value-added
