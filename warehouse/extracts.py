@@ -19,9 +19,10 @@ Parquet is written with ``warehouse.parquet_io.write_table`` (contract column or
 rows sorted by key, same rows → same bytes). The workbook shows the same rows (see
 warehouse.workbook for what a clerk finds in it). ``WORKBOOK_WORKERS`` threads write the
 workbooks, each from its district's Parquet files, while the main thread writes the next
-district's Parquet (largest district first). Threads, not processes: the workbook writer
-(rust_xlsxwriter), Polars and Parquet do their work outside the GIL, and a spawned process would
-first spend ~1.5 s CPU importing what the CLI imports.
+district's Parquet (largest district first). Threads, not processes: a spawned process would
+first spend ~1.5 s CPU importing what the CLI imports, and forking a process whose Polars and
+DuckDB thread pools are running is unsafe. The writer holds the GIL for part of its work, so two
+threads are only ~1.3× one at 50,000 enterprises (bench/README.md, "District workbooks").
 """
 
 import os
