@@ -192,7 +192,7 @@ def _row_groups(con: duckdb.DuckDBPyConnection, table: str) -> Iterator[pl.DataF
     """The rows of ``table`` in key order, ROW_GROUP_SIZE rows a frame (the last fewer)."""
     import pyarrow as pa
 
-    reader = con.sql(f'select * from main."{table}"{_key_order(table)}').fetch_record_batch(ROW_GROUP_SIZE)
+    reader = con.sql(f'select * from main."{table}"{_key_order(table)}').to_arrow_reader(ROW_GROUP_SIZE)
     pending: list[pa.RecordBatch] = []
     held = 0
     for batch in reader:
