@@ -15,10 +15,9 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_as
 from packaging import version
 
 from orchestration.resources import WarehouseResource
-from warehouse.duckdb_limits import dbt_environment
-from warehouse.month_freeze import FREEZE_ENV, freeze_env_value, run_freeze_state
+from warehouse.month_freeze import freeze_env_value, run_freeze_state
 from warehouse.dbt_plan import (  # noqa: F401 - SOURCE_LOCATIONS and the planner re-exported
-    DBT_IN_WAREHOUSE, DBT_PROJECT_DIR, MANIFEST_PATH, SOURCE_LOCATIONS, needs_full_refresh, nodes_reading_as_of,
+    DBT_IN_WAREHOUSE, DBT_PROJECT_DIR, MANIFEST_PATH, SOURCE_LOCATIONS, dbt_run_environment, needs_full_refresh, nodes_reading_as_of,
     nodes_without_new_inputs, plan_build, prepare_project, record_build_inputs)
 
 
@@ -127,11 +126,10 @@ def hzcarbon_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehou
     # project folder does not fill with a target directory per invocation.
     target = settings.warehouse_dir / "run_state" / "dbt_target"
     # as_of in the environment, not in --vars: a changed --vars value makes dbt parse the whole
-    # project again, and as_of changes every month (macros/reference.sql). dbt runs in the
-    # warehouse, named "." (warehouse/dbt_in_warehouse.py): the parse prepared with the manifest
-    # is valid in a new warehouse too.
-    with _environment(HZCARBON_WAREHOUSE=".", HZCARBON_DBT_WORKDIR=str(settings.warehouse_dir),
-                      HZCARBON_DBT_AS_OF=settings.as_of, **{FREEZE_ENV: month_freeze}, **dbt_environment()):
+    # project again, and as_of changes every month (macros/reference.sql). The rest is what the
+    # parse prepared with the manifest was given (dbt_run_environment), so a new warehouse reuses it.
+    with _environment(HZCARBON_DBT_WORKDIR=str(settings.warehouse_dir), HZCARBON_DBT_AS_OF=settings.as_of,
+                      **dbt_run_environment(month_freeze)):
         invocation = dbt.cli(plan.args, context=context, raise_on_error=False, target_path=target)
     yield from invocation.stream()
     _import_gx_in_background()

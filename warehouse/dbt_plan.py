@@ -46,6 +46,17 @@ def _project_files_mtime() -> float:
     return max(p.stat().st_mtime for p in _project_files(("models", "seeds", "macros", "tests")))
 
 
+def dbt_run_environment(month_freeze: str) -> dict[str, str]:
+    """The variables dbt's parse state depends on, given to every dbt call of a run and to the
+    parse prepared with the manifest (with no month frozen, as in a first build): dbt runs in
+    the warehouse, which the profile and the sources name as "." (warehouse/dbt_in_warehouse.py),
+    with the profile's DuckDB limits. Equal variables keep that prepared parse valid in every new
+    warehouse."""
+    from warehouse.month_freeze import FREEZE_ENV
+
+    return {"HZCARBON_WAREHOUSE": ".", FREEZE_ENV: month_freeze, **dbt_environment()}
+
+
 def manifest_is_fresh(manifest: Path = MANIFEST_PATH) -> bool:
     return manifest.exists() and (manifest.parent / PARTIAL_PARSE_FILE).exists() \
         and manifest.stat().st_mtime >= _project_files_mtime()
@@ -58,7 +69,7 @@ def prepare_project(manifest: Path = MANIFEST_PATH) -> Path:
     Called by `make env`, by `hzcarbon run` before it loads the Dagster definitions, and by
     `dagster dev` (dagster-dbt's prepare_if_dev); never on import."""
     from data_contracts import dbt_yaml
-    from warehouse.month_freeze import FREEZE_ENV, freeze_env_value
+    from warehouse.month_freeze import freeze_env_value
 
     dbt_yaml.write(DBT_PROJECT_DIR)
     if manifest_is_fresh(manifest):
@@ -70,11 +81,9 @@ def prepare_project(manifest: Path = MANIFEST_PATH) -> Path:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if manifest_is_fresh(manifest):
             return manifest
-        # The environment of a first build (orchestration/dbt.py): dbt runs in the warehouse, which
-        # the profile and the sources name as "." (warehouse/dbt_in_warehouse.py), and no month is
-        # frozen yet, with the profile's DuckDB limits. dbt's partial parse is then valid in every new warehouse: dagster-dbt copies
-        # partial_parse.msgpack from target/ into a target folder that has none.
-        env = {**os.environ, **dbt_environment(), "HZCARBON_WAREHOUSE": ".", FREEZE_ENV: freeze_env_value([])}
+        # The environment of a first build: dagster-dbt copies the partial_parse.msgpack written
+        # here into a new warehouse's target folder, and dbt reuses it.
+        env = {**os.environ, **dbt_run_environment(freeze_env_value([]))}
         env.pop("HZCARBON_DBT_AS_OF", None)
         # dbt writes manifest.json in place; a process that finds it fresh does not take the
         # lock, so it could read it half-written. Parse aside, then rename (atomic) into place.
