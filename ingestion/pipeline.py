@@ -4,7 +4,7 @@ ingest ledger that remembers what was seen, in which order (docs/design.md)."""
 import re
 import shutil
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import closing
 from dataclasses import asdict, dataclass, field
@@ -142,18 +142,34 @@ def submitter_codes() -> frozenset[str]:
     return frozenset(d["district_code"].to_list())
 
 
-def _sniff(entry: LandingFile) -> FileFacts:
-    return sniff_file(entry.path, check_text=entry.path.suffix.lower() in CSV_SUFFIXES)
+Sniffer = Callable[[LandingFile], FileFacts]
 
 
-def _with_facts(entries: list[LandingFile]) -> Iterator[tuple[LandingFile, FileFacts]]:
+def is_text_export(entry: LandingFile) -> bool:
+    """Whether the file's bytes must be checked as text (a CSV; workbooks are binary anyway)."""
+    return entry.path.suffix.lower() in CSV_SUFFIXES
+
+
+def sniff(entry: LandingFile) -> FileFacts:
+    return sniff_file(entry.path, check_text=is_text_export(entry))
+
+
+def _with_facts(entries: list[LandingFile], sniffer: Sniffer) -> Iterator[tuple[LandingFile, FileFacts]]:
     """Each landing file with its facts. Sniffing reads the whole file, so a background thread
     sniffs the files ahead while earlier ones are ingested (hashing and reading let go of the GIL)."""
     pool = ThreadPoolExecutor(max_workers=1)
     try:
-        yield from zip(entries, pool.map(_sniff, entries))
+        yield from zip(entries, pool.map(sniffer, entries))
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _maybe_new(entries: list[LandingFile], ledger: pl.DataFrame, known_sha256: Mapping[str, str]) -> list[LandingFile]:
+    """The files that may hold content the ledger has not seen under their name: all but those
+    whose known sha256 (of an unchanged file, warehouse.provenance.landing_hashes) the ledger
+    lists for them. Those are not read again: a new month reads only its own file."""
+    seen = set(ledger.select("source", "file", "sha256").iter_rows())
+    return [e for e in entries if (e.source, e.relative, known_sha256.get(e.relative)) not in seen]
 
 
 @dataclass(frozen=True)
@@ -222,8 +238,13 @@ def _in_delivery_order(deliveries: Iterator[Delivery], ingest: Callable[[Deliver
                 future.result()[1].discard()
 
 
-def ingest_landing(landing_dir: Path, warehouse_dir: Path, as_of: str, run_id: str) -> IngestResult:
-    """Ingest every landing file whose content the ledger has not seen; idempotent."""
+def ingest_landing(landing_dir: Path, warehouse_dir: Path, as_of: str, run_id: str,
+                   sniffer: Sniffer = sniff, known_sha256: Mapping[str, str] | None = None) -> IngestResult:
+    """Ingest every landing file whose content the ledger has not seen; idempotent.
+
+    `sniffer` reads a file once for its facts (warehouse.provenance archives it in the same
+    pass); `known_sha256` (relative file -> sha256 of its unchanged bytes) spares reading the
+    files the ledger has seen already."""
     landing_dir, warehouse_dir = Path(landing_dir), Path(warehouse_dir)
     period = AsOf.parse(as_of)
     warehouse_dir.mkdir(parents=True, exist_ok=True)
@@ -234,7 +255,8 @@ def ingest_landing(landing_dir: Path, warehouse_dir: Path, as_of: str, run_id: s
     result = IngestResult(run_id, as_of)
     work_root = warehouse_dir / WORK_DIR / re.sub(r"[^\w.-]", "_", run_id)
     ingest = partial(_ingest, as_of=period, warehouse_dir=warehouse_dir, work_root=work_root)
-    deliveries = _new_deliveries(_with_facts(landing_files(landing_dir)), ledger)
+    entries = _maybe_new(landing_files(landing_dir), ledger, known_sha256 or {})
+    deliveries = _new_deliveries(_with_facts(entries, sniffer), ledger)
     try:
         with closing(_in_delivery_order(deliveries, ingest, INGEST_WORKERS)) as ingested:
             for report, outputs in ingested:

@@ -9,6 +9,7 @@ included; for a CSV the header is row 1).
 import codecs
 import hashlib
 from collections.abc import Iterator
+from typing import BinaryIO
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -84,15 +85,18 @@ def _without_cut_character(data: bytes) -> int:
     return len(data)
 
 
-def sniff_file(path: Path, check_text: bool = True) -> FileFacts:
+def sniff_file(path: Path, check_text: bool = True, copy_to: BinaryIO | None = None) -> FileFacts:
     """Hash the file and learn what kind of text it holds, in one streaming pass (the text
-    checks are skipped for workbooks, which are binary anyway)."""
+    checks are skipped for workbooks, which are binary anyway). With `copy_to`, the same pass
+    writes every byte read there too, so the hash is that of the bytes copied (the raw archive)."""
     digest = hashlib.sha256()
     utf8 = Utf8Check()
     has_content, has_nul, size = not check_text, False, 0
     with path.open("rb") as fh:
         while chunk := fh.read(READ_CHUNK_BYTES):
             digest.update(chunk)
+            if copy_to is not None:
+                copy_to.write(chunk)
             size += len(chunk)
             if check_text:
                 has_nul = has_nul or b"\x00" in chunk

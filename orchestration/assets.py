@@ -6,7 +6,6 @@ import json
 import dagster as dg
 
 from data_contracts import SOURCES, published_tables, source_contract
-from ingestion import ingest_landing
 from orchestration.resources import WarehouseResource
 from warehouse.gates import GATES
 
@@ -36,9 +35,10 @@ def _raw_description(key: dg.AssetKey) -> str:
 @dg.multi_asset(specs=[dg.AssetSpec(k, group_name="raw", description=_raw_description(k)) for k in RAW_KEYS],
                 can_subset=False)
 def landing_ingest(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
-    """Archive every new landing file (by sha256), then read it into staging Parquet; quarantine
-    what cannot be accepted. The run's build fingerprint is taken first (warehouse.provenance)."""
-    from warehouse.provenance import archive_landing
+    """Archive every new landing file (by sha256) while it is first read, then read it into
+    staging Parquet; quarantine what cannot be accepted. The run's build fingerprint is taken
+    first (warehouse.provenance)."""
+    from warehouse.provenance import ingest_and_archive
     from warehouse.rebuild import record_ingest_run
     from warehouse.withdrawals import apply_withdrawals
 
@@ -46,11 +46,10 @@ def landing_ingest(context: dg.AssetExecutionContext, warehouse: WarehouseResour
     fingerprint, unchanged = warehouse.take_fingerprint(context.run.run_id)
     if unchanged:
         context.log.info(f"nothing new since release {unchanged}: this run will not publish a release")
-    archived = archive_landing(s.landing_dir, s.warehouse_dir)
     record_ingest_run(s.warehouse_dir, context.run.run_id, s.as_of)
+    result, archived = ingest_and_archive(s.landing_dir, s.warehouse_dir, as_of=s.as_of, run_id=context.run.run_id)
     if archived:
         context.log.info(f"archived {len(archived)} new input file(s) in {s.warehouse_dir / 'archive'}")
-    result = ingest_landing(s.landing_dir, s.warehouse_dir, as_of=s.as_of, run_id=context.run.run_id)
     for line in result.describe():
         context.log.info(line)
     records = fingerprint["parts"]["withdrawals"]  # the withdrawals this run's release is built with
@@ -84,10 +83,11 @@ def _mart_keys() -> list[dg.AssetKey]:
                       "Parquet under candidate/{open,restricted}/ with disclosure control applied to the open ones; "
                       "the gates judge it before anything is published.")
 def candidate_release(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
-    from warehouse.candidate import write_candidate
+    from warehouse.candidate import reusable_release, write_candidate
 
     s = warehouse.settings
-    written = write_candidate(s.working_db, s.candidate_dir, _gate_params(warehouse))
+    written = write_candidate(s.working_db, s.candidate_dir, _gate_params(warehouse),
+                              reuse=reusable_release(s.warehouse_dir))
     return dg.MaterializeResult(metadata={"tables": len(written)})
 
 
@@ -120,6 +120,7 @@ def release(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
     """Build the candidate into releases/<id>/ (only after every gate passed): a candidate awaiting
     approval, or `latest` at once when auto_approve_by names the approving account. Nothing is
     built when the run's fingerprint is the newest release's (nothing new since it)."""
+    from warehouse.candidate import candidate_mart_hashes
     from warehouse.manifest import manifest_extra
     from warehouse.month_freeze import candidate_freeze_manifest
     from warehouse.reference_sets import register_released_sets
@@ -135,6 +136,7 @@ def release(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
         checks=warehouse.recorded_checks(context.run.run_id), run_id=context.run.run_id,
         fingerprint=fingerprint)
     extra |= candidate_freeze_manifest(s.candidate_dir, s.warehouse_dir)  # the revision policy's state (warehouse.month_freeze)
+    extra |= candidate_mart_hashes(s.candidate_dir)  # what the next candidate may reuse (warehouse.candidate)
     release_id = publish(s.candidate_dir, s.warehouse_dir, extra, keep_releases=s.keep_releases,
                          approve_by=s.auto_approve_by,
                          retention_years_aggregates=s.thresholds["retention_years_aggregates"],

@@ -7,7 +7,10 @@ turns it into a release only when they all pass.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import shutil
+from dataclasses import dataclass
 from collections.abc import Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -40,6 +43,70 @@ PUBLISHED_TABLES = tuple(published_tables())
 # Unsuppressed copies of the open tables a district receives (contract `districtExtract`), for
 # the district extracts (candidate_dir/internal/, not published as such).
 INTERNAL_TABLES = tuple(t for t in tables_in_layer("district") if layer_of(t) == "open")
+# The content hash of every restricted mart the candidate was written from (mart_hash), kept in
+# the candidate and in the release manifest, so that the next run can reuse an unchanged file.
+MART_HASHES = "mart_hashes.json"
+
+
+@dataclass(frozen=True)
+class Reusable:
+    """A release built by this very code version: its directory, the content hashes of the marts
+    its restricted files were written from, and the sha256 of each of its files (manifest)."""
+
+    release_dir: Path
+    mart_hashes: Mapping[str, str]
+    file_sha256: Mapping[str, str]
+
+    def file_for(self, table: str, mart_hash_now: str) -> Path | None:
+        """The release's file of ``table`` when it was written from a mart of this content and
+        is still the file the manifest lists (sha256), else None."""
+        path = self.release_dir / layer_of(table) / f"{table}.parquet"
+        relative = f"{layer_of(table)}/{table}.parquet"
+        if self.mart_hashes.get(table) != mart_hash_now or relative not in self.file_sha256 or not path.is_file():
+            return None
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        return path if digest == self.file_sha256[relative] else None
+
+
+def reusable_release(warehouse_dir: Path) -> Reusable | None:
+    """The newest release, when the code now is the code it was built with (a git commit, with
+    any uncommitted change digested: the same writer and contracts make the same bytes of the
+    same rows); None otherwise, or outside a git checkout."""
+    from warehouse.provenance import code_version
+    from warehouse.release import MANIFEST, RELEASES_DIR, list_releases
+
+    ids = list_releases(warehouse_dir)
+    if not ids or not code_version().get("commit"):
+        return None
+    release_dir = Path(warehouse_dir) / RELEASES_DIR / ids[-1]
+    try:
+        manifest = json.loads((release_dir / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if manifest.get("code_version") != code_version() or not manifest.get(MART_HASHES.removesuffix(".json")):
+        return None
+    return Reusable(release_dir, manifest[MART_HASHES.removesuffix(".json")],
+                    {f["path"]: f["sha256"] for f in manifest.get("files") or []})
+
+
+def mart_hash(con: duckdb.DuckDBPyConnection, table: str) -> str:
+    """A content hash of a mart, cheap beside writing it (DuckDB hashes every row in its own
+    threads, order-free): its columns and types, row count and the sum of the rows' hashes.
+    DuckDB hashes -0.0 as 0.0, which Parquet keeps apart, so the sign of each floating column
+    is hashed as well."""
+    columns = con.execute("select column_name, data_type from information_schema.columns "
+                          "where table_schema = 'main' and table_name = ? order by ordinal_position",
+                          [table]).fetchall()
+    signs = [f'signbit("{c}")' for c, kind in columns if kind in ("DOUBLE", "FLOAT")]
+    count, total = con.sql(f'select count(*), sum(hash({", ".join(["t", *signs])})::hugeint) '
+                           f'from main."{table}" t').fetchone()
+    return hashlib.sha256(json.dumps([columns, count, str(total)]).encode()).hexdigest()
+
+
+def candidate_mart_hashes(candidate_dir: Path) -> dict[str, Any]:
+    """The manifest key of the candidate's mart hashes (none before a candidate records them)."""
+    path = Path(candidate_dir) / MART_HASHES
+    return {MART_HASHES.removesuffix(".json"): json.loads(path.read_text(encoding="utf-8"))} if path.exists() else {}
 
 
 def effective_params(params: Mapping[str, Any] | None = None) -> dict[str, Any]:
@@ -104,12 +171,16 @@ def _key_order(table: str) -> str:
     return " order by " + ", ".join(f'"{k}" asc nulls last' for k in keys)
 
 
-def write_candidate(db_path: Path, candidate_dir: Path, params: Mapping[str, Any] | None = None) -> dict[str, Path]:
+def write_candidate(db_path: Path, candidate_dir: Path, params: Mapping[str, Any] | None = None,
+                    reuse: Reusable | None = None) -> dict[str, Path]:
     """Read every mart of the working DuckDB (read-only), apply disclosure control to the open
     ones and write the candidate release; ``candidate_dir`` is wiped first.
 
     ``params``: thresholds by name (defaults: reference/thresholds.csv), ``duckdb_memory_limit``,
     ``duckdb_threads``, and ``fault_injection`` (TEST-ONLY, see FAULTS).
+    ``reuse``: a release of this code version (reusable_release): a restricted mart whose content
+    hash is the one that release's file was written from is copied from it, not written again.
+    Open tables are always derived again: disclosure control judges them together.
     Returns {table name: Parquet path}."""
     params = effective_params(params)
     fault = check_fault(params.get("fault_injection"))
@@ -120,7 +191,12 @@ def write_candidate(db_path: Path, candidate_dir: Path, params: Mapping[str, Any
         require_marts(con, Path(db_path))
         if candidate_dir.exists():
             shutil.rmtree(candidate_dir)
-        marts, written = _write_restricted(con, pool, candidate_dir)
+        hashes = {t: mart_hash(con, t) for t in RESTRICTED_TABLES}
+        candidate_dir.mkdir(parents=True)
+        (candidate_dir / MART_HASHES).write_text(json.dumps(hashes, indent=1, sort_keys=True), encoding="utf-8")
+        reused = {t: path for t in RESTRICTED_TABLES
+                  if reuse is not None and (path := reuse.file_for(t, hashes[t])) is not None}
+        marts, written = _write_restricted(con, pool, candidate_dir, reused)
         marts |= {t: read_disclosure_input(con, t) for t in OPEN_TABLES}
         open_tables = apply_disclosure_control(
             {t: marts[t] for t in OPEN_TABLES}, marts["enterprise_year"], params,
@@ -150,8 +226,8 @@ def _internal_view(mart: pl.DataFrame, table: str, params: Mapping[str, Any]) ->
     return mart.drop([c for c in PANEL_HELPER_COLUMNS if c in mart.columns])
 
 
-def _write_restricted(con: duckdb.DuckDBPyConnection, pool: ThreadPoolExecutor,
-                      candidate_dir: Path) -> tuple[dict[str, pl.DataFrame], dict[str, Future[Path]]]:
+def _write_restricted(con: duckdb.DuckDBPyConnection, pool: ThreadPoolExecutor, candidate_dir: Path,
+                      reused: Mapping[str, Path]) -> tuple[dict[str, pl.DataFrame], dict[str, Future[Path]]]:
     """Write the restricted marts, each in a thread of ``pool`` while the next is read: DuckDB
     sorts source_reconciliation on about one core, and writing enterprise_year (read first:
     disclosure control needs it too) fills the other. zstd and Parquet encoding release the
@@ -163,6 +239,11 @@ def _write_restricted(con: duckdb.DuckDBPyConnection, pool: ThreadPoolExecutor,
     written: dict[str, Future[Path]] = {}
     previous: Future[Path] | None = None
     for t in sorted(RESTRICTED_TABLES, key=lambda t: t != "enterprise_year"):
+        if t in reused:  # the same bytes a write would make (reusable_release)
+            written[t] = pool.submit(_copy_into, reused[t], table_path(candidate_dir, t))
+            if t in DISCLOSURE_READS:
+                marts[t] = read_mart(con, t)
+            continue
         if t in DISCLOSURE_READS:
             mart = marts[t] = read_mart(con, t)
             if previous is not None:
@@ -175,6 +256,12 @@ def _write_restricted(con: duckdb.DuckDBPyConnection, pool: ThreadPoolExecutor,
         # a cursor: a connection of its own to the same database, for the pool's thread
         written[t] = previous = pool.submit(_stream_mart, con.cursor(), t, table_path(candidate_dir, t))
     return marts, written
+
+
+def _copy_into(source: Path, target: Path) -> Path:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(source, target)
+    return target
 
 
 def _stream_mart(cursor: duckdb.DuckDBPyConnection, table: str, path: Path) -> Path:

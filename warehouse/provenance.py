@@ -27,7 +27,9 @@ import polars as pl
 
 from data_contracts.reference import reference_sha256
 from ingestion.outputs import LEDGER_FILE
-from ingestion.pipeline import landing_files
+from ingestion.files import LandingFile
+from ingestion.pipeline import IngestResult, ingest_landing, landing_files
+from ingestion.readers import FileFacts, sniff_file
 from warehouse.json_lines import read_json_lines
 from warehouse.release import MANIFEST, RELEASES_DIR, list_releases, sha256_file
 
@@ -132,11 +134,84 @@ def _copy_hashing(src: Path, dst_dir: Path) -> tuple[Path, str]:
     return tmp, h.hexdigest()
 
 
+def _timestamp(now: datetime | None) -> str:
+    return (now or datetime.now(timezone.utc)).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _append_catalog(warehouse_dir: Path, records: list[dict]) -> None:
+    with open(Path(warehouse_dir) / ARCHIVE_DIR / CATALOG, "a", encoding="utf-8") as f:
+        f.writelines(json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n" for r in records)
+        f.flush()
+        os.fsync(f.fileno())
+
+
+class ArchivingSniffer:
+    """Ingestion's sniffer (`ingestion.pipeline.ingest_landing`) that archives each file it reads
+    in the same pass: the bytes read are hashed, checked as text and copied into the archive at
+    once, so a new file is read once before ingestion parses it, not three times (hash, archive
+    copy, sniff), and archiving overlaps with the ingestion of the files before it. A file is
+    archived and catalogued before ingestion sees its facts, so before it is ingested."""
+
+    def __init__(self, warehouse_dir: Path, known_sha256: dict[str, str], now: datetime | None = None) -> None:
+        self.warehouse_dir, self.known_sha256, self.at = Path(warehouse_dir), known_sha256, _timestamp(now)
+        self.catalogued = {(r["source"], r["file"], r["sha256"]) for r in read_catalog(warehouse_dir) if "source" in r}
+        self.new: list[dict] = []
+
+    def __call__(self, entry: LandingFile) -> FileFacts:
+        from ingestion.pipeline import is_text_export
+
+        hint = self.known_sha256.get(entry.relative)
+        if hint is not None and archive_path(self.warehouse_dir, hint).exists():
+            facts = sniff_file(entry.path, check_text=is_text_export(entry))
+        else:
+            facts = self._sniff_copying(entry.path, is_text_export(entry))
+        self._catalogue(entry.source, entry.relative, facts.sha256)
+        return facts
+
+    def _sniff_copying(self, path: Path, check_text: bool) -> FileFacts:
+        incoming = self.warehouse_dir / ARCHIVE_DIR / ".incoming"
+        incoming.mkdir(parents=True, exist_ok=True)
+        tmp = incoming / f".tmp-{os.getpid()}-{path.name}"
+        try:
+            with open(tmp, "wb") as copy:
+                facts = sniff_file(path, check_text=check_text, copy_to=copy)
+                copy.flush()
+                os.fsync(copy.fileno())
+            final = archive_path(self.warehouse_dir, facts.sha256)  # the bytes copied name the object
+            final.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(tmp, final)
+        finally:
+            tmp.unlink(missing_ok=True)
+        return facts
+
+    def _catalogue(self, source: str, relative: str, sha: str) -> None:
+        if (source, relative, sha) in self.catalogued:
+            return
+        self.catalogued.add((source, relative, sha))
+        record = {"source": source, "file": relative, "sha256": sha, "archived_at": self.at,
+                  "bytes": archive_path(self.warehouse_dir, sha).stat().st_size}
+        _append_catalog(self.warehouse_dir, [record])
+        self.new.append(record)
+
+
+def ingest_and_archive(landing_dir: Path, warehouse_dir: Path, as_of: str, run_id: str,
+                       now: datetime | None = None) -> tuple[IngestResult, list[dict]]:
+    """Ingest the landing files the ledger has not seen, archiving each while it is first read
+    (ArchivingSniffer), then archive whatever landing file the archive still lacks (files
+    ingested before, whose content is known). Returns the ingest result and the new catalogue
+    records."""
+    known = {relative: sha for _, relative, _, sha in landing_hashes(landing_dir, warehouse_dir)}
+    sniffer = ArchivingSniffer(warehouse_dir, known, now)
+    result = ingest_landing(landing_dir, warehouse_dir, as_of=as_of, run_id=run_id, sniffer=sniffer,
+                            known_sha256=known)
+    return result, sniffer.new + archive_landing(landing_dir, warehouse_dir, now)
+
+
 def archive_landing(landing_dir: Path, warehouse_dir: Path, now: datetime | None = None) -> list[dict]:
     """Copy every landing file whose content the archive lacks into it; catalogue every (source,
     file, sha256) not catalogued yet. Returns the new catalogue records."""
     warehouse_dir = Path(warehouse_dir)
-    at = (now or datetime.now(timezone.utc)).isoformat(timespec="seconds").replace("+00:00", "Z")
+    at = _timestamp(now)
     seen = {(r["source"], r["file"], r["sha256"]) for r in read_catalog(warehouse_dir) if "source" in r}
     new = []
     for source, relative, path, sha in landing_hashes(landing_dir, warehouse_dir):
@@ -152,11 +227,7 @@ def archive_landing(landing_dir: Path, warehouse_dir: Path, now: datetime | None
             new.append({"source": source, "file": relative, "sha256": sha, "archived_at": at,
                         "bytes": archive_path(warehouse_dir, sha).stat().st_size})
     if new:
-        catalog = warehouse_dir / ARCHIVE_DIR / CATALOG
-        with open(catalog, "a", encoding="utf-8") as f:
-            f.writelines(json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n" for r in new)
-            f.flush()
-            os.fsync(f.fileno())
+        _append_catalog(warehouse_dir, new)
     return new
 
 
