@@ -161,3 +161,31 @@ def test_the_revision_replaced_the_first_delivery(incremental_and_full):
     for uscc, june in old_june.items():
         assert after[uscc] - before[uscc] == pytest.approx(0.5 * june, rel=1e-9), uscc
     assert all(after[u] == pytest.approx(before[u], rel=1e-12) for u in after if u not in old_june)
+
+
+def _manifests(warehouse: Path) -> list[dict]:
+    import json
+
+    return [json.loads((d / "manifest.json").read_text(encoding="utf-8"))
+            for d in sorted((warehouse / "releases").iterdir()) if (d / "manifest.json").exists()]
+
+
+def test_unchanged_restricted_marts_are_copied_from_the_previous_release(incremental_and_full):
+    """The new month's candidate copies a restricted file from the first release exactly when its
+    mart's content hash is the one that file was written from; the copies are the bytes a full
+    build writes (the test above compares every file), and a mart the new month changed is
+    written again."""
+    root, _, _, _ = incremental_and_full
+    first, second = _manifests(root / "incremental")
+    unchanged = {t for t, h in second["mart_hashes"].items() if first["mart_hashes"][t] == h}
+    assert second["restricted_reused_from"] == {t: first["release_id"] for t in unchanged}
+    assert "reporting_status" not in unchanged  # new months of reporting status: written again
+    assert "over_limit_list" in unchanged  # product energy was not delivered again
+    full = _published(root / "full")
+    incremental = _published(root / "incremental")
+    for table in unchanged:
+        assert incremental[f"restricted/{table}.parquet"] == full[f"restricted/{table}.parquet"], table
+    (full_manifest,) = _manifests(root / "full")
+    assert full_manifest["restricted_reused_from"] == {}  # nothing to reuse in a new warehouse
+    assert full_manifest["mart_hashes"] == second["mart_hashes"] | {
+        t: h for t, h in full_manifest["mart_hashes"].items() if t == "data_quality"}

@@ -46,6 +46,7 @@ INTERNAL_TABLES = tuple(t for t in tables_in_layer("district") if layer_of(t) ==
 # The content hash of every restricted mart the candidate was written from (mart_hash), kept in
 # the candidate and in the release manifest, so that the next run can reuse an unchanged file.
 MART_HASHES = "mart_hashes.json"
+MART_HASHES_KEY, REUSED_KEY = "mart_hashes", "restricted_reused_from"  # release manifest keys
 
 
 @dataclass(frozen=True)
@@ -83,10 +84,9 @@ def reusable_release(warehouse_dir: Path) -> Reusable | None:
         manifest = json.loads((release_dir / MANIFEST).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    if manifest.get("code_version") != code_version() or not manifest.get(MART_HASHES.removesuffix(".json")):
+    if manifest.get("code_version") != code_version() or not manifest.get(MART_HASHES_KEY):
         return None
-    return Reusable(release_dir, manifest[MART_HASHES.removesuffix(".json")],
-                    {f["path"]: f["sha256"] for f in manifest.get("files") or []})
+    return Reusable(release_dir, manifest[MART_HASHES_KEY], {f["path"]: f["sha256"] for f in manifest.get("files") or []})
 
 
 def mart_hash(con: duckdb.DuckDBPyConnection, table: str) -> str:
@@ -98,15 +98,19 @@ def mart_hash(con: duckdb.DuckDBPyConnection, table: str) -> str:
                           "where table_schema = 'main' and table_name = ? order by ordinal_position",
                           [table]).fetchall()
     signs = [f'signbit("{c}")' for c, kind in columns if kind in ("DOUBLE", "FLOAT")]
-    count, total = con.sql(f'select count(*), sum(hash({", ".join(["t", *signs])})::hugeint) '
-                           f'from main."{table}" t').fetchone()
+    ((count, total),) = con.execute(f'select count(*), sum(hash({", ".join(["t", *signs])})::hugeint) '
+                                    f'from main."{table}" t').fetchall()
     return hashlib.sha256(json.dumps([columns, count, str(total)]).encode()).hexdigest()
 
 
 def candidate_mart_hashes(candidate_dir: Path) -> dict[str, Any]:
-    """The manifest key of the candidate's mart hashes (none before a candidate records them)."""
+    """The manifest keys of the candidate's mart hashes and of the restricted files it copied
+    from an earlier release ({table: release id}); none for a candidate that recorded none."""
     path = Path(candidate_dir) / MART_HASHES
-    return {MART_HASHES.removesuffix(".json"): json.loads(path.read_text(encoding="utf-8"))} if path.exists() else {}
+    if not path.exists():
+        return {}
+    recorded = json.loads(path.read_text(encoding="utf-8"))
+    return {MART_HASHES_KEY: recorded["hashes"], REUSED_KEY: recorded["reused_from"]}
 
 
 def effective_params(params: Mapping[str, Any] | None = None) -> dict[str, Any]:
@@ -192,10 +196,11 @@ def write_candidate(db_path: Path, candidate_dir: Path, params: Mapping[str, Any
         if candidate_dir.exists():
             shutil.rmtree(candidate_dir)
         hashes = {t: mart_hash(con, t) for t in RESTRICTED_TABLES}
-        candidate_dir.mkdir(parents=True)
-        (candidate_dir / MART_HASHES).write_text(json.dumps(hashes, indent=1, sort_keys=True), encoding="utf-8")
         reused = {t: path for t in RESTRICTED_TABLES
                   if reuse is not None and (path := reuse.file_for(t, hashes[t])) is not None}
+        candidate_dir.mkdir(parents=True)
+        recorded = {"hashes": hashes, "reused_from": {t: reuse.release_dir.name for t in sorted(reused)} if reuse else {}}
+        (candidate_dir / MART_HASHES).write_text(json.dumps(recorded, indent=1, sort_keys=True), encoding="utf-8")
         marts, written = _write_restricted(con, pool, candidate_dir, reused)
         marts |= {t: read_disclosure_input(con, t) for t in OPEN_TABLES}
         open_tables = apply_disclosure_control(
