@@ -617,6 +617,12 @@ def test_staged_energy_tests_check_each_delivery_until_they_pass(tmp_path):
     good.with_columns(pl.lit("99").alias("energy_code"), pl.lit(3).cast(ENERGY_SCHEMA["delivery_seq"]).alias("delivery_seq"),
                       pl.lit("2020-03").alias("period"), pl.lit(3).cast(ENERGY_SCHEMA["month"]).alias("month"),
                       pl.lit("e" * 64).alias("file_sha256")).write_parquet(bad_file)
+    # ingestion lists every staged file in the ledger, which the incremental macros read
+    ledger_path = wh / "ingest_ledger.parquet"
+    ledger = pl.read_parquet(ledger_path)
+    delivery_3 = ledger.head(1).with_columns(pl.lit("e" * 64).alias("sha256"), pl.lit(3).cast(ledger["delivery_seq"].dtype).alias("delivery_seq"),
+                                             pl.lit(1).cast(pl.Int64).alias("staged"), pl.lit("energy_reports/e.csv").alias("file"))
+    pl.concat([ledger, delivery_3]).write_parquet(ledger_path)
     tests = ("--select", " ".join(STAGED_ENERGY_TESTS))
 
     def unique_test_filter() -> str:
@@ -634,7 +640,8 @@ def test_staged_energy_tests_check_each_delivery_until_they_pass(tmp_path):
     assert result.returncode != 0 and "FAIL 1 assert_accepted_energy_rows_valid" in result.stdout
     assert unique_test_filter().startswith("where false")  # nothing delivered since it passed
 
-    bad_file.unlink()
+    bad_file.unlink()  # the delivery withdrawn, with its ledger row
+    ledger.write_parquet(ledger_path)
     result = run_dbt(PROJECT, wh, "test", *tests)
     assert result.returncode == 0, result.stdout[-3000:]
     assert _test_watermarks(wh) == dict.fromkeys(STAGED_ENERGY_TESTS, 2)

@@ -189,3 +189,27 @@ def test_unchanged_restricted_marts_are_copied_from_the_previous_release(increme
     assert full_manifest["restricted_reused_from"] == {}  # nothing to reuse in a new warehouse
     assert full_manifest["mart_hashes"] == second["mart_hashes"] | {
         t: h for t, h in full_manifest["mart_hashes"].items() if t == "data_quality"}
+
+
+def test_the_ledger_lists_exactly_the_staged_energy_files(incremental_and_full):
+    """The incremental models learn the latest staged energy delivery, and which files came after
+    their watermark, from the ingest ledger instead of scanning the staged Parquet
+    (macros/incremental.sql, staged_energy_files): its energy_reports rows with staged rows must be
+    exactly the files of staging/energy_reports, with their delivery and row counts."""
+    root, _, _, _ = incremental_and_full
+    warehouse = root / "incremental"
+    ledger = pl.read_parquet(warehouse / "ingest_ledger.parquet").filter(
+        (pl.col("source") == "energy_reports") & (pl.col("staged") > 0))
+    files = [p for p in (warehouse / "staging" / "energy_reports").rglob("*.parquet") if p.name != "_empty.parquet"]
+    staged = pl.concat([pl.read_parquet(p, columns=["delivery_seq"]).with_columns(pl.lit(p.stem).alias("stem"))
+                        for p in files])
+    per_file = staged.group_by("stem").agg(pl.len().alias("rows"), pl.col("delivery_seq").unique())
+    assert per_file["delivery_seq"].list.len().max() == 1  # one delivery per file
+    from_files = {(s, d[0]): n for s, d, n in per_file.select("stem", "delivery_seq", "rows").iter_rows()}
+    stems = ledger.with_columns(pl.col("sha256").str.slice(0, 16).alias("stem"))
+    assert stems.height == per_file.height
+    assert {(s, d): n for s, d, n in stems.select("stem", "delivery_seq", "staged").iter_rows()} == from_files
+    # the new delivery (a second run) is the latest staged one, and the monthly chain was stamped with it
+    latest = staged["delivery_seq"].max()
+    assert set(_month_watermarks(warehouse).values()) >= {latest}
+    assert max(_period_watermarks(warehouse).values()) == latest
