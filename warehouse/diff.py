@@ -91,15 +91,19 @@ def _diff_table(con, table: str, old: Path, new: Path, max_examples: int) -> dic
                         + [f"o.{_ident(c)} AS {_ident('o_' + c)}, n.{_ident(c)} AS {_ident('n_' + c)}" for c in value_cols]
                         + ["(o._present IS NOT NULL) AS _in_old", "(n._present IS NOT NULL) AS _in_new"])
             + f" FROM (SELECT *, true AS _present FROM {o}) o FULL OUTER JOIN (SELECT *, true AS _present FROM {n}) n ON {on}")
-        added = con.execute("SELECT count(*) FROM _j WHERE NOT _in_old").fetchall()[0][0]
-        removed = con.execute("SELECT count(*) FROM _j WHERE NOT _in_new").fetchall()[0][0]
+        preds = {c: f"_in_old AND _in_new AND {_ident('o_' + c)} IS DISTINCT FROM {_ident('n_' + c)}"
+                 for c in value_cols}
+        # every count in one pass over the join: added, removed, per column, any column
+        counts = con.execute("SELECT " + ", ".join(
+            ["count(*) FILTER (WHERE NOT _in_old)", "count(*) FILTER (WHERE NOT _in_new)"]
+            + [f"count(*) FILTER (WHERE {pred})" for pred in preds.values()]
+            + ([f"count(*) FILTER (WHERE {' OR '.join(f'({p})' for p in preds.values())})"] if preds else []))
+            + " FROM _j").fetchall()[0]
+        added, removed = counts[0], counts[1]
         changed_columns: dict[str, Any] = {}
-        diff_preds = []
         key_sel = ", ".join(_ident("k_" + k) for k in keys)
-        for c in value_cols:
-            pred = f"_in_old AND _in_new AND {_ident('o_' + c)} IS DISTINCT FROM {_ident('n_' + c)}"
-            diff_preds.append(f"({pred})")
-            cnt = con.execute(f"SELECT count(*) FROM _j WHERE {pred}").fetchall()[0][0]
+        for c, cnt in zip(value_cols, counts[2:]):
+            pred = preds[c]
             if cnt:
                 rows = con.execute(
                     f"SELECT {key_sel}, {_ident('o_' + c)}, {_ident('n_' + c)} FROM _j WHERE {pred} "
@@ -109,7 +113,7 @@ def _diff_table(con, table: str, old: Path, new: Path, max_examples: int) -> dic
                     "examples": [{"key": {k: _jsonable(v) for k, v in zip(keys, r[:len(keys)])},
                                   "old": _jsonable(r[-2]), "new": _jsonable(r[-1])} for r in rows],
                 }
-        changed = con.execute(f"SELECT count(*) FROM _j WHERE {' OR '.join(diff_preds)}").fetchall()[0][0] if diff_preds else 0
+        changed = counts[-1] if preds else 0
         examples_added = [dict(zip(keys, map(_jsonable, r))) for r in con.execute(
             f"SELECT {', '.join(_ident('nk_' + k) for k in keys)} FROM _j WHERE NOT _in_old "
             f"ORDER BY ALL NULLS FIRST LIMIT {int(max_examples)}").fetchall()]
