@@ -6,9 +6,8 @@ W is a warehouse after a full run and a run with one more month (bench/run_bench
 its releases .1 and .2). The scratch warehouse S gets release .1 published again from a candidate
 made of W's release .1 Parquet (the same bytes) and W's internal/ files (not published, so taken
 from W's candidate: the unsuppressed district tables), then W's candidate is published as the
-new month and timed: wall and CPU seconds (this process, all threads, and its workbook worker
-processes) of publish and of its parts, and the files it took from the previous release
-(docs/outputs.md, "What a new release reuses").
+new month and timed: wall and CPU seconds (this process, all threads) of publish and of its parts,
+and the files it took from the previous release (docs/outputs.md, "What a new release reuses").
 Run it with the code before and after a change, alternating, on the same W."""
 
 import argparse
@@ -35,9 +34,8 @@ PARTS = {"snapshot (thread)": (rel.snapshot, "build_snapshot"),
 
 
 def cpu_s() -> float:
-    """CPU seconds of this process (all threads) and of its finished children (workbook workers)."""
-    return sum(r.ru_utime + r.ru_stime for r in (resource.getrusage(resource.RUSAGE_SELF),
-                                                  resource.getrusage(resource.RUSAGE_CHILDREN)))
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
 
 
 def timed(figures: dict, label: str, f):
@@ -71,11 +69,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--warehouse", type=Path, required=True)
     ap.add_argument("--scratch", type=Path, required=True, help="emptied first")
-    ap.add_argument("--workbook-workers", choices=("auto", "threads", "processes"), default="auto",
-                    help="threads or processes for the district workbooks (auto: by size, PROCESS_MIN_CELLS)")
     args = ap.parse_args()
-    if args.workbook_workers != "auto" and hasattr(rel.extracts, "PROCESS_MIN_CELLS"):
-        rel.extracts.PROCESS_MIN_CELLS = 0 if args.workbook_workers == "processes" else float("inf")
     ids = rel.list_releases(args.warehouse)
     if len(ids) < 2:
         raise SystemExit(f"{args.warehouse} needs two releases (a full run, then a new month)")

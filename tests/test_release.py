@@ -411,26 +411,12 @@ def test_district_workbooks_same_bytes_in_parallel(tmp_path, candidate, monkeypa
     monkeypatch.setattr(extracts, "PARALLEL_MIN_CELLS", 0)
     monkeypatch.setattr(extracts, "WORKBOOK_WORKERS", 2)
     parallel = extracts.write_district_extracts(candidate, tmp_path / "parallel")
-    monkeypatch.setattr(extracts, "PROCESS_MIN_CELLS", 0)  # worker processes (warehouse.workbook_worker)
-    processes = extracts.write_district_extracts(candidate, tmp_path / "processes")
-    assert sorted(serial) == sorted(parallel) == sorted(processes) == sorted(c for c, _ in current_districts())
+    assert sorted(serial) == sorted(parallel) == sorted(c for c, _ in current_districts())
     for code in serial:
         names = [p.name for p in serial[code]]
-        assert names == [p.name for p in parallel[code]] == [p.name for p in processes[code]]
-        assert names[-1].endswith(".xlsx")
-        for a, b, c in zip(serial[code], parallel[code], processes[code]):
-            assert _sha(a) == _sha(b) == _sha(c), (code, a.name)
-
-
-def test_a_failing_worker_process_names_the_workbook(tmp_path, candidate, monkeypatch):
-    """An error in a worker process fails the extracts with the workbook's path and the worker's
-    traceback (a district name with a slash: a workbook path whose folder does not exist)."""
-    from warehouse import extracts
-    monkeypatch.setattr(extracts, "PARALLEL_MIN_CELLS", 0)
-    monkeypatch.setattr(extracts, "WORKBOOK_WORKERS", 2)
-    monkeypatch.setattr(extracts, "PROCESS_MIN_CELLS", 0)
-    with pytest.raises(RuntimeError, match=r"(?s)330102_bad/name.*failed in a worker process.*Traceback"):
-        extracts.write_district_extracts(candidate, tmp_path / "d", [("330102", "bad/name"), ("330105", "拱墅区")])
+        assert names == [p.name for p in parallel[code]] and names[-1].endswith(".xlsx")
+        for a, b in zip(serial[code], parallel[code]):
+            assert _sha(a) == _sha(b), (code, a.name)
 
 
 def test_verify_release_rereads_a_file_changed_after_hashing(published):

@@ -17,12 +17,12 @@ status current) gets the tables whose contract says ``districtExtract: true``:
 
 Parquet is written with ``warehouse.parquet_io.write_table`` (contract column order and types,
 rows sorted by key, same rows → same bytes). The workbook shows the same rows (see
-warehouse.workbook for what a clerk finds in it). ``WORKBOOK_WORKERS`` workers write the
+warehouse.workbook for what a clerk finds in it). ``WORKBOOK_WORKERS`` threads write the
 workbooks, each from its district's Parquet files, while the main thread writes the next
-district's Parquet (largest district first). The writer holds the GIL for part of its work, so
-two threads are only ~1.3× one at 50,000 enterprises (bench/README.md, "District workbooks"):
-from ``PROCESS_MIN_CELLS`` on, the workers are lean processes (warehouse.workbook_worker), below
-it threads (a process first spends ~1 s CPU importing the writer).
+district's Parquet (largest district first). Threads, not processes: a spawned process would
+first spend ~1.5 s CPU importing what the CLI imports, and forking a process whose Polars and
+DuckDB thread pools are running is unsafe. The writer holds the GIL for part of its work, so two
+threads are only ~1.3× one at 50,000 enterprises (bench/README.md, "District workbooks").
 """
 
 import os
@@ -37,9 +37,8 @@ import pyarrow.parquet as pq
 from data_contracts import published_tables, table_contract
 from data_contracts.reference import load_reference
 from warehouse.parquet_io import write_table
-from warehouse import workbook_worker
 from warehouse.reuse import Reuse, digest, sha256_file
-from warehouse.workbook import ReleaseInfo, workbook_name, write_district_workbook_from
+from warehouse.workbook import ReleaseInfo, overview_frames, workbook_name, write_district_workbook
 
 INTERNAL_DIR = "internal"
 SUPPRESSION_COLUMNS = ("suppressed", "suppression_reason")
@@ -47,10 +46,6 @@ SUPPRESSION_COLUMNS = ("suppressed", "suppression_reason")
 # (below it one thread is as fast, and the order of work is simpler to follow).
 WORKBOOK_WORKERS = min(2, os.cpu_count() or 1)
 PARALLEL_MIN_CELLS = 100_000
-# From this size the workers are processes (warehouse.workbook_worker): at 50,000 enterprises
-# (~18 M cells) they wrote the month's workbooks in ~25 % less wall time than threads; at 5,000
-# (~1.9 M) their start (~1 s CPU each) ate the gain (bench/README.md).
-PROCESS_MIN_CELLS = 5_000_000
 # Open tables the 概览 sheet reads (the city's figures and target path).
 OVERVIEW_OPEN_TABLES = ("city_year", "target_progress", "green_manufacturing_progress")
 DRAFT = ReleaseInfo("未发布", None, date(2020, 1, 1))  # workbooks written outside a release (tests)
@@ -138,10 +133,7 @@ def write_district_extracts(candidate_dir: Path, districts_dir: Path,
     cells = {code: _district_cells(code, tables, split, reusable, reuse) for code in codes}
     workers = WORKBOOK_WORKERS if sum(cells.values()) >= PARALLEL_MIN_CELLS and len(districts) > 1 else 1
     written: dict[str, list[Path]] = {code: [] for code in codes}
-    processes = workers > 1 and sum(cells.values()) >= PROCESS_MIN_CELLS
-    city_paths = {t: str(Path(candidate_dir) / "open" / f"{t}.parquet") for t in OVERVIEW_OPEN_TABLES}
-    pool = workbook_worker.WorkerPool(workers) if processes else ThreadPoolExecutor(max_workers=workers, thread_name_prefix="workbook")
-    try:
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="workbook") as pool:
         pending = []
         try:
             for code, name in sorted(districts, key=lambda item: (-cells[item[0]], item[0])):
@@ -157,23 +149,16 @@ def write_district_extracts(candidate_dir: Path, districts_dir: Path,
                 written[code] = files + [xlsx]
                 if reuse is not None and _take_workbook(reuse, code, name, release, files, xlsx):
                     continue
-                sheets = [(t, str(f)) for t, f in zip(tables, files)]
-                if processes:
-                    pending.append(pool.submit(workbook_worker.job(xlsx, code, name, release, sheets, city_paths)))
-                elif workers == 1:
-                    _workbook_from_parquet(str(xlsx), code, name, release, sheets, city)
+                job = (str(xlsx), code, name, release, [(t, str(f)) for t, f in zip(tables, files)], city)
+                if workers == 1:
+                    _workbook_from_parquet(*job)
                 else:
-                    pending.append(pool.submit(_workbook_from_parquet, str(xlsx), code, name, release, sheets, city))
+                    pending.append(pool.submit(_workbook_from_parquet, *job))
             for fut in pending:
                 fut.result()
         finally:
             for fut in pending:
                 fut.cancel()  # after a failure, start no other workbook
-    finally:
-        if processes:
-            pool.close()
-        else:
-            pool.shutdown(wait=True)
     return written
 
 
@@ -227,5 +212,10 @@ def _workbook_from_parquet(xlsx: str, code: str, name: str, release: ReleaseInfo
                            city: dict[str, pl.DataFrame]) -> str:
     """The workbook of one district from its Parquet files: it shows exactly their rows, in
     their order."""
-    write_district_workbook_from(Path(xlsx), code, name, release, {t: pl.read_parquet(p) for t, p in sheets}, city)
+    tables = {t: pl.read_parquet(p) for t, p in sheets}
+    overview = overview_frames(tables["district_year"], city["city_year"], city["target_progress"],
+                               tables["high_consumption_low_efficiency"], tables["quarantine"],
+                               city["green_manufacturing_progress"], tables.get("over_limit_list"), code,
+                               intensity_monthly=tables.get("intensity_monthly"))
+    write_district_workbook(Path(xlsx), code, name, release, tables, overview)
     return xlsx

@@ -730,14 +730,3 @@ def write_open_workbook(path: Path, release: ReleaseInfo, tables: dict[str, pl.D
     for sheet, table, chunk in sheets:
         _table_sheet(wb, fmts, sheet, table, chunk, "杭州市开放数据")
     return _save(wb, Path(path))
-
-
-def write_district_workbook_from(path: Path, code: str, name: str, release: ReleaseInfo,
-                                 tables: dict[str, pl.DataFrame], city: dict[str, pl.DataFrame]) -> Path:
-    """The district workbook from its extract tables and the city tables 概览 compares with
-    (``city_year``, ``target_progress``, ``green_manufacturing_progress``)."""
-    overview = overview_frames(tables["district_year"], city["city_year"], city["target_progress"],
-                               tables["high_consumption_low_efficiency"], tables["quarantine"],
-                               city["green_manufacturing_progress"], tables.get("over_limit_list"), code,
-                               intensity_monthly=tables.get("intensity_monthly"))
-    return write_district_workbook(Path(path), code, name, release, tables, overview)
