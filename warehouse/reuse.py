@@ -5,7 +5,7 @@ A derived file (a district's Parquet extract, an open CSV, a district workbook) 
 the files it is written from and of the code that writes it. publish() records both in the
 manifest under ``derived_from``: the sha256 of every candidate file the district extracts and
 open formats are written from, the writer version (warehouse.provenance.code_version: commit,
-package and lock), and per district workbook the sha256 of its inputs and its data version. When
+package and lock; and the reference files, whose notes 说明 prints), and per district workbook the sha256 of its inputs and its data version. When
 the next release finds the same inputs written by the same code, the previous release's file is
 hard-linked (copied across file systems) under the new release, and used only if its sha256 read
 from the linked bytes equals the one the previous manifest lists; otherwise it is written anew.
@@ -44,10 +44,12 @@ def digest(value: Any) -> str:
 
 
 def writer_version() -> str:
-    """The version of the code that writes derived files: any change of commit, working-tree
-    diff, package version or lock makes every derived file be written anew."""
+    """The version of what writes derived files: the code (commit, working-tree diff, package
+    version, lock) and the reference files, whose notes the workbooks' 说明 prints. Any change
+    makes every derived file be written anew."""
+    from data_contracts.reference import reference_sha256
     from warehouse.provenance import code_version
-    return digest(code_version())
+    return digest({"code": code_version(), "reference_files": reference_sha256()})
 
 
 @dataclass
