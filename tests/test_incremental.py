@@ -2,14 +2,22 @@
 release is the same as a full build of the same landing."""
 
 import hashlib
+import json
+import os
 from pathlib import Path
 
 import duckdb
+import openpyxl
 import polars as pl
 import pytest
 
+from data_contracts import published_tables, table_contract
 from sample_data import generate_landing
 from tests.conftest import run_cli, warehouse_connection
+from warehouse import release as rel
+from warehouse.diff import diff_releases
+from warehouse.extracts import OVERVIEW_OPEN_TABLES, current_districts, extract_tables
+from warehouse.workbook import workbook_name
 
 AS_OF = "2026-11"
 NEW_MONTH, COPIED_MONTH, REVISED_MONTH = "2022-01", "2021-12", "2021-06"
@@ -213,3 +221,87 @@ def test_the_ledger_lists_exactly_the_staged_energy_files(incremental_and_full):
     latest = staged["delivery_seq"].max()
     assert set(_month_watermarks(warehouse).values()) >= {latest}
     assert max(_period_watermarks(warehouse).values()) == latest
+
+
+def _manifest(release: Path) -> dict:
+    return json.loads((release / "manifest.json").read_text(encoding="utf-8"))
+
+
+def _sha256(manifest: dict) -> dict[str, str]:
+    return {f["path"]: f["sha256"] for f in manifest["files"]}
+
+
+def test_new_release_reuses_the_files_whose_inputs_did_not_change(incremental_and_full):
+    """docs/outputs.md, "What a new release reuses": a district's extract of a table is the
+    previous release's file (the same inode, linked) exactly when the table's source has the
+    previous bytes, for all 13 districts; an open CSV when its open table has; a workbook only
+    when its district's 12 files, the city tables of 概览 and the as-of month are unchanged."""
+    root, _, _, _ = incremental_and_full
+    first, second = (root / "incremental" / "releases" / r for r in sorted(os.listdir(root / "incremental" / "releases")))
+    old, new = _sha256(_manifest(first)), _sha256(_manifest(second))
+    codes = [c for c, _ in current_districts()]
+    same_source = {t for t in extract_tables() if old[_layer_path(t)] == new[_layer_path(t)]}
+    # the month (2022-01) and the revision (2021-06) move every table with 2021 rows; the
+    # register, product and rejection tables do not depend on them
+    assert "enterprise_year" not in same_source and "district_year" not in same_source
+    assert {"quarantine", "product_efficiency", "over_limit_list"} <= same_source
+    open_same = {t for t in published_tables()
+                 if table_contract(t).layer == "open" and old[f"open/{t}.parquet"] == new[f"open/{t}.parquet"]}
+    workbooks_same = [c for c in codes if all(old[f"districts/{c}/{t}.parquet"] == new[f"districts/{c}/{t}.parquet"]
+                                              for t in extract_tables())
+                      and all(old[f"open/{t}.parquet"] == new[f"open/{t}.parquet"] for t in OVERVIEW_OPEN_TABLES)]
+    assert workbooks_same == []  # city_year has a new year: every 概览 changes
+    expected = ({f"districts/{c}/{t}.parquet" for c in codes for t in same_source}
+                | {f"open/{t}.csv" for t in open_same})
+    assert len(expected) == 13 * len(same_source) + len(open_same)
+    linked = {p for p in new if (first / p).exists() and (first / p).stat().st_ino == (second / p).stat().st_ino}
+    assert linked == expected
+    assert set(_manifest(second)["derived_from"]["reused"]) == expected
+    # a table whose source changed is written again for every district, and equals a full build's
+    assert not any(f"districts/{c}/enterprise_year.parquet" in linked for c in codes)
+    assert rel.verify_release(second) == []
+
+
+def _layer_path(table: str) -> str:
+    return f"{table_contract(table).layer}/{table}.parquet"
+
+
+def test_incremental_csv_and_workbooks_equal_a_full_build(incremental_and_full):
+    """The open CSVs byte for byte; the district workbooks cell for cell but for the data version
+    on 说明 (the incremental release wrote them in its second release, the full build in its first)."""
+    root, _, _, _ = incremental_and_full
+    inc, full = ((root / w / "latest").resolve() for w in ("incremental", "full"))
+    csvs = sorted(p.relative_to(full) for p in full.rglob("*.csv"))
+    assert len(csvs) == len([t for t in published_tables() if table_contract(t).layer == "open"])
+    for p in csvs:
+        assert (inc / p).read_bytes() == (full / p).read_bytes(), p
+    for code, name in current_districts():
+        a = openpyxl.load_workbook(inc / "districts" / code / workbook_name(code, name, inc.name), read_only=True)
+        b = openpyxl.load_workbook(full / "districts" / code / workbook_name(code, name, full.name), read_only=True)
+        assert a.sheetnames == b.sheetnames
+        for sheet in a.sheetnames:
+            rows_a = [r for r in a[sheet].iter_rows(values_only=True)]
+            rows_b = [r for r in b[sheet].iter_rows(values_only=True)]
+            if sheet == "说明":
+                version = {r[0]: r[1] for r in rows_a if r and r[0]}["数据版本"], \
+                          {r[0]: r[1] for r in rows_b if r and r[0]}["数据版本"]
+                assert version == (inc.name, full.name)
+                rows_a = [r for r in rows_a if inc.name not in str(r)]
+                rows_b = [r for r in rows_b if full.name not in str(r)]
+            assert rows_a == rows_b, (code, sheet)
+        a.close()
+        b.close()
+
+
+def test_changelog_of_unchanged_bytes_equals_the_full_comparison(incremental_and_full):
+    """Tables with the previous release's bytes are reported `same` from the manifests' sha256
+    without a query; the result is what comparing every table row by row gives."""
+    root, _, _, _ = incremental_and_full
+    first, second = (root / "incremental" / "releases" / r for r in sorted(os.listdir(root / "incremental" / "releases")))
+    written = json.loads((second / "changes.json").read_text(encoding="utf-8"))
+    compared = diff_releases(first, second, new_sha256={})  # no hash known: every table compared
+    assert "same" in {r["status"] for r in compared["tables"].values()}
+    assert written["tables"] == compared["tables"]
+    assert written["why"] == compared["why"] and written["attribution"] == compared["attribution"]
+    # the next release with the same bytes: `compared` taken from this changelog, still equal
+    assert diff_releases(second, second)["tables"] == diff_releases(second, second, new_sha256={})["tables"]

@@ -433,3 +433,34 @@ def test_verify_release_rereads_a_file_changed_after_hashing(published):
     os.utime(target, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000))  # coarse clocks: a later mtime
     problems = rel.verify_release(r, hashed)
     assert any("open/city_year.parquet" in p and "sha256" in p for p in problems)
+
+
+def test_same_inputs_take_the_previous_files_and_damaged_ones_are_written_again(published, candidate):
+    """docs/outputs.md, "What a new release reuses": the same candidate again takes every
+    district extract, open CSV and district workbook from the previous release (same inode; the
+    workbook keeps the data version it shows); a previous file whose bytes no longer match its
+    manifest is written anew instead, with the bytes the manifest lists."""
+    wh, rid1 = published
+    first = wh / "releases" / rid1
+    damaged = "districts/330102/quarantine.parquet"
+    listed = {f["path"]: f["sha256"] for f in json.loads((first / "manifest.json").read_text())["files"]}
+    os.chmod(first / damaged, 0o644)
+    (first / damaged).write_bytes((first / "districts/330102/over_limit_list.parquet").read_bytes())
+    rid2 = _publish(candidate, wh, EXTRA, now=DAY2)
+    second = wh / "releases" / rid2
+    names = dict(current_districts())
+    opens = [t for t in published_tables() if table_contract(t).layer == "open"]
+    expected = ({f"districts/{c}/{t}.parquet" for c in names for t in extract_tables()} - {damaged}
+                | {f"open/{t}.csv" for t in opens})
+    workbooks = {f"districts/{c}/{workbook_name(c, n, rid2)}": f"districts/{c}/{workbook_name(c, n, rid1)}"
+                 for c, n in names.items()}
+    same_inode = {p for p in expected if (first / p).stat().st_ino == (second / p).stat().st_ino}
+    assert same_inode == expected and len(expected) == 13 * 12 - 1 + len(opens)
+    # the damaged district's workbook is written from a rewritten file with the same bytes: taken too
+    assert all((first / old).stat().st_ino == (second / new).stat().st_ino for new, old in workbooks.items())
+    manifest = json.loads((second / "manifest.json").read_text())
+    assert set(manifest["derived_from"]["reused"]) == expected | set(workbooks)
+    assert {w["data_version"] for w in manifest["derived_from"]["workbooks"].values()} == {rid1}
+    assert (second / damaged).stat().st_ino != (first / damaged).stat().st_ino
+    assert _sha(second / damaged) == listed[damaged] != _sha(first / damaged)
+    assert rel.verify_release(second) == []

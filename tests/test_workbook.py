@@ -65,7 +65,7 @@ def test_guide_names_release_and_as_of(book, release):
     _, _, rid = release
     rows = {r[0]: r[1] for r in book["说明"].iter_rows(min_row=2, values_only=True) if r[0]}
     assert rows["区县"] == f"{XIHU} {XIHU_NAME}"
-    assert rows["发布版本"] == rid
+    assert rows["数据版本"] == rid  # written in this release: its content is first published here
     assert rows["数据截至月份"] == AS_OF
     assert rows["生成日期"] == rid[:10]  # the release id starts with its UTC build date
     assert "统计法" in rows["保密抑制"] and "未经抑制" in rows["保密抑制"]

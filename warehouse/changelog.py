@@ -15,12 +15,15 @@ CHANGES_JSON = "changes.json"
 CHANGES_MD = "changes.md"
 
 
-def write_changelog(release_dir: Path, previous_dir: Path | None, manifest: dict) -> dict[str, Any]:
+def write_changelog(release_dir: Path, previous_dir: Path | None, manifest: dict,
+                    table_sha256: dict[str, str] | None = None) -> dict[str, Any]:
     """Write changes.json and changes.md into ``release_dir`` (a release being built, whose
-    manifest is ``manifest`` without its file list) and return the diff."""
+    manifest is ``manifest`` without its file list; ``table_sha256`` {path: sha256} of its table
+    files, so a table with the previous release's bytes is not compared row by row) and return
+    the diff."""
     release_dir = Path(release_dir)
     old = Path(previous_dir) if previous_dir is not None else release_dir / ".no-previous-release"
-    d = diff_releases(old, release_dir, new_manifest=manifest)
+    d = diff_releases(old, release_dir, new_manifest=manifest, new_sha256=table_sha256)
     d["old"] = previous_dir.name if previous_dir is not None else None
     years = manifest.get("annual_revision") or []
     if years:  # docs/monthly.md, "Revision policy": which periods the annual revision moved

@@ -6,6 +6,11 @@ with IS NOT DISTINCT FROM, so null key parts such as quarantine.row_number match
 the two manifests for the reasons: input files new since the old release, reference files
 whose sha256 changed (with the set ids of both), settings that differ, and the as-of month.
 When a key is not unique in either file, the table is compared as a multiset of whole rows.
+
+A table whose file has the same sha256 in both releases (from the manifests; a release being
+built passes the hashes of its files) is reported ``same`` without reading it: identical bytes
+hold identical rows. Whether it was compared by key is then what the old release's changelog
+said of the same bytes, or one query on the file when that changelog does not tell.
 """
 
 from __future__ import annotations
@@ -86,15 +91,19 @@ def _diff_table(con, table: str, old: Path, new: Path, max_examples: int) -> dic
                         + [f"o.{_ident(c)} AS {_ident('o_' + c)}, n.{_ident(c)} AS {_ident('n_' + c)}" for c in value_cols]
                         + ["(o._present IS NOT NULL) AS _in_old", "(n._present IS NOT NULL) AS _in_new"])
             + f" FROM (SELECT *, true AS _present FROM {o}) o FULL OUTER JOIN (SELECT *, true AS _present FROM {n}) n ON {on}")
-        added = con.execute("SELECT count(*) FROM _j WHERE NOT _in_old").fetchall()[0][0]
-        removed = con.execute("SELECT count(*) FROM _j WHERE NOT _in_new").fetchall()[0][0]
+        preds = {c: f"_in_old AND _in_new AND {_ident('o_' + c)} IS DISTINCT FROM {_ident('n_' + c)}"
+                 for c in value_cols}
+        # every count in one pass over the join: added, removed, per column, any column
+        counts = con.execute("SELECT " + ", ".join(
+            ["count(*) FILTER (WHERE NOT _in_old)", "count(*) FILTER (WHERE NOT _in_new)"]
+            + [f"count(*) FILTER (WHERE {pred})" for pred in preds.values()]
+            + ([f"count(*) FILTER (WHERE {' OR '.join(f'({p})' for p in preds.values())})"] if preds else []))
+            + " FROM _j").fetchall()[0]
+        added, removed = counts[0], counts[1]
         changed_columns: dict[str, Any] = {}
-        diff_preds = []
         key_sel = ", ".join(_ident("k_" + k) for k in keys)
-        for c in value_cols:
-            pred = f"_in_old AND _in_new AND {_ident('o_' + c)} IS DISTINCT FROM {_ident('n_' + c)}"
-            diff_preds.append(f"({pred})")
-            cnt = con.execute(f"SELECT count(*) FROM _j WHERE {pred}").fetchall()[0][0]
+        for c, cnt in zip(value_cols, counts[2:]):
+            pred = preds[c]
             if cnt:
                 rows = con.execute(
                     f"SELECT {key_sel}, {_ident('o_' + c)}, {_ident('n_' + c)} FROM _j WHERE {pred} "
@@ -104,7 +113,7 @@ def _diff_table(con, table: str, old: Path, new: Path, max_examples: int) -> dic
                     "examples": [{"key": {k: _jsonable(v) for k, v in zip(keys, r[:len(keys)])},
                                   "old": _jsonable(r[-2]), "new": _jsonable(r[-1])} for r in rows],
                 }
-        changed = con.execute(f"SELECT count(*) FROM _j WHERE {' OR '.join(diff_preds)}").fetchall()[0][0] if diff_preds else 0
+        changed = counts[-1] if preds else 0
         examples_added = [dict(zip(keys, map(_jsonable, r))) for r in con.execute(
             f"SELECT {', '.join(_ident('nk_' + k) for k in keys)} FROM _j WHERE NOT _in_old "
             f"ORDER BY ALL NULLS FIRST LIMIT {int(max_examples)}").fetchall()]
@@ -116,6 +125,38 @@ def _diff_table(con, table: str, old: Path, new: Path, max_examples: int) -> dic
     out["status"] = "same" if not (out["added"] or out["removed"] or out["changed"]
                                    or out["columns_added"] or out["columns_removed"]) else "changed"
     return out
+
+
+def _same_table(con_for, table: str, path: Path, compared_before: str | None) -> dict[str, Any]:
+    """What _diff_table reports for two files with the same bytes, without comparing them.
+    ``compared_before`` is how the old release's changelog compared these same bytes with its own
+    predecessor: "key" only if the key was unique in both, so it is unique here too."""
+    contract = table_contract(table)
+    keys = [k for k in contract.primary_key if k in pq.read_schema(path).names]
+    rows = pq.ParquetFile(path).metadata.num_rows
+    out: dict[str, Any] = {"layer": contract.layer, "key": keys, "rows_old": rows, "rows_new": rows,
+                           "columns_added": [], "columns_removed": []}
+    by_key = bool(keys) and (compared_before == "key" or _key_unique(con_for(), f"read_parquet({_lit(str(path))})", keys))
+    if by_key:
+        out.update(compared="key", added=0, removed=0, changed=0, changed_columns={},
+                   examples_added=[], examples_removed=[])
+    else:
+        out.update(compared="rows", added=0, removed=0, changed=0, changed_columns={})
+    out["status"] = "same"
+    return out
+
+
+def _file_sha256(manifest: dict) -> dict[str, str]:
+    return {f["path"]: f["sha256"] for f in manifest.get("files") or [] if "path" in f and "sha256" in f}
+
+
+def _compared_in(release_dir: Path) -> dict[str, str]:
+    """{table: "key" | "rows"} as the changelog inside ``release_dir`` compared it (if any)."""
+    try:
+        tables = json.loads((Path(release_dir) / "changes.json").read_text(encoding="utf-8")).get("tables") or {}
+    except (OSError, ValueError):
+        return {}
+    return {t: r.get("compared") for t, r in tables.items() if isinstance(r, dict)}
 
 
 def _input_key(i: dict) -> tuple:
@@ -216,20 +257,29 @@ def attribution(why: dict, tables: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def diff_releases(old_dir: Path, new_dir: Path, max_examples: int = MAX_EXAMPLES,
-                  new_manifest: dict | None = None) -> dict[str, Any]:
+                  new_manifest: dict | None = None, new_sha256: dict[str, str] | None = None) -> dict[str, Any]:
     """Per published table: status (same | changed | added | removed), rows added / removed /
     changed by primary key, changed columns with counts and examples (old → new); and ``why``:
     new input files, withdrawals, reference files whose sha256 changed (and set ids), settings
-    changes. ``new_manifest`` stands in for a manifest not yet written (a release being built)."""
+    changes. ``new_manifest`` stands in for a manifest not yet written (a release being built),
+    ``new_sha256`` ({path: sha256}) for its file list."""
     old_dir, new_dir = Path(old_dir), Path(new_dir)
     old_m, new_m = _manifest(old_dir), (new_manifest if new_manifest is not None else _manifest(new_dir))
+    old_sha, new_sha = _file_sha256(old_m), (new_sha256 if new_sha256 is not None else _file_sha256(new_m))
+    compared_before = _compared_in(old_dir)
     result: dict[str, Any] = {
         "old": old_m.get("release_id", old_dir.name),
         "new": new_m.get("release_id", new_dir.name),
         "tables": {},
         "why": _why(old_m, new_m),
     }
-    con = duckdb.connect(config=duckdb_config())
+    connection: list = []
+
+    def con():  # opened only when a table needs a query
+        if not connection:
+            connection.append(duckdb.connect(config=duckdb_config()))
+        return connection[0]
+
     try:
         for t in published_tables():
             o, n = _table_file(old_dir, t), _table_file(new_dir, t)
@@ -241,9 +291,14 @@ def diff_releases(old_dir: Path, new_dir: Path, max_examples: int = MAX_EXAMPLES
                                        "status": "added" if o is None else "removed",
                                        "rows_old": 0 if o is None else rows, "rows_new": rows if o is None else 0}
                 continue
-            result["tables"][t] = _diff_table(con, t, o, n, max_examples)
+            rel = f"{table_contract(t).layer}/{t}.parquet"
+            if old_sha.get(rel) is not None and old_sha.get(rel) == new_sha.get(rel):
+                result["tables"][t] = _same_table(con, t, n, compared_before.get(t))
+            else:
+                result["tables"][t] = _diff_table(con(), t, o, n, max_examples)
     finally:
-        con.close()
+        for c in connection:
+            c.close()
     result["attribution"] = attribution(result["why"], result["tables"])
     return result
 

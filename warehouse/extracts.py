@@ -32,10 +32,12 @@ from datetime import date
 from pathlib import Path
 
 import polars as pl
+import pyarrow.parquet as pq
 
 from data_contracts import published_tables, table_contract
 from data_contracts.reference import load_reference
 from warehouse.parquet_io import write_table
+from warehouse.reuse import Reuse, digest, sha256_file
 from warehouse.workbook import ReleaseInfo, overview_frames, workbook_name, write_district_workbook
 
 INTERNAL_DIR = "internal"
@@ -95,31 +97,63 @@ def _load_source(candidate_dir: Path, table: str) -> pl.DataFrame:
 
 def write_district_extracts(candidate_dir: Path, districts_dir: Path,
                             districts: Iterable[tuple[str, str]] | None = None,
-                            release: ReleaseInfo | None = None) -> dict[str, list[Path]]:
+                            release: ReleaseInfo | None = None, reuse: Reuse | None = None) -> dict[str, list[Path]]:
     """Write ``districts_dir/<code>/<table>.parquet`` and the district's workbook for every
-    district. Returns {code: [files written]}, in district order, the workbook last."""
+    district. Returns {code: [files written or reused]}, in district order, the workbook last.
+
+    With ``reuse`` (a release being built in ``reuse.new_dir``, of which ``districts_dir`` is
+    ``districts/``): a table whose source bytes equal those the previous release's extracts were
+    written from is taken from the previous release for every district, and a workbook whose
+    inputs (its district's Parquet files, the city tables of 概览, district, as-of month) are
+    unchanged is taken with the data version it shows (warehouse.reuse)."""
     release = release or DRAFT
     districts = list(districts if districts is not None else current_districts())
-    by_district = _split_by_district({t: _load_source(candidate_dir, t) for t in extract_tables()},
-                                     [code for code, _ in districts])
+    codes = [code for code, _ in districts]
+    tables = extract_tables()
+    reusable: set[str] = set()
+    if reuse is not None:
+        for table in tables:
+            inputs = _source_inputs(candidate_dir, table, reuse)
+            reuse.note("extract_tables", table, inputs=inputs)
+            if reuse.same_inputs("extract_tables", table, inputs):
+                reusable.add(table)
+    split: dict[str, dict[tuple, pl.DataFrame]] = {}
+
+    def rows_of(table: str, code: str) -> pl.DataFrame:
+        if table not in split:  # loaded once, when a district first needs it written
+            df = _load_source(candidate_dir, table)
+            parts = df.partition_by(table_contract(table).district_extract_column, as_dict=True, maintain_order=True)
+            split[table] = {**parts, (): df.clear()}
+        return split[table].get((code,), split[table][()])
+
+    for table in tables:
+        if table not in reusable:
+            rows_of(table, "")
     city = {t: pl.read_parquet(Path(candidate_dir) / "open" / f"{t}.parquet") for t in OVERVIEW_OPEN_TABLES}
-    cells = sum(df.height * df.width for parts in by_district.values() for df in parts.values())
-    workers = WORKBOOK_WORKERS if cells >= PARALLEL_MIN_CELLS and len(districts) > 1 else 1
-    written: dict[str, list[Path]] = {code: [] for code, _ in districts}
+    cells = {code: _district_cells(code, tables, split, reusable, reuse) for code in codes}
+    workers = WORKBOOK_WORKERS if sum(cells.values()) >= PARALLEL_MIN_CELLS and len(districts) > 1 else 1
+    written: dict[str, list[Path]] = {code: [] for code in codes}
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="workbook") as pool:
         pending = []
         try:
-            for code, name in _largest_first(districts, by_district):
+            for code, name in sorted(districts, key=lambda item: (-cells[item[0]], item[0])):
                 out = Path(districts_dir) / code
                 out.mkdir(parents=True, exist_ok=True)
-                files = [write_table(df, out / f"{table}.parquet", table) for table, df in by_district[code].items()]
+                files = []
+                for table in tables:
+                    path = out / f"{table}.parquet"
+                    if not (table in reusable and reuse.take(_rel(reuse, path), _rel(reuse, path))):
+                        write_table(rows_of(table, code), path, table)
+                    files.append(path)
                 xlsx = out / workbook_name(code, name, release.release_id)
-                job = (str(xlsx), code, name, release, [(t, str(f)) for t, f in zip(by_district[code], files)], city)
+                written[code] = files + [xlsx]
+                if reuse is not None and _take_workbook(reuse, code, name, release, files, xlsx):
+                    continue
+                job = (str(xlsx), code, name, release, [(t, str(f)) for t, f in zip(tables, files)], city)
                 if workers == 1:
                     _workbook_from_parquet(*job)
                 else:
                     pending.append(pool.submit(_workbook_from_parquet, *job))
-                written[code] = files + [xlsx]
             for fut in pending:
                 fut.result()
         finally:
@@ -128,23 +162,50 @@ def write_district_extracts(candidate_dir: Path, districts_dir: Path,
     return written
 
 
-def _split_by_district(sources: dict[str, pl.DataFrame], codes: list[str]) -> dict[str, dict[str, pl.DataFrame]]:
-    """{code: {table: that district's rows}}, each in the source's row order (so the key order
-    write_table found in the candidate file holds, and it need not sort again). Rows of no
-    listed district (null or another code) go nowhere."""
-    parts = {table: df.partition_by(table_contract(table).district_extract_column, as_dict=True, maintain_order=True)
-             for table, df in sources.items()}
-    return {code: {table: parts[table].get((code,), df.clear()) for table, df in sources.items()}
-            for code in codes}
+def _rel(reuse: Reuse, path: Path) -> str:
+    return Path(path).relative_to(reuse.new_dir).as_posix()
 
 
-def _largest_first(districts: list[tuple[str, str]],
-                   by_district: dict[str, dict[str, pl.DataFrame]]) -> list[tuple[str, str]]:
-    """Districts by number of cells, largest first: the workbook workers then finish together
-    instead of one writing the largest workbook alone at the end. Order does not change bytes."""
-    def cells(item: tuple[str, str]) -> int:
-        return sum(df.height * df.width for df in by_district[item[0]].values())
-    return sorted(districts, key=lambda item: (-cells(item), item[0]))
+def _source_inputs(candidate_dir: Path, table: str, reuse: Reuse) -> str:
+    """The identity of what ``table``'s district extracts are written from: its source file and,
+    for an open table, the open file its suppression flags may come from (both by sha256). The
+    published copies in the release (same bytes as the candidate's) are hashed once for all."""
+    layer = table_contract(table).layer
+    shas = {f"{layer}/{table}.parquet": reuse.hash(f"{layer}/{table}.parquet")}
+    if layer == "open":
+        shas[f"{INTERNAL_DIR}/{table}.parquet"] = sha256_file(extract_source(candidate_dir, table))
+    return digest(shas)
+
+
+def _take_workbook(reuse: Reuse, code: str, name: str, release: ReleaseInfo, files: list[Path], xlsx: Path) -> bool:
+    """Record the inputs of ``code``'s workbook; link the previous release's workbook when they
+    are unchanged (it keeps the data version it shows). False: the caller writes it."""
+    inputs = digest({"district": [code, name], "as_of": release.as_of,
+                     "tables": {f.name: reuse.hash(_rel(reuse, f)) for f in files},
+                     "city": {t: reuse.hash(f"open/{t}.parquet") for t in OVERVIEW_OPEN_TABLES}})
+    before = reuse.previous_entry("workbooks", code)
+    if reuse.same_inputs("workbooks", code, inputs) and reuse.take(before.get("file", ""), _rel(reuse, xlsx)):
+        reuse.note("workbooks", code, inputs=inputs, file=_rel(reuse, xlsx), data_version=before["data_version"])
+        return True
+    reuse.note("workbooks", code, inputs=inputs, file=_rel(reuse, xlsx), data_version=release.release_id)
+    return False
+
+
+def _district_cells(code: str, tables: list[str], split: dict[str, dict[tuple, pl.DataFrame]],
+                    reusable: set[str], reuse: Reuse | None) -> int:
+    """A district's extract size in cells (a reused table's from the previous file's footer):
+    workbooks go largest first, so the writer threads finish together instead of one writing the
+    largest workbook alone at the end. Order does not change bytes."""
+    cells = 0
+    for table in tables:
+        if table in reusable:
+            meta = pq.ParquetFile(reuse.previous_dir / "districts" / code / f"{table}.parquet").metadata \
+                if (reuse.previous_dir / "districts" / code / f"{table}.parquet").is_file() else None
+            cells += meta.num_rows * meta.num_columns if meta else 0
+        else:
+            df = split[table].get((code,))
+            cells += df.height * df.width if df is not None else 0
+    return cells
 
 
 def _workbook_from_parquet(xlsx: str, code: str, name: str, release: ReleaseInfo, sheets: list[tuple[str, str]],

@@ -19,6 +19,7 @@ from pathlib import Path
 import polars as pl
 
 from data_contracts import published_tables, table_contract
+from warehouse.reuse import Reuse
 from warehouse.workbook import ReleaseInfo, neutralise_formula_text, write_open_workbook
 
 DATAPACKAGE = "datapackage.json"
@@ -37,14 +38,21 @@ def csv_frame(df: pl.DataFrame) -> pl.DataFrame:
     return df.with_columns(neutralise_formula_text(pl.col(c)) for c, dt in df.schema.items() if dt == pl.String)
 
 
-def write_open_formats(release_dir: Path, release: ReleaseInfo) -> list[Path]:
+def write_open_formats(release_dir: Path, release: ReleaseInfo, reuse: Reuse | None = None) -> list[Path]:
     """Write the CSVs, the open-data workbook and datapackage.json into ``release_dir/open``
-    from its Parquet files. Returns the files written."""
+    from its Parquet files. Returns the files written (or reused). With ``reuse``, the CSV of a
+    table whose Parquet bytes are those of the previous release is taken from it (warehouse.reuse)."""
     folder = Path(release_dir) / "open"
     tables = {t: pl.read_parquet(folder / f"{t}.parquet") for t in open_tables()}
     written = []
     for table, df in tables.items():
         path = folder / f"{table}.csv"
+        if reuse is not None:
+            inputs = reuse.hash(f"open/{table}.parquet")
+            reuse.note("open_csv", table, inputs=inputs)
+            if reuse.same_inputs("open_csv", table, inputs) and reuse.take(f"open/{table}.csv", f"open/{table}.csv"):
+                written.append(path)
+                continue
         csv_frame(df).write_csv(path, include_bom=True, null_value="", line_terminator="\r\n")
         written.append(path)
     written.append(write_open_workbook(folder / OPEN_WORKBOOK, release, tables))

@@ -27,7 +27,6 @@ written to, so a reader holding an older snapshot open is not disturbed.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -41,7 +40,7 @@ import pyarrow.parquet as pq
 
 from data_contracts import published_tables, table_contract
 from data_contracts.dictionary import confidence_notes, render_dictionary
-from warehouse import extracts, opendata, snapshot
+from warehouse import extracts, opendata, reuse, snapshot
 from warehouse.workbook import ReleaseInfo, workbook_name
 
 RELEASES_DIR = "releases"
@@ -55,7 +54,7 @@ RELEASE_ID_RE = re.compile(r"^(\d{4}-\d{2}-\d{2})\.([1-9]\d*)$")
 _TMP_RE = re.compile(r"^\.(?:tmp|delete)-.*-(\d+)$")
 # Keys publish() writes itself; manifest_extra may not set them.
 RESERVED_MANIFEST_KEYS = ("release_id", "created_at", "files", "tables", "snapshot", "reference_confidence",
-                          "previous_release", "charts")
+                          "previous_release", "charts", reuse.MANIFEST_KEY)
 
 
 class ReleaseError(RuntimeError):
@@ -108,18 +107,16 @@ def latest_release(warehouse_dir: Path) -> str | None:
 # ---------------------------------------------------------------------------------------------
 # hashing and verification
 
-def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(chunk):
-            h.update(block)
-    return h.hexdigest()
+sha256_file = reuse.sha256_file
+_stat_signature = reuse.stat_signature
 
 
-def _file_entry(root: Path, path: Path) -> dict[str, Any]:
+def _file_entry(root: Path, path: Path, known: dict[str, tuple[str, tuple[int, int, int]]]) -> dict[str, Any]:
+    rel = path.relative_to(root).as_posix()
+    hashed = known.get(rel)
     entry: dict[str, Any] = {
-        "path": path.relative_to(root).as_posix(),
-        "sha256": sha256_file(path),
+        "path": rel,
+        "sha256": hashed[0] if hashed is not None and hashed[1] == _stat_signature(path) else sha256_file(path),
         "bytes": path.stat().st_size,
     }
     if path.suffix == ".parquet":
@@ -127,21 +124,21 @@ def _file_entry(root: Path, path: Path) -> dict[str, Any]:
     return entry
 
 
-def _file_entries(root: Path, paths: list[Path]) -> tuple[list[dict[str, Any]], dict[str, tuple]]:
+def _file_entries(root: Path, paths: list[Path], known: dict[str, tuple[str, tuple[int, int, int]]] | None = None,
+                  ) -> tuple[list[dict[str, Any]], dict[str, tuple]]:
     """_file_entry of every path, hashed in two threads (hashlib releases the GIL), and
-    {path: (sha256, _stat_signature taken before the file was read)} for verify_release."""
+    {path: (sha256, _stat_signature taken before the file was read)} for verify_release. A file
+    in ``known`` ({path: (sha256, signature)}, hashed while the release was built) whose
+    signature is unchanged is not read again."""
+    known = known or {}
+
     def entry(path: Path) -> tuple[dict[str, Any], tuple[int, int, int]]:
         before = _stat_signature(path)  # a later write changes it, so verification re-reads
-        return _file_entry(root, path), before
+        return _file_entry(root, path, known), before
 
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="hash") as pool:
         done = list(pool.map(entry, paths))
     return [e for e, _ in done], {e["path"]: (e["sha256"], sig) for e, sig in done}
-
-
-def _stat_signature(path: Path) -> tuple[int, int, int]:
-    st = path.stat()
-    return st.st_ino, st.st_size, st.st_mtime_ns
 
 
 def _release_files(root: Path) -> list[Path]:
@@ -400,16 +397,22 @@ def publish(candidate_dir: Path, warehouse_dir: Path, manifest_extra: dict, keep
                          "rows": pq.ParquetFile(tmp / layer / f"{t}.parquet").metadata.num_rows,
                          "snapshot_table": snapshot.snapshot_table_name(t),
                          "district_extract": table_contract(t).district_extract}
+        # What the previous approved release offers to reuse (warehouse.reuse); the published
+        # tables are hashed first, for the changelog, the extracts' inputs and the manifest.
+        taken = reuse.Reuse.from_previous(tmp, releases / previous_release if previous_release else None)
+        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="hash") as pool:
+            table_sha256 = dict(zip([tables[t]["path"] for t in tables],
+                                    pool.map(taken.hash, [tables[t]["path"] for t in tables])))
         # The snapshot needs only the Parquet just copied: DuckDB builds it in its own threads
         # while the district extracts are written, filling the cores their threads leave idle.
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="snapshot") as pool:
             snapshot_built = pool.submit(snapshot.build_snapshot, tmp, tmp / SNAPSHOT,
                                          memory_limit=duckdb_memory_limit, threads=duckdb_threads)
             release_info = ReleaseInfo(release_id, (manifest_extra or {}).get("as_of"), now.date())
-            extracts.write_district_extracts(candidate_dir, tmp / "districts", release=release_info)
+            extracts.write_district_extracts(candidate_dir, tmp / "districts", release=release_info, reuse=taken)
             snapshot_built.result()
         (tmp / DICTIONARY).write_text(render_dictionary(), encoding="utf-8")
-        opendata.write_open_formats(tmp, release_info)  # CSV, workbook, datapackage.json beside open/*.parquet
+        opendata.write_open_formats(tmp, release_info, reuse=taken)  # CSV, workbook, datapackage.json beside open/*.parquet
 
         manifest: dict[str, Any] = {
             "release_id": release_id,
@@ -421,9 +424,10 @@ def publish(candidate_dir: Path, warehouse_dir: Path, manifest_extra: dict, keep
                          "chinese_views_schema": snapshot.ZH_SCHEMA, "storage_version": snapshot.STORAGE_VERSION},
             "tables": tables,
         }
-        write_changelog(tmp, releases / previous_release if previous_release else None, manifest)
+        write_changelog(tmp, releases / previous_release if previous_release else None, manifest, table_sha256)
         manifest["charts"] = write_release_charts(tmp, release_id, manifest)
-        manifest["files"], hashed = _file_entries(tmp, _release_files(tmp))
+        manifest[reuse.MANIFEST_KEY] = {**taken.record, "reused": sorted(taken.reused)}
+        manifest["files"], hashed = _file_entries(tmp, _release_files(tmp), taken.hashed)
         text = json.dumps(manifest, ensure_ascii=False, indent=2, default=_json_default) + "\n"
         with open(tmp / MANIFEST, "w", encoding="utf-8") as f:
             f.write(text)

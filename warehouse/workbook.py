@@ -5,7 +5,7 @@ call from Arrow, constant-memory sheets. It writes every cell ~10× cheaper than
 xlsxwriter (docs/outputs.md, "District workbooks"), which keeps the workbooks of all districts
 within the publish budget at 50,000 enterprises.
 
-- 说明: district, release id, as-of month, build date, what each sheet holds, units, the
+- 说明: district, data version (the release that first published its content), as-of month, build date, what each sheet holds, units, the
   indicators' Chinese definitions (contract customProperty ``definitionZh``), what 保密抑制 means,
   which reference values are placeholders, how to report an error;
 - 概览: the district's energy and CO2 intensity by year against the compounding path to the
@@ -364,7 +364,10 @@ def _table_sheet(wb, fmts: Formats, sheet: str, table: str, df: pl.DataFrame, ti
 
 
 def _guide_rows(code: str, name: str, release: ReleaseInfo, sheets: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    rows = [("区县", f"{code} {name}"), ("发布版本", release.release_id),
+    # The data version, not the release the file sits in: a later release whose data for this
+    # district did not change carries this same file (docs/outputs.md, "What a new release reuses").
+    rows = [("区县", f"{code} {name}"), ("数据版本", release.release_id),
+            ("版本说明", "首次发布本工作簿内容的发布版本；之后的发布中本区县数据未变时沿用本文件，文件名中的版本号为所在的发布版本。"),
             ("数据截至月份", release.as_of or "—"), ("生成日期", release.built.isoformat()), ("", "")]
     rows.append(("工作表", ""))
     rows.append((GUIDE_SHEET, "本页：发布信息、单位、指标定义、保密抑制说明、参考值说明和问题反馈方式。"))
