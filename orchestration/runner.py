@@ -32,9 +32,14 @@ def dagster_home(settings: Settings) -> Path:
 def _instance(settings: Settings) -> "dg.DagsterInstance":
     import dagster as dg
 
+    from dagster._core.instance.ref import InstanceRef
+
+    from orchestration.run_history import storage_overrides
+
     home = dagster_home(settings)
     home.mkdir(parents=True, exist_ok=True)
-    return dg.DagsterInstance.from_config(str(home))
+    ref = InstanceRef.from_dir(str(home), overrides=storage_overrides(home))
+    return dg.DagsterInstance.from_ref(ref)
 
 
 def run_config(settings: Settings) -> dict:
@@ -114,6 +119,7 @@ def run_job(settings: Settings, out: Console, err: Console) -> int:
             result = job.execute_in_process(run_config=run_config(settings), instance=instance,
                                             raise_on_error=False)
         _write_step_timings(instance, result.run_id, settings)
+        instance.dispose()  # its open SQLite connections closed before the files are flushed
     err.print(f"    full log: {log_path}", highlight=False)
     if result.success:
         _print_release_summary(settings, result, out)
