@@ -8,7 +8,9 @@ While a run writes, `deferred_flushes` sets `synchronous=NORMAL` on each of thos
 (in WAL mode a commit then reaches the log without a flush) and keeps one idle connection per file
 open so that a close is never the last one; the files are checkpointed and flushed once, when the
 run ends. WAL with synchronous=NORMAL stays consistent after a power loss (it may lose the last
-events, never the file)."""
+events, never the file). A file not yet in WAL mode is one Dagster is creating: written with
+synchronous=OFF until then, flushed at the end with the others. `storage_overrides` gives
+`hzcarbon run`'s instance an event log that keeps one connection per file (below)."""
 
 import contextlib
 import sqlite3
