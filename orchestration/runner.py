@@ -113,13 +113,12 @@ def run_job(settings: Settings, out: Console, err: Console) -> int:
     log_path = settings.warehouse_dir / "run_state" / "last_run.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     # dagster-dbt echoes every dbt log line to stdout: keep it in a log file, progress on stderr.
-    with deferred_flushes(dagster_home(settings)):
-        instance = _instance(settings)
+    # The instance is disposed (its open SQLite connections closed) before the files are flushed.
+    with deferred_flushes(dagster_home(settings)), _instance(settings) as instance:
         with log_path.open("w", encoding="utf-8") as log, contextlib.redirect_stdout(log):
             result = job.execute_in_process(run_config=run_config(settings), instance=instance,
                                             raise_on_error=False)
         _write_step_timings(instance, result.run_id, settings)
-        instance.dispose()  # its open SQLite connections closed before the files are flushed
     err.print(f"    full log: {log_path}", highlight=False)
     if result.success:
         _print_release_summary(settings, result, out)
