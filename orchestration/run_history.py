@@ -118,8 +118,9 @@ def _one_connection_engine(conn_string: str) -> Engine:
 
 
 def storage_overrides(home: Path) -> dict:
-    """The instance settings that select the two storages above, for a Dagster home without its
-    own dagster.yaml (one that has one keeps its storages)."""
+    """The instance settings of `hzcarbon run`: the event log storage above beside Dagster's own
+    run storage, in Dagster's default places, for a Dagster home without a dagster.yaml (one that
+    has its own keeps its storages)."""
     if (Path(home) / "dagster.yaml").exists():
         return {}
     history = Path(home) / "history"
