@@ -119,8 +119,7 @@ def hzcarbon_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehou
     # The months the latest approved release froze (docs/monthly.md, "Revision policy").
     month_freeze = freeze_env_value(run_freeze_state(settings.warehouse_dir))
     plan = plan_build(settings.warehouse_dir, settings.working_db, settings.as_of,
-                      extra_inputs={"withdrawals": withdrawals}, month_freeze=month_freeze,
-                      cautious=not context.is_subset)
+                      extra_inputs={"withdrawals": withdrawals}, month_freeze=month_freeze)
     context.log.info(plan.message)
     skipped = plan.skipped
     # Per-warehouse target dir: partial parsing survives between runs of one warehouse, and the
@@ -130,7 +129,7 @@ def hzcarbon_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehou
     # project again, and as_of changes every month (macros/reference.sql). The rest is what the
     # parse prepared with the manifest was given (dbt_run_environment), so a new warehouse reuses it.
     with _environment(HZCARBON_DBT_WORKDIR=str(settings.warehouse_dir), HZCARBON_DBT_AS_OF=settings.as_of,
-                      **dbt_run_environment(month_freeze), **plan.environment):
+                      **dbt_run_environment(month_freeze)):
         invocation = dbt.cli(plan.args, context=context, raise_on_error=False, target_path=target)
     yield from invocation.stream()
     _import_gx_in_background()

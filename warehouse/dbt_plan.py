@@ -164,15 +164,6 @@ def needs_full_refresh(previous: dict, fingerprint: str, as_of: str) -> bool:
     return previous.get("fingerprint") != fingerprint or as_of < previous.get("as_of", "")
 
 
-# dbt's indirect selection for a build that excludes nodes. dbt's default (eager) drops every test
-# that reads an excluded node, so the seeds a rerun test reads would have to be loaded again in
-# every incremental build (8 seeds after an energy delivery); cautious drops a test only when all
-# the nodes it reads are excluded. In the environment, not in the arguments: dagster-dbt reads it
-# there and replaces it by "empty" when a Dagster subset selects its checks one by one. A Dagster
-# subset selects its assets by path: cautious would leave out the test of a selected mart that
-# reads an unselected seed, so a subset is planned for dbt's default (orchestration/dbt.py).
-INDIRECT_SELECTION = {"DBT_INDIRECT_SELECTION": "cautious"}
-
 AS_OF_MACRO = "macro.hzcarbon.as_of"
 # The months the latest approved release froze (macros/monthly.sql, docs/monthly.md)
 MONTH_FREEZE_MACRO = "macro.hzcarbon.month_freeze_state"
@@ -202,14 +193,12 @@ def _descendants(manifest: dict, start: list[str]) -> set[str]:
 
 
 def nodes_without_new_inputs(manifest: dict, changed_sources: set[str],
-                             changed_nodes: set[str] = frozenset(), cautious: bool = True) -> dict[str, str]:
+                             changed_nodes: set[str] = frozenset()) -> dict[str, str]:
     """{name: resource type} of the models, seeds and tests that no changed source reaches (nor
     any of `changed_nodes`, nodes with another changed input): the last good build left them as
     they would be built now. The marts of a release are always rebuilt (the candidate and the
-    release wait for them). A test runs when any node it reads is rebuilt, so it is excluded only
-    when all of them are; the nodes it reads besides may be excluded (a seed a mart's contract
-    test checks codes against) when the build's indirect selection is cautious (INDIRECT_SELECTION),
-    which keeps a test unless every node it reads is excluded; not when ``cautious`` is False."""
+    release wait for them). A test runs when any node it reads is rebuilt (dbt's eager
+    selection), so it is excluded only when all of them are."""
     marts = set(published_tables())
     todo = [uid for uid, src in manifest["sources"].items() if src["name"] in changed_sources]
     todo += sorted(changed_nodes)
@@ -220,12 +209,11 @@ def nodes_without_new_inputs(manifest: dict, changed_sources: set[str],
     names = [n["name"] for n in nodes.values()]
     if len(set(names)) != len(names):  # a name would select more than one node: exclude nothing
         return {}
-    # dbt drops a test when every node it reads is excluded (cautious indirect selection), or when
-    # any is (eager, dbt's default): the nodes such a rerun test reads (as_of's, or a seed of a
-    # mart's contract test under eager) are rebuilt, not excluded.
-    rerun_tests = [nodes[uid]["depends_on"]["nodes"] for uid in reached
-                   if uid in nodes and nodes[uid]["resource_type"] == "test"]
-    keep = reached | {p for reads in rerun_tests if not (cautious and set(reads) & reached) for p in reads}
+    # dbt drops every test that reads an excluded node (eager indirect selection): the nodes a
+    # rerun test reads (a seed of an in_reference test, say) are rebuilt, not excluded.
+    read_by_rerun_tests = {p for uid in reached if uid in nodes and nodes[uid]["resource_type"] == "test"
+                           for p in nodes[uid]["depends_on"]["nodes"]}
+    keep = reached | read_by_rerun_tests
     return {n["name"]: n["resource_type"] for uid, n in sorted(nodes.items()) if uid not in keep}
 
 
@@ -255,16 +243,14 @@ class BuildPlan:
     full_refresh: bool
     skipped: dict[str, str] = field(default_factory=dict)
     message: str = ""
-    environment: dict[str, str] = field(default_factory=dict)  # dbt's, beside the arguments
 
 
 def plan_build(warehouse_dir: Path, working_db: Path, as_of: str, dbt_vars: dict | None = None,
-               extra_inputs: dict | None = None, month_freeze: str = "[]", cautious: bool = True) -> BuildPlan:
+               extra_inputs: dict | None = None, month_freeze: str = "[]") -> BuildPlan:
     """The build of ``warehouse_dir`` for ``as_of``. Takes the last good build's record away
     (``last_good_build``): call ``record_build_inputs`` with the plan's fingerprint and sources
     once the build succeeds. ``extra_inputs`` are inputs that are not dbt variables but force a
-    full refresh when they change (the withdrawals in force). ``cautious``: exclude for dbt's
-    cautious indirect selection (given in the plan's environment), else for its default."""
+    full refresh when they change (the withdrawals in force)."""
     dbt_vars = dbt_vars or {}
     state_dir = Path(warehouse_dir) / "run_state"
     state_dir.mkdir(parents=True, exist_ok=True)
@@ -289,12 +275,11 @@ def plan_build(warehouse_dir: Path, working_db: Path, as_of: str, dbt_vars: dict
     changed_nodes = nodes_reading_as_of(manifest) if as_of_moved else set()
     if previous.get("month_freeze", "[]") != month_freeze:  # a release froze more months since
         changed_nodes |= nodes_reading_as_of(manifest, MONTH_FREEZE_MACRO)
-    skipped = nodes_without_new_inputs(manifest, changed, changed_nodes, cautious)
+    skipped = nodes_without_new_inputs(manifest, changed, changed_nodes)
     if skipped:
         args += ["--exclude", " ".join(skipped)]  # one value: dagster-dbt folds it into its selection
     moved = f"; as_of {previous.get('as_of')} → {as_of}" if as_of_moved else ""
-    environment = INDIRECT_SELECTION if cautious else {}
-    return BuildPlan(args, fingerprint, sources, False, skipped, environment=environment, message=(
+    return BuildPlan(args, fingerprint, sources, False, skipped, (
         f"dbt: sources with new rows {sorted(changed) or 'none'}{moved}; "
         f"{len(skipped)} nodes unchanged since the last good build, not rerun"))
 
