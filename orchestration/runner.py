@@ -32,9 +32,14 @@ def dagster_home(settings: Settings) -> Path:
 def _instance(settings: Settings) -> "dg.DagsterInstance":
     import dagster as dg
 
+    from dagster._core.instance.ref import InstanceRef
+
+    from orchestration.run_history import storage_overrides
+
     home = dagster_home(settings)
     home.mkdir(parents=True, exist_ok=True)
-    return dg.DagsterInstance.from_config(str(home))
+    ref = InstanceRef.from_dir(str(home), overrides=storage_overrides(home))
+    return dg.DagsterInstance.from_ref(ref)
 
 
 def run_config(settings: Settings) -> dict:
@@ -108,8 +113,8 @@ def run_job(settings: Settings, out: Console, err: Console) -> int:
     log_path = settings.warehouse_dir / "run_state" / "last_run.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     # dagster-dbt echoes every dbt log line to stdout: keep it in a log file, progress on stderr.
-    with deferred_flushes(dagster_home(settings)):
-        instance = _instance(settings)
+    # The instance is disposed (its open SQLite connections closed) before the files are flushed.
+    with deferred_flushes(dagster_home(settings)), _instance(settings) as instance:
         with log_path.open("w", encoding="utf-8") as log, contextlib.redirect_stdout(log):
             result = job.execute_in_process(run_config=run_config(settings), instance=instance,
                                             raise_on_error=False)
