@@ -67,12 +67,20 @@ def stage_of(step_key: str) -> str:
     return "other"
 
 
-def duckdb_settings() -> dict:
-    """memory_limit / threads of the pipeline's DuckDB connection for dbt
-    (warehouse/duckdb_limits.py, which dbt_project/profiles.yml reads)."""
+def duckdb_settings(energy_rows: int = 0) -> dict:
+    """memory_limit / threads of the pipeline's DuckDB connection for dbt with ``energy_rows``
+    staged (warehouse/duckdb_limits.py, which dbt_project/profiles.yml reads)."""
     from warehouse.duckdb_limits import DEFAULT_THREADS, dbt_memory_limit
 
-    return {"memory_limit": dbt_memory_limit(), "threads": DEFAULT_THREADS}
+    return {"memory_limit": dbt_memory_limit(staged_energy_rows=energy_rows), "threads": DEFAULT_THREADS}
+
+
+def landing_energy_rows(landing: Path) -> int:
+    """The energy rows of a generated landing (its summary), 0 when it has none."""
+    summary = landing.with_name(landing.name + ".summary.json")
+    if not summary.exists():
+        return 0
+    return json.loads(summary.read_text(encoding="utf-8"))["rows"]["energy_reports"]
 
 
 # --------------------------------------------------------------------------- measuring a command
@@ -299,7 +307,7 @@ def floor_child(landing: Path, out: Path) -> None:
     """Executed in the child process: the floor script through the duckdb module."""
     import duckdb
 
-    settings = duckdb_settings()
+    settings = duckdb_settings(landing_energy_rows(landing))  # the limit the pipeline's dbt gets
     sql = (FLOOR_SQL.read_text(encoding="utf-8")
            .replace("${LANDING}", landing.resolve().as_posix())
            .replace("${SEEDS}", SEEDS.as_posix())

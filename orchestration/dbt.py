@@ -17,7 +17,7 @@ from packaging import version
 from orchestration.resources import WarehouseResource
 from warehouse.month_freeze import freeze_env_value, run_freeze_state
 from warehouse.dbt_plan import (  # noqa: F401 - SOURCE_LOCATIONS and the planner re-exported
-    DBT_IN_WAREHOUSE, DBT_PROJECT_DIR, MANIFEST_PATH, SOURCE_LOCATIONS, dbt_run_environment, needs_full_refresh, nodes_reading_as_of,
+    DBT_IN_WAREHOUSE, DBT_PROJECT_DIR, MANIFEST_PATH, SOURCE_LOCATIONS, dbt_run_environment, needs_full_refresh, staged_energy_rows, nodes_reading_as_of,
     nodes_without_new_inputs, plan_build, prepare_project, record_build_inputs)
 
 
@@ -129,7 +129,7 @@ def hzcarbon_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehou
     # project again, and as_of changes every month (macros/reference.sql). The rest is what the
     # parse prepared with the manifest was given (dbt_run_environment), so a new warehouse reuses it.
     with _environment(HZCARBON_DBT_WORKDIR=str(settings.warehouse_dir), HZCARBON_DBT_AS_OF=settings.as_of,
-                      **dbt_run_environment(month_freeze)):
+                      **dbt_run_environment(month_freeze, staged_energy_rows(settings.warehouse_dir))):
         invocation = dbt.cli(plan.args, context=context, raise_on_error=False, target_path=target)
     yield from invocation.stream()
     _import_gx_in_background()

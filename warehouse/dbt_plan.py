@@ -46,15 +46,28 @@ def _project_files_mtime() -> float:
     return max(p.stat().st_mtime for p in _project_files(("models", "seeds", "macros", "tests")))
 
 
-def dbt_run_environment(month_freeze: str) -> dict[str, str]:
+def dbt_run_environment(month_freeze: str, staged_energy_rows: int = 0) -> dict[str, str]:
     """The variables dbt's parse state depends on, given to every dbt call of a run and to the
-    parse prepared with the manifest (with no month frozen, as in a first build): dbt runs in
-    the warehouse, which the profile and the sources name as "." (warehouse/dbt_in_warehouse.py),
-    with the profile's DuckDB limits. Equal variables keep that prepared parse valid in every new
-    warehouse."""
+    parse prepared with the manifest (with no month frozen and nothing staged, as in a first
+    build): dbt runs in the warehouse, which the profile and the sources name as "."
+    (warehouse/dbt_in_warehouse.py), with the profile's DuckDB limits, whose memory grows with the
+    staged energy rows (warehouse/duckdb_limits.py). Equal variables keep that prepared parse valid
+    in every new warehouse up to the size where the memory limit grows."""
     from warehouse.month_freeze import FREEZE_ENV
 
-    return {"HZCARBON_WAREHOUSE": ".", FREEZE_ENV: month_freeze, **dbt_environment()}
+    return {"HZCARBON_WAREHOUSE": ".", FREEZE_ENV: month_freeze,
+            **dbt_environment(staged_energy_rows=staged_energy_rows)}
+
+
+def staged_energy_rows(warehouse_dir: Path) -> int:
+    """Energy rows staged so far, from the ingest ledger (0 before the first ingestion)."""
+    import polars as pl
+
+    ledger = Path(warehouse_dir) / LEDGER_FILE
+    if not ledger.exists():
+        return 0
+    staged = pl.scan_parquet(ledger).filter(pl.col("source") == "energy_reports").select(pl.col("staged").sum())
+    return int(staged.collect().item() or 0)
 
 
 def manifest_is_fresh(manifest: Path = MANIFEST_PATH) -> bool:

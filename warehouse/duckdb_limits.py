@@ -10,15 +10,24 @@ it (dbt's Python, DuckDB's allocations outside the pool), and the Dagster proces
 ~0.4 GB. Above that DuckDB spills the rest of a large sort or join to ``<hzcarbon.duckdb>.tmp`` in the
 warehouse (bench/results/rss_50000_20261207.md: 3GB against 2GB at 50k).
 
+dbt's limit grows with the data (``dbt_memory_limit``): DuckDB keeps part of a window's and a hash
+join's state pinned in memory, and at 500,000 enterprises (103 M energy rows) reporting_status
+and int_enterprise_period stopped at 2GB with "failed to pin block" (bench/README.md). So it is
+1 GB per ENERGY_ROWS_PER_GB staged energy rows, never under 2GB (the 50k budget above holds) and
+never over half the machine's memory.
+
 ``HZCARBON_DUCKDB_MEMORY_LIMIT`` (e.g. ``4GB`` on a machine with memory to spare) overrides
 dbt's limit; the Python connections keep theirs (they run while dbt does not).
 """
 
+import math
 import os
 from typing import Any
 
 # dbt's connection: the models, the tests, and bench/floor.sql (the benchmark's floor)
-DBT_MEMORY_LIMIT = "2GB"
+DBT_MEMORY_LIMIT = "2GB"  # the least it gets
+ENERGY_ROWS_PER_GB = 6_000_000
+MAX_SHARE_OF_MEMORY = 0.5
 DBT_MEMORY_LIMIT_ENV = "HZCARBON_DUCKDB_MEMORY_LIMIT"
 DBT_THREADS_ENV = "HZCARBON_DUCKDB_THREADS"
 # The connections of the Python steps: they read marts whole into polars beside DuckDB's pool
@@ -31,14 +40,24 @@ def duckdb_config(memory_limit: str | None = None, threads: int | None = None) -
     return {"memory_limit": str(memory_limit or DEFAULT_MEMORY_LIMIT), "threads": int(threads or DEFAULT_THREADS)}
 
 
-def dbt_memory_limit(env: dict[str, str] | None = None) -> str:
+def dbt_memory_limit(env: dict[str, str] | None = None, staged_energy_rows: int = 0) -> str:
+    """``HZCARBON_DUCKDB_MEMORY_LIMIT`` when set, else 1 GB per ENERGY_ROWS_PER_GB staged energy
+    rows, at least DBT_MEMORY_LIMIT and at most MAX_SHARE_OF_MEMORY of the machine's memory."""
     env = os.environ if env is None else env
-    return env.get(DBT_MEMORY_LIMIT_ENV) or DBT_MEMORY_LIMIT
+    if env.get(DBT_MEMORY_LIMIT_ENV):
+        return env[DBT_MEMORY_LIMIT_ENV]
+    least = int(DBT_MEMORY_LIMIT.removesuffix("GB"))
+    most = max(least, int(MAX_SHARE_OF_MEMORY * physical_memory_bytes() / 2**30))
+    return f"{min(most, max(least, math.ceil(staged_energy_rows / ENERGY_ROWS_PER_GB)))}GB"
 
 
-def dbt_environment(env: dict[str, str] | None = None) -> dict[str, str]:
+def physical_memory_bytes() -> int:
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+
+
+def dbt_environment(env: dict[str, str] | None = None, staged_energy_rows: int = 0) -> dict[str, str]:
     """The variables dbt_project/profiles.yml reads its DuckDB limits from, for every dbt call."""
-    return {DBT_MEMORY_LIMIT_ENV: dbt_memory_limit(env), DBT_THREADS_ENV: str(DEFAULT_THREADS)}
+    return {DBT_MEMORY_LIMIT_ENV: dbt_memory_limit(env, staged_energy_rows), DBT_THREADS_ENV: str(DEFAULT_THREADS)}
 
 
 if __name__ == "__main__":  # `eval "$(python -m warehouse.duckdb_limits)"` before a direct dbt call
