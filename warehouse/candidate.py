@@ -29,6 +29,7 @@ from warehouse.duckdb_limits import DEFAULT_THREADS, duckdb_config
 from warehouse.month_freeze import read_freeze_model, write_candidate_freeze
 from warehouse.faults import FAULTS, check_fault, inject_fault  # noqa: F401 - FAULTS re-exported
 from warehouse.parquet_io import ROW_GROUP_SIZE, lookup_contract, table_keys, write_table, write_table_in_row_groups
+from warehouse.reuse import manifest_sha256, sha256_file
 
 if TYPE_CHECKING:
     import duckdb
@@ -65,8 +66,7 @@ class Reusable:
         relative = f"{layer_of(table)}/{table}.parquet"
         if self.mart_hashes.get(table) != mart_hash_now or relative not in self.file_sha256 or not path.is_file():
             return None
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
-        return path if digest == self.file_sha256[relative] else None
+        return path if sha256_file(path) == self.file_sha256[relative] else None
 
 
 def reusable_release(warehouse_dir: Path) -> Reusable | None:
@@ -86,7 +86,7 @@ def reusable_release(warehouse_dir: Path) -> Reusable | None:
         return None
     if manifest.get("code_version") != code_version() or not manifest.get(MART_HASHES_KEY):
         return None
-    return Reusable(release_dir, manifest[MART_HASHES_KEY], {f["path"]: f["sha256"] for f in manifest.get("files") or []})
+    return Reusable(release_dir, manifest[MART_HASHES_KEY], manifest_sha256(manifest))
 
 
 def mart_hash(con: duckdb.DuckDBPyConnection, table: str) -> str:

@@ -25,6 +25,7 @@ import pyarrow.parquet as pq
 
 from data_contracts import published_tables, table_contract
 from warehouse.duckdb_limits import duckdb_config
+from warehouse.reuse import manifest_sha256
 
 MAX_EXAMPLES = 3
 
@@ -146,10 +147,6 @@ def _same_table(con_for, table: str, path: Path, compared_before: str | None) ->
     return out
 
 
-def _file_sha256(manifest: dict) -> dict[str, str]:
-    return {f["path"]: f["sha256"] for f in manifest.get("files") or [] if "path" in f and "sha256" in f}
-
-
 def _compared_in(release_dir: Path) -> dict[str, str]:
     """{table: "key" | "rows"} as the changelog inside ``release_dir`` compared it (if any)."""
     try:
@@ -265,7 +262,7 @@ def diff_releases(old_dir: Path, new_dir: Path, max_examples: int = MAX_EXAMPLES
     ``new_sha256`` ({path: sha256}) for its file list."""
     old_dir, new_dir = Path(old_dir), Path(new_dir)
     old_m, new_m = _manifest(old_dir), (new_manifest if new_manifest is not None else _manifest(new_dir))
-    old_sha, new_sha = _file_sha256(old_m), (new_sha256 if new_sha256 is not None else _file_sha256(new_m))
+    old_sha, new_sha = manifest_sha256(old_m), (new_sha256 if new_sha256 is not None else manifest_sha256(new_m))
     compared_before = _compared_in(old_dir)
     result: dict[str, Any] = {
         "old": old_m.get("release_id", old_dir.name),

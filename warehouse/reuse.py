@@ -33,6 +33,11 @@ def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
     return h.hexdigest()
 
 
+def manifest_sha256(manifest: dict[str, Any]) -> dict[str, str]:
+    """{path: sha256} of the files a release manifest lists."""
+    return {f["path"]: f["sha256"] for f in manifest.get("files") or [] if "path" in f and "sha256" in f}
+
+
 def stat_signature(path: Path) -> tuple[int, int, int]:
     st = Path(path).stat()
     return st.st_ino, st.st_size, st.st_mtime_ns
@@ -81,7 +86,7 @@ class Reuse:
         if previous_record.get("writer") != writer:
             previous_record = {}  # other code wrote it: nothing is reused
         return cls(Path(new_dir), Path(previous_dir) if previous_dir is not None else None,
-                   {f["path"]: f["sha256"] for f in manifest.get("files") or [] if "path" in f and "sha256" in f},
+                   manifest_sha256(manifest),
                    previous_record, writer, {"writer": writer})
 
     def hash(self, rel: str) -> str:
