@@ -17,11 +17,13 @@ import hashlib
 import json
 import os
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import cache
 from importlib import metadata
 from pathlib import Path
+from typing import BinaryIO
 
 import polars as pl
 
@@ -120,18 +122,44 @@ def read_catalog(warehouse_dir: Path) -> list[dict]:
     return read_json_lines(Path(warehouse_dir) / ARCHIVE_DIR / CATALOG)
 
 
-def _copy_hashing(src: Path, dst_dir: Path) -> tuple[Path, str]:
-    """Copy ``src`` to a temp file in ``dst_dir``, hashing the bytes copied."""
-    dst_dir.mkdir(parents=True, exist_ok=True)
-    tmp = dst_dir / f".tmp-{os.getpid()}-{src.name}"
+def _copy_hashing(src: Path, copy: BinaryIO) -> str:
+    """Copy ``src`` into ``copy``; the sha256 of the bytes copied."""
     h = hashlib.sha256()
-    with open(src, "rb") as fi, open(tmp, "wb") as fo:
+    with open(src, "rb") as fi:
         while block := fi.read(1 << 20):
             h.update(block)
-            fo.write(block)
-        fo.flush()
-        os.fsync(fo.fileno())
-    return tmp, h.hexdigest()
+            copy.write(block)
+    return h.hexdigest()
+
+
+def _archive_copy(warehouse_dir: Path, name: str, write: Callable[[BinaryIO], str]) -> str:
+    """Put a file into the archive: ``write(file)`` writes its bytes into a temp file and returns
+    their sha256, which names the object once the bytes are on disk. The temp file never stays
+    behind. Returns the sha256."""
+    incoming = Path(warehouse_dir) / ARCHIVE_DIR / ".incoming"
+    incoming.mkdir(parents=True, exist_ok=True)
+    tmp = incoming / f".tmp-{os.getpid()}-{name}"
+    try:
+        with open(tmp, "wb") as copy:
+            sha = write(copy)
+            copy.flush()
+            os.fsync(copy.fileno())
+        final = archive_path(warehouse_dir, sha)  # the bytes copied name the object
+        final.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(tmp, final)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return sha
+
+
+def _catalogued(warehouse_dir: Path) -> set[tuple[str, str, str]]:
+    """(source, file, sha256) of every catalogue record of a file."""
+    return {(r["source"], r["file"], r["sha256"]) for r in read_catalog(warehouse_dir) if "source" in r}
+
+
+def _catalogue_record(warehouse_dir: Path, source: str, relative: str, sha: str, at: str) -> dict:
+    return {"source": source, "file": relative, "sha256": sha, "archived_at": at,
+            "bytes": archive_path(warehouse_dir, sha).stat().st_size}
 
 
 def _timestamp(now: datetime | None) -> str:
@@ -154,7 +182,7 @@ class ArchivingSniffer:
 
     def __init__(self, warehouse_dir: Path, known_sha256: dict[str, str], now: datetime | None = None) -> None:
         self.warehouse_dir, self.known_sha256, self.at = Path(warehouse_dir), known_sha256, _timestamp(now)
-        self.catalogued = {(r["source"], r["file"], r["sha256"]) for r in read_catalog(warehouse_dir) if "source" in r}
+        self.catalogued = _catalogued(warehouse_dir)
         self.new: list[dict] = []
 
     def __call__(self, entry: LandingFile) -> FileFacts:
@@ -169,27 +197,20 @@ class ArchivingSniffer:
         return facts
 
     def _sniff_copying(self, path: Path, check_text: bool) -> FileFacts:
-        incoming = self.warehouse_dir / ARCHIVE_DIR / ".incoming"
-        incoming.mkdir(parents=True, exist_ok=True)
-        tmp = incoming / f".tmp-{os.getpid()}-{path.name}"
-        try:
-            with open(tmp, "wb") as copy:
-                facts = sniff_file(path, check_text=check_text, copy_to=copy)
-                copy.flush()
-                os.fsync(copy.fileno())
-            final = archive_path(self.warehouse_dir, facts.sha256)  # the bytes copied name the object
-            final.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(tmp, final)
-        finally:
-            tmp.unlink(missing_ok=True)
-        return facts
+        facts: list[FileFacts] = []
+
+        def sniff_into(copy: BinaryIO) -> str:
+            facts.append(sniff_file(path, check_text=check_text, copy_to=copy))
+            return facts[0].sha256
+
+        _archive_copy(self.warehouse_dir, path.name, sniff_into)
+        return facts[0]
 
     def _catalogue(self, source: str, relative: str, sha: str) -> None:
         if (source, relative, sha) in self.catalogued:
             return
         self.catalogued.add((source, relative, sha))
-        record = {"source": source, "file": relative, "sha256": sha, "archived_at": self.at,
-                  "bytes": archive_path(self.warehouse_dir, sha).stat().st_size}
+        record = _catalogue_record(self.warehouse_dir, source, relative, sha, self.at)
         _append_catalog(self.warehouse_dir, [record])
         self.new.append(record)
 
@@ -212,20 +233,14 @@ def archive_landing(landing_dir: Path, warehouse_dir: Path, now: datetime | None
     file, sha256) not catalogued yet. Returns the new catalogue records."""
     warehouse_dir = Path(warehouse_dir)
     at = _timestamp(now)
-    seen = {(r["source"], r["file"], r["sha256"]) for r in read_catalog(warehouse_dir) if "source" in r}
+    seen = _catalogued(warehouse_dir)
     new = []
     for source, relative, path, sha in landing_hashes(landing_dir, warehouse_dir):
-        target = archive_path(warehouse_dir, sha)
-        if not target.exists():
-            tmp, copied = _copy_hashing(path, warehouse_dir / ARCHIVE_DIR / ".incoming")
-            final = archive_path(warehouse_dir, copied)  # the bytes copied name the object
-            final.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(tmp, final)
-            sha = copied
+        if not archive_path(warehouse_dir, sha).exists():
+            sha = _archive_copy(warehouse_dir, path.name, lambda copy, src=path: _copy_hashing(src, copy))
         if (source, relative, sha) not in seen:
             seen.add((source, relative, sha))
-            new.append({"source": source, "file": relative, "sha256": sha, "archived_at": at,
-                        "bytes": archive_path(warehouse_dir, sha).stat().st_size})
+            new.append(_catalogue_record(warehouse_dir, source, relative, sha, at))
     if new:
         _append_catalog(warehouse_dir, new)
     return new
