@@ -231,7 +231,7 @@ where now_.signature is distinct from built.signature
 {%- endmacro %}
 
 {#- pre-hook: delete the years an incremental build rebuilds (none on a full build). -#}
-{% macro delete_years_to_rebuild(signature_sql) -%}
+{% macro delete_years_to_rebuild() -%}
     {%- if is_incremental() -%}
 delete from {{ this }} where year in ({{ changed_years_sql() }})
     {%- endif -%}

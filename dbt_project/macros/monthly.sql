@@ -93,7 +93,7 @@ where enterprise_count > 0
     month_group_measures(…, years=month_group_years() if is_incremental() else none). -#}
 {% macro month_group_incremental() -%}
 {{ return({'materialized': 'incremental', 'incremental_strategy': 'append', 'on_schema_change': 'fail',
-           'pre_hook': "{{ delete_years_to_rebuild(month_group_signature()) }}",
+           'pre_hook': "{{ delete_years_to_rebuild() }}",
            'post_hook': "{{ record_year_signatures(month_group_signature()) }}"}) }}
 {%- endmacro %}
 

@@ -5,7 +5,7 @@
 -- the register, so a build rebuilds the years whose inputs changed (reporting_status_signature,
 -- macros/monthly_signatures.sql) and gives the rows a full build gives.
 {{ config(materialized='incremental', incremental_strategy='append', on_schema_change='fail',
-          pre_hook="{{ delete_years_to_rebuild(reporting_status_signature()) }}",
+          pre_hook="{{ delete_years_to_rebuild() }}",
           post_hook="{{ record_year_signatures(reporting_status_signature()) }}") }}
 {%- set rebuilt = years_with_changed_inputs(reporting_status_signature()) if is_incremental() else none %}
 {#- " and year in (…)" limiting each input to the years rebuilt (nothing on a full build) -#}
