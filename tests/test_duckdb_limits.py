@@ -1,10 +1,20 @@
-"""dbt's DuckDB memory limit grows with the staged energy rows (warehouse/duckdb_limits.py)."""
+"""dbt's DuckDB memory limit grows with the staged energy rows, and above a size the heaviest models
+build one year at a time (warehouse/duckdb_limits.py)."""
 
 import polars as pl
 
 from ingestion.outputs import LEDGER_FILE, LEDGER_SCHEMA
 from warehouse.dbt_plan import dbt_run_environment, staged_energy_rows
-from warehouse.duckdb_limits import DBT_MEMORY_LIMIT_ENV, dbt_memory_limit, physical_memory_bytes
+import pytest
+
+from warehouse.duckdb_limits import (
+    DBT_MEMORY_LIMIT_ENV,
+    YEAR_AT_A_TIME_ENV,
+    dbt_environment,
+    dbt_memory_limit,
+    physical_memory_bytes,
+    year_at_a_time,
+)
 
 
 def test_the_limit_is_one_gb_per_six_million_energy_rows_between_2gb_and_half_the_memory():
@@ -28,3 +38,15 @@ def test_the_staged_energy_rows_come_from_the_ingest_ledger(tmp_path, monkeypatc
     env = dbt_run_environment("", staged_energy_rows(tmp_path))
     half_gb = int(physical_memory_bytes() / 2 / 2**30)
     assert env[DBT_MEMORY_LIMIT_ENV] == f"{min(3, max(2, half_gb))}GB"  # 13 M / 6 M = 2.2 → 3
+
+
+def test_year_at_a_time_above_thirty_million_energy_rows_unless_told():
+    assert not year_at_a_time({}, 10_286_440)  # 50,000 enterprises: one statement over every year
+    assert not year_at_a_time({}, 30_000_000)
+    assert year_at_a_time({}, 30_000_001)
+    assert year_at_a_time({}, 102_680_955)  # 500,000 enterprises
+    assert year_at_a_time({YEAR_AT_A_TIME_ENV: "1"}, 0) and not year_at_a_time({YEAR_AT_A_TIME_ENV: "0"}, 10**9)
+    with pytest.raises(ValueError, match="must be 1 or 0"):
+        year_at_a_time({YEAR_AT_A_TIME_ENV: "yes"}, 0)
+    assert dbt_environment({}, 102_680_955)[YEAR_AT_A_TIME_ENV] == "1"
+    assert dbt_environment({}, 0)[YEAR_AT_A_TIME_ENV] == "0"

@@ -16,6 +16,7 @@ from sample_data import generate_landing
 from tests.conftest import run_cli, warehouse_connection
 from warehouse import release as rel
 from warehouse.diff import diff_releases
+from warehouse.duckdb_limits import YEAR_AT_A_TIME_ENV
 from warehouse.extracts import OVERVIEW_OPEN_TABLES, current_districts, extract_tables
 from warehouse.workbook import workbook_name
 
@@ -49,8 +50,8 @@ def _published(warehouse: Path) -> dict[str, str]:
             for p in sorted(release.rglob("*.parquet"))}
 
 
-def _run(landing: Path, warehouse: Path):
-    result = run_cli("run", "--landing", str(landing), "--warehouse", str(warehouse), "--as-of", AS_OF)
+def _run(landing: Path, warehouse: Path, env: dict | None = None):
+    result = run_cli("run", "--landing", str(landing), "--warehouse", str(warehouse), "--as-of", AS_OF, env=env)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     return result
 
@@ -93,6 +94,7 @@ def incremental_and_full(tmp_path_factory):
     _deliver_month_and_revision(landing)
     _run(landing, root / "incremental")
     _run(landing, root / "full")
+    _run(landing, root / "full_year_at_a_time", env={YEAR_AT_A_TIME_ENV: "1"})
     return root, before, before_periods, before_signatures
 
 
@@ -142,6 +144,23 @@ def test_incremental_release_equals_a_full_build(incremental_and_full):
     inc, ful = (pl.read_parquet((root / w / "latest" / DATA_QUALITY).resolve()) for w in ("incremental", "full"))
     assert inc.drop("delivery_seq").equals(ful.drop("delivery_seq"))
     assert not inc["delivery_seq"].equals(ful["delivery_seq"])
+
+
+def test_a_full_build_year_at_a_time_equals_one_statement_over_every_year(incremental_and_full):
+    """At scale int_enterprise_period and reporting_status build one statement per year
+    (dbt_project/macros/year_at_a_time.sql): the model's statement the first year, its post-hook
+    the others. Forced here on a small landing, the release is the one-statement build's, byte for
+    byte."""
+    root, _, _, _ = incremental_and_full
+    compiled = root / "full_year_at_a_time" / "run_state" / "dbt_target" / "compiled" / "hzcarbon" / "models"
+    assert "and p.year in (2020)" in (compiled / "intermediate" / "int_enterprise_period.sql").read_text()
+    assert "where /* incremental build */ e.year in (2020)" in (compiled / "marts" / "reporting_status.sql").read_text()
+    assert "p.year in (" not in (root / "full" / compiled.relative_to(root / "full_year_at_a_time")
+                                 / "intermediate" / "int_enterprise_period.sql").read_text()
+    with duckdb.connect(str(root / "full_year_at_a_time" / "hzcarbon.duckdb"), read_only=True) as con:
+        years = con.sql("select distinct year from intermediate.int_enterprise_period order by 1").fetchall()
+    assert years == [(2020,), (2021,), (2022,)]  # two years inserted by the post-hook
+    assert _published(root / "full_year_at_a_time") == _published(root / "full")
 
 
 def test_the_revision_replaced_the_first_delivery(incremental_and_full):

@@ -18,6 +18,11 @@ never over half the machine's memory.
 
 ``HZCARBON_DUCKDB_MEMORY_LIMIT`` (e.g. ``4GB`` on a machine with memory to spare) overrides
 dbt's limit; the Python connections keep theirs (they run while dbt does not).
+
+Above YEAR_AT_A_TIME_ENERGY_ROWS staged energy rows, the full builds of those two models run one
+statement per year (dbt_project/macros/year_at_a_time.sql), so that a window or a hash join
+holds one year's state; below it one statement over every year is faster (each statement
+plans and scans its inputs again). ``HZCARBON_DBT_YEAR_AT_A_TIME`` (1 or 0) overrides the choice.
 """
 
 import math
@@ -30,6 +35,8 @@ ENERGY_ROWS_PER_GB = 6_000_000
 MAX_SHARE_OF_MEMORY = 0.5
 DBT_MEMORY_LIMIT_ENV = "HZCARBON_DUCKDB_MEMORY_LIMIT"
 DBT_THREADS_ENV = "HZCARBON_DUCKDB_THREADS"
+YEAR_AT_A_TIME_ENERGY_ROWS = 30_000_000
+YEAR_AT_A_TIME_ENV = "HZCARBON_DBT_YEAR_AT_A_TIME"
 # The connections of the Python steps: they read marts whole into polars beside DuckDB's pool
 DEFAULT_MEMORY_LIMIT = "1GB"
 DEFAULT_THREADS = 2
@@ -51,13 +58,26 @@ def dbt_memory_limit(env: dict[str, str] | None = None, staged_energy_rows: int 
     return f"{min(most, max(least, math.ceil(staged_energy_rows / ENERGY_ROWS_PER_GB)))}GB"
 
 
+def year_at_a_time(env: dict[str, str] | None = None, staged_energy_rows: int = 0) -> bool:
+    """``HZCARBON_DBT_YEAR_AT_A_TIME`` when set (1 or 0), else whether more than
+    YEAR_AT_A_TIME_ENERGY_ROWS energy rows are staged."""
+    env = os.environ if env is None else env
+    if env.get(YEAR_AT_A_TIME_ENV) in ("0", "1"):
+        return env[YEAR_AT_A_TIME_ENV] == "1"
+    if env.get(YEAR_AT_A_TIME_ENV):
+        raise ValueError(f"{YEAR_AT_A_TIME_ENV} must be 1 or 0, not {env[YEAR_AT_A_TIME_ENV]!r}")
+    return staged_energy_rows > YEAR_AT_A_TIME_ENERGY_ROWS
+
+
 def physical_memory_bytes() -> int:
     return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
 
 
 def dbt_environment(env: dict[str, str] | None = None, staged_energy_rows: int = 0) -> dict[str, str]:
-    """The variables dbt_project/profiles.yml reads its DuckDB limits from, for every dbt call."""
-    return {DBT_MEMORY_LIMIT_ENV: dbt_memory_limit(env, staged_energy_rows), DBT_THREADS_ENV: str(DEFAULT_THREADS)}
+    """The variables dbt_project/profiles.yml reads its DuckDB limits from, and the year-at-a-time
+    choice dbt_project/macros/year_at_a_time.sql reads, for every dbt call."""
+    return {DBT_MEMORY_LIMIT_ENV: dbt_memory_limit(env, staged_energy_rows), DBT_THREADS_ENV: str(DEFAULT_THREADS),
+            YEAR_AT_A_TIME_ENV: "1" if year_at_a_time(env, staged_energy_rows) else "0"}
 
 
 if __name__ == "__main__":  # `eval "$(python -m warehouse.duckdb_limits)"` before a direct dbt call
