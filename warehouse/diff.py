@@ -6,6 +6,8 @@ with IS NOT DISTINCT FROM, so null key parts such as quarantine.row_number match
 the two manifests for the reasons: input files new since the old release, reference files
 whose sha256 changed (with the set ids of both), settings that differ, and the as-of month.
 When a key is not unique in either file, the table is compared as a multiset of whole rows.
+A table whose key includes the year is compared only in the years whose row count or sum of
+row hashes differ (docs/outputs.md, "What a new release reuses").
 
 A table whose file has the same sha256 in both releases (from the manifests; a release being
 built passes the hashes of its files) is reported ``same`` without reading it: identical bytes

@@ -105,7 +105,8 @@ def write_district_extracts(candidate_dir: Path, districts_dir: Path,
     ``districts/``): a table whose source bytes equal those the previous release's extracts were
     written from is taken from the previous release for every district, and a workbook whose
     inputs (its district's Parquet files, the city tables of 概览, district, as-of month) are
-    unchanged is taken with the data version it shows (warehouse.reuse)."""
+    unchanged is taken with the data version it shows (warehouse.reuse); a workbook written anew
+    copies the sheets of its unchanged tables from the previous one (``_previous_sheets``)."""
     release = release or DRAFT
     districts = list(districts if districts is not None else current_districts())
     codes = [code for code, _ in districts]
