@@ -196,7 +196,8 @@ def _take_workbook(reuse: Reuse, code: str, name: str, release: ReleaseInfo, fil
 def _previous_sheets(reuse: Reuse, code: str, tables: list[str], files: list[Path]) -> PreviousSheets | None:
     """The previous release's workbook of ``code`` (written by the same code, its bytes those the
     previous manifest lists) and the tables whose district file has the bytes it was written
-    from: their sheets are copied from it. None when there is no such workbook or table."""
+    from: their sheets are copied from it, once its bytes are checked against that sha256 (in the
+    writer thread: _workbook_from_parquet). None when there is no such workbook or table."""
     entry = reuse.previous_entry("workbooks", code)
     old_rel = entry.get("file")
     if not old_rel or reuse.previous_dir is None or old_rel not in reuse.previous_files:
@@ -204,9 +205,9 @@ def _previous_sheets(reuse: Reuse, code: str, tables: list[str], files: list[Pat
     same = frozenset(t for t, f in zip(tables, files)
                      if reuse.previous_files.get(f"districts/{code}/{f.name}") == reuse.hash(_rel(reuse, f)))
     old = reuse.previous_dir / old_rel
-    if not same or not old.is_file() or sha256_file(old) != reuse.previous_files[old_rel]:
+    if not same or not old.is_file():
         return None
-    return PreviousSheets(old, same)
+    return PreviousSheets(old, same, reuse.previous_files[old_rel])
 
 
 def _district_cells(code: str, tables: list[str], split: dict[str, dict[tuple, pl.DataFrame]],
@@ -230,6 +231,8 @@ def _workbook_from_parquet(xlsx: str, code: str, name: str, release: ReleaseInfo
                            city: dict[str, pl.DataFrame], previous: PreviousSheets | None = None) -> str:
     """The workbook of one district from its Parquet files: it shows exactly their rows, in
     their order (the sheets of ``previous.tables`` copied from ``previous.workbook``)."""
+    if previous is not None and sha256_file(previous.workbook) != previous.sha256:
+        previous = None  # not the bytes the previous manifest lists: every sheet is written
     tables = {t: pl.read_parquet(p) for t, p in sheets}
     overview = overview_frames(tables["district_year"], city["city_year"], city["target_progress"],
                                tables["high_consumption_low_efficiency"], tables["quarantine"],

@@ -310,6 +310,7 @@ class PreviousSheets:
 
     workbook: Path
     tables: frozenset[str]
+    sha256: str = ""  # of the previous workbook, as its release's manifest lists it
 
 
 def write_district_workbook(path: Path, code: str, name: str, release: ReleaseInfo,
