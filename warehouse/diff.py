@@ -67,10 +67,10 @@ def _key_unique(con, rel: str, keys: list[str]) -> bool:
 
 def _changed_partitions(con, o: str, n: str, column: str, cols: list[str]) -> list | None:
     """The values of ``column`` (a key column) whose rows differ between relations ``o`` and ``n``
-    (same columns): per value, the row count and the sum of 64-bit row hashes of each side; None
-    when a differing value is not an integer, such as null (then the whole tables are compared). Rows outside these
-    values are the same in both (up to a hash collision, ~2^-64 per value), so they add, remove
-    and change nothing."""
+    (same columns): per value, the row count and the sum of 64-bit row hashes of each side. None
+    when a differing value is not an integer, such as null: then the whole tables are compared.
+    Rows outside these values are the same in both (up to a hash collision, ~2^-64 per value),
+    so they add, remove and change nothing."""
     row_hash = f"hash({', '.join(_ident(c) for c in cols)})::HUGEINT"
     c = _ident(column)
 

@@ -269,11 +269,14 @@ def _save(wb: rx.Workbook, path: Path, copied: dict[str, str] | None = None,
 
 
 def _copy_sheets(path: Path, previous: Path, copied: dict[str, str]) -> bool:
-    with zipfile.ZipFile(path) as new, zipfile.ZipFile(previous) as old:
-        new_parts, old_parts = sheet_parts(new), sheet_parts(old)
-        if new.read(STYLES) != old.read(STYLES) or not all(o in old_parts for o in copied.values()):
-            return False
-        parts = {new_parts[n]: old_parts[o] for n, o in copied.items()}
+    try:
+        with zipfile.ZipFile(path) as new, zipfile.ZipFile(previous) as old:
+            new_parts, old_parts = sheet_parts(new), sheet_parts(old)
+            if new.read(STYLES) != old.read(STYLES) or not all(o in old_parts for o in copied.values()):
+                return False
+            parts = {new_parts[n]: old_parts[o] for n, o in copied.items()}
+    except (zipfile.BadZipFile, KeyError, ValueError):  # not a workbook this code wrote: write every sheet
+        return False
     return replace_parts(path, previous, parts)
 
 
