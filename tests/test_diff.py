@@ -77,3 +77,26 @@ def test_a_withdrawal_is_named_as_the_reason_in_both_languages():
     for text in (render_diff(d), render_diff(d, "zh")):
         assert "abababababab" in text and "wrong October file" in text and "李四" in text
         assert "no new inputs" not in text and "没有记录" not in text
+
+
+def test_year_keyed_table_changes_found_in_every_year(tmp_path):
+    """A table keyed by year is compared only in the years whose rows differ: a value changed in
+    2020 and two values swapped between firms within 2021 (the year's column totals unchanged)
+    are all reported, with the counts and examples of a whole-table comparison."""
+    import polars as pl
+
+    c1, c2 = make_candidate(tmp_path / "c1"), make_candidate(tmp_path / "c2")
+    path = c2 / "restricted" / "enterprise_year.parquet"
+    ey = pl.read_parquet(path).sort("uscc", "year")
+    first, second, third = ey["uscc"].unique().sort().to_list()[:3]
+    swapped = {first: second, second: first}
+    energy = {(r["uscc"], r["year"]): r["energy_tce"] for r in ey.iter_rows(named=True)}
+    new = [energy[(swapped.get(u, u), y)] if y == 2021 else energy[(u, y)] + (1.0 if (u, y) == (third, 2020) else 0.0)
+           for u, y in zip(ey["uscc"], ey["year"])]
+    ey.with_columns(energy_tce=pl.Series(new)).write_parquet(path)
+    d = diff_releases(c1, c2)["tables"]["enterprise_year"]
+    assert (d["compared"], d["added"], d["removed"], d["changed"]) == ("key", 0, 0, 3)
+    examples = d["changed_columns"]["energy_tce"]["examples"]
+    assert [(e["key"]["uscc"], e["key"]["year"]) for e in examples] == [(first, 2021), (second, 2021), (third, 2020)]
+    assert [e["new"] - e["old"] for e in examples] == [
+        energy[(second, 2021)] - energy[(first, 2021)], energy[(first, 2021)] - energy[(second, 2021)], 1.0]

@@ -464,3 +464,38 @@ def test_same_inputs_take_the_previous_files_and_damaged_ones_are_written_again(
     assert (second / damaged).stat().st_ino != (first / damaged).stat().st_ino
     assert _sha(second / damaged) == listed[damaged] != _sha(first / damaged)
     assert rel.verify_release(second) == []
+
+
+def test_changed_candidate_copies_only_unchanged_sheets(published, tmp_path):
+    """docs/outputs.md, "What a new release reuses": after a release whose enterprise rows and city
+    figures changed, every workbook is new (its 概览 reads city_year), the sheets of tables whose
+    district file kept its bytes are copied from the previous workbook, and each workbook is byte
+    for byte the one a warehouse without a previous release writes; the changed table's sheet
+    shows the new values; a previous workbook whose bytes are not those its manifest lists lends
+    no sheet."""
+    wh, rid1 = published
+    names = dict(current_districts())
+    # one previous workbook replaced by another district's (a valid xlsx, not the listed bytes):
+    # none of its sheets may be copied
+    damaged = wh / "releases" / rid1 / "districts" / DISTRICTS[1] / workbook_name(DISTRICTS[1], names[DISTRICTS[1]], rid1)
+    os.chmod(damaged, 0o644)
+    damaged.write_bytes((wh / "releases" / rid1 / "districts" / DISTRICTS[0]
+                         / workbook_name(DISTRICTS[0], names[DISTRICTS[0]], rid1)).read_bytes())
+    changed = make_candidate(tmp_path / "changed", bump=1.0)
+    rid2 = _publish(changed, wh, EXTRA, now=DAY2)
+    fresh = _publish(changed, tmp_path / "fresh", EXTRA, now=DAY2)
+    assert rid2 == fresh
+    manifest = json.loads((wh / "releases" / rid2 / "manifest.json").read_text())
+    assert not any(p.endswith(".xlsx") for p in manifest["derived_from"]["reused"])
+    for code, name in names.items():
+        new = wh / "releases" / rid2 / "districts" / code / workbook_name(code, name, rid2)
+        assert _sha(new) == _sha(tmp_path / "fresh" / "releases" / fresh / "districts" / code / new.name), code
+    code = DISTRICTS[0]
+    rows = pl.read_parquet(wh / "releases" / rid2 / "districts" / code / "enterprise_year.parquet")
+    old_rows = pl.read_parquet(wh / "releases" / rid1 / "districts" / code / "enterprise_year.parquet")
+    book = openpyxl.load_workbook(wh / "releases" / rid2 / "districts" / code / workbook_name(code, names[code], rid2),
+                                  read_only=True)
+    sheet = list(book[table_contract("enterprise_year").short_name_zh].iter_rows(values_only=True))
+    book.close()
+    col = sheet[0].index(header(table_contract("enterprise_year").column("energy_tce")))
+    assert [r[col] for r in sheet[1:]] == rows["energy_tce"].to_list() != old_rows["energy_tce"].to_list()

@@ -340,3 +340,63 @@ def test_guide_reference_notes_are_chinese(book):
     # a file without a confidence column (thresholds) gives its note without a level
     deadline = next(text for label, text in entries if label == "阈值与报送规则")
     assert not deadline.startswith("可信度") and "暂用值" in deadline
+
+
+def _district_tables(latest) -> dict[str, pl.DataFrame]:
+    return {t: pl.read_parquet(latest / "districts" / XIHU / f"{t}.parquet") for t in extract_tables()}
+
+
+def _xihu_overview(warehouse, tables):
+    from warehouse.workbook import overview_frames
+    city = {t: pl.read_parquet(warehouse / "candidate" / "open" / f"{t}.parquet")
+            for t in ("city_year", "target_progress", "green_manufacturing_progress")}
+    return overview_frames(tables["district_year"], city["city_year"], city["target_progress"],
+                           tables["high_consumption_low_efficiency"], tables["quarantine"],
+                           city["green_manufacturing_progress"], tables["over_limit_list"], XIHU,
+                           intensity_monthly=tables["intensity_monthly"])
+
+
+def test_sheets_copied_from_the_previous_workbook_give_the_same_bytes(release, tmp_path):
+    """docs/outputs.md, "What a new release reuses": a workbook whose enterprise rows changed,
+    written with the other tables' sheets copied from the previous workbook, is byte for byte the
+    workbook written whole, and its changed sheet shows the new values."""
+    from warehouse.workbook import PreviousSheets
+    warehouse, latest, rid = release
+    info = ReleaseInfo(rid, AS_OF, date(2026, 12, 1))
+    before = _district_tables(latest)
+    previous = write_district_workbook(tmp_path / "previous.xlsx", XIHU, XIHU_NAME, info, before,
+                                       _xihu_overview(warehouse, before))
+    after = {**before, "enterprise_year": before["enterprise_year"].with_columns(pl.col("energy_tce") + 1000.0)}
+    overview = _xihu_overview(warehouse, after)
+    unchanged = frozenset(t for t in extract_tables() if t != "enterprise_year")
+    whole = write_district_workbook(tmp_path / "whole.xlsx", XIHU, XIHU_NAME, info, after, overview)
+    copied = write_district_workbook(tmp_path / "copied.xlsx", XIHU, XIHU_NAME, info, after, overview,
+                                     PreviousSheets(previous, unchanged))
+    assert copied.read_bytes() == whole.read_bytes() != previous.read_bytes()
+    ws = openpyxl.load_workbook(copied, read_only=True)["企业年度"]
+    rows = list(ws.iter_rows(values_only=True))
+    col = rows[0].index("综合能源消费量(吨标准煤)")
+    expected = [v + 1000.0 for v in before["enterprise_year"]["energy_tce"].to_list()]
+    assert [r[col] for r in rows[1:]] == pytest.approx(expected)
+
+
+def test_a_copied_sheet_comes_from_the_previous_workbook(release, tmp_path):
+    """The copy is of the previous workbook's part, not a rewrite: a sheet declared unchanged shows
+    the previous workbook's rows (which is why extracts copies only a table whose district file
+    has the bytes the previous workbook was written from), while the styles and the other sheets
+    are the new workbook's."""
+    from warehouse.workbook import PreviousSheets
+    warehouse, latest, rid = release
+    info = ReleaseInfo(rid, AS_OF, date(2026, 12, 1))
+    before = _district_tables(latest)
+    previous = write_district_workbook(tmp_path / "previous.xlsx", XIHU, XIHU_NAME, info, before,
+                                       _xihu_overview(warehouse, before))
+    after = {**before, "enterprise_year": before["enterprise_year"].with_columns(pl.col("energy_tce") + 1000.0)}
+    path = write_district_workbook(tmp_path / "stale.xlsx", XIHU, XIHU_NAME, info, after,
+                                   _xihu_overview(warehouse, after), PreviousSheets(previous, frozenset({"enterprise_year"})))
+    ws = openpyxl.load_workbook(path, read_only=True)["企业年度"]
+    rows = list(ws.iter_rows(values_only=True))
+    col = rows[0].index("综合能源消费量(吨标准煤)")
+    assert [r[col] for r in rows[1:]] == pytest.approx(before["enterprise_year"]["energy_tce"].to_list())
+    with zipfile.ZipFile(path) as zf:
+        assert zf.testzip() is None  # every part's CRC matches its data

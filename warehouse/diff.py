@@ -6,6 +6,8 @@ with IS NOT DISTINCT FROM, so null key parts such as quarantine.row_number match
 the two manifests for the reasons: input files new since the old release, reference files
 whose sha256 changed (with the set ids of both), settings that differ, and the as-of month.
 When a key is not unique in either file, the table is compared as a multiset of whole rows.
+A table whose key includes the year is compared only in the years whose row count or sum of
+row hashes differ (docs/outputs.md, "What a new release reuses").
 
 A table whose file has the same sha256 in both releases (from the manifests; a release being
 built passes the hashes of its files) is reported ``same`` without reading it: identical bytes
@@ -28,6 +30,7 @@ from warehouse.duckdb_limits import duckdb_config
 from warehouse.reuse import manifest_sha256
 
 MAX_EXAMPLES = 3
+PARTITION_COLUMN = "year"  # a key column that splits the largest tables; a new month changes few of its values
 
 
 def _ident(s: str) -> str:
@@ -62,12 +65,49 @@ def _key_unique(con, rel: str, keys: list[str]) -> bool:
     return con.execute(f"SELECT count(*) FROM (SELECT {k} FROM {rel} GROUP BY ALL HAVING count(*) > 1)").fetchall()[0][0] == 0
 
 
-def _diff_table(con, table: str, old: Path, new: Path, max_examples: int) -> dict[str, Any]:
+def _changed_partitions(con, o: str, n: str, column: str, cols: list[str]) -> list | None:
+    """The values of ``column`` (a key column) whose rows differ between relations ``o`` and ``n``
+    (same columns): per value, the row count and the sum of 64-bit row hashes of each side. None
+    when a differing value is not an integer, such as null: then the whole tables are compared.
+    Rows outside these values are the same in both (up to a hash collision, ~2^-64 per value),
+    so they add, remove and change nothing."""
+    row_hash = f"hash({', '.join(_ident(c) for c in cols)})::HUGEINT"
+    c = _ident(column)
+
+    def per_value(rel: str) -> str:
+        return f"SELECT {c} AS v, count(*) AS n, sum({row_hash}) AS h FROM {rel} GROUP BY ALL"
+
+    values = [r[0] for r in con.execute(
+        f"SELECT coalesce(a.v, b.v) FROM ({per_value(o)}) a FULL OUTER JOIN ({per_value(n)}) b "
+        "ON a.v IS NOT DISTINCT FROM b.v WHERE a.n IS DISTINCT FROM b.n OR a.h IS DISTINCT FROM b.h "
+        "ORDER BY 1").fetchall()]
+    return values if all(isinstance(v, int) for v in values) else None
+
+
+def _only(rel: str, column: str, values: list) -> str:
+    """Relation ``rel`` restricted to the rows whose ``column`` is one of ``values`` (integers)."""
+    return f"(SELECT * FROM {rel} WHERE {_ident(column)} IN ({', '.join(str(int(v)) for v in values) or 'NULL'}))"
+
+
+def _diff_table(con, table: str, old: Path, new: Path, max_examples: int,
+                compared_before: str | None = None) -> dict[str, Any]:
+    """Compare one table's two files. A table keyed by year is compared only in the years whose
+    rows differ (``_changed_partitions``): a new month leaves the earlier years of its largest
+    tables as they were. ``compared_before`` as in _same_table: "key" when the old file's key is
+    known to be unique."""
     contract = table_contract(table)
     o, n = f"read_parquet({_lit(str(old))})", f"read_parquet({_lit(str(new))})"
     old_cols, new_cols = pq.read_schema(old).names, pq.read_schema(new).names
     common = [c for c in new_cols if c in old_cols]
     keys = [k for k in contract.primary_key if k in common]
+    old_unique = None  # not known yet
+    if PARTITION_COLUMN in keys and old_cols == new_cols:
+        values = _changed_partitions(con, o, n, PARTITION_COLUMN, common)
+        if values is not None:
+            # Whole-file key uniqueness from the parts compared: the year is in the key, and the
+            # other years hold the same rows in both files.
+            old_unique = compared_before == "key" or _key_unique(con, o, keys)
+            o, n = _only(o, PARTITION_COLUMN, values), _only(n, PARTITION_COLUMN, values)
     out: dict[str, Any] = {
         "layer": contract.layer,
         "key": keys,
@@ -77,7 +117,8 @@ def _diff_table(con, table: str, old: Path, new: Path, max_examples: int) -> dic
         "columns_removed": [c for c in old_cols if c not in new_cols],
     }
     cols_sql = ", ".join(_ident(c) for c in common)
-    if not keys or not _key_unique(con, o, keys) or not _key_unique(con, n, keys):
+    if not keys or not (_key_unique(con, o, keys) if old_unique is None else old_unique) \
+            or not _key_unique(con, n, keys):
         # Not keyed (or key not unique): compare whole rows as multisets.
         added = con.execute(f"SELECT count(*) FROM (SELECT {cols_sql} FROM {n} EXCEPT ALL SELECT {cols_sql} FROM {o})").fetchall()[0][0]
         removed = con.execute(f"SELECT count(*) FROM (SELECT {cols_sql} FROM {o} EXCEPT ALL SELECT {cols_sql} FROM {n})").fetchall()[0][0]
@@ -292,7 +333,7 @@ def diff_releases(old_dir: Path, new_dir: Path, max_examples: int = MAX_EXAMPLES
             if old_sha.get(rel) is not None and old_sha.get(rel) == new_sha.get(rel):
                 result["tables"][t] = _same_table(con, t, n, compared_before.get(t))
             else:
-                result["tables"][t] = _diff_table(con(), t, o, n, max_examples)
+                result["tables"][t] = _diff_table(con(), t, o, n, max_examples, compared_before.get(t))
     finally:
         for c in connection:
             c.close()

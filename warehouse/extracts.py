@@ -38,7 +38,7 @@ from data_contracts import published_tables, table_contract
 from data_contracts.reference import load_reference
 from warehouse.parquet_io import write_table
 from warehouse.reuse import Reuse, digest, sha256_file
-from warehouse.workbook import ReleaseInfo, overview_frames, workbook_name, write_district_workbook
+from warehouse.workbook import PreviousSheets, ReleaseInfo, overview_frames, workbook_name, write_district_workbook
 
 INTERNAL_DIR = "internal"
 SUPPRESSION_COLUMNS = ("suppressed", "suppression_reason")
@@ -105,7 +105,8 @@ def write_district_extracts(candidate_dir: Path, districts_dir: Path,
     ``districts/``): a table whose source bytes equal those the previous release's extracts were
     written from is taken from the previous release for every district, and a workbook whose
     inputs (its district's Parquet files, the city tables of 概览, district, as-of month) are
-    unchanged is taken with the data version it shows (warehouse.reuse)."""
+    unchanged is taken with the data version it shows (warehouse.reuse); a workbook written anew
+    copies the sheets of its unchanged tables from the previous one (``_previous_sheets``)."""
     release = release or DRAFT
     districts = list(districts if districts is not None else current_districts())
     codes = [code for code, _ in districts]
@@ -149,7 +150,8 @@ def write_district_extracts(candidate_dir: Path, districts_dir: Path,
                 written[code] = files + [xlsx]
                 if reuse is not None and _take_workbook(reuse, code, name, release, files, xlsx):
                     continue
-                job = (str(xlsx), code, name, release, [(t, str(f)) for t, f in zip(tables, files)], city)
+                previous = _previous_sheets(reuse, code, tables, files) if reuse is not None else None
+                job = (str(xlsx), code, name, release, [(t, str(f)) for t, f in zip(tables, files)], city, previous)
                 if workers == 1:
                     _workbook_from_parquet(*job)
                 else:
@@ -191,6 +193,23 @@ def _take_workbook(reuse: Reuse, code: str, name: str, release: ReleaseInfo, fil
     return False
 
 
+def _previous_sheets(reuse: Reuse, code: str, tables: list[str], files: list[Path]) -> PreviousSheets | None:
+    """The previous release's workbook of ``code`` (written by the same code, its bytes those the
+    previous manifest lists) and the tables whose district file has the bytes it was written
+    from: their sheets are copied from it, once its bytes are checked against that sha256 (in the
+    writer thread: _workbook_from_parquet). None when there is no such workbook or table."""
+    entry = reuse.previous_entry("workbooks", code)
+    old_rel = entry.get("file")
+    if not old_rel or reuse.previous_dir is None or old_rel not in reuse.previous_files:
+        return None
+    same = frozenset(t for t, f in zip(tables, files)
+                     if reuse.previous_files.get(f"districts/{code}/{f.name}") == reuse.hash(_rel(reuse, f)))
+    old = reuse.previous_dir / old_rel
+    if not same or not old.is_file():
+        return None
+    return PreviousSheets(old, same, reuse.previous_files[old_rel])
+
+
 def _district_cells(code: str, tables: list[str], split: dict[str, dict[tuple, pl.DataFrame]],
                     reusable: set[str], reuse: Reuse | None) -> int:
     """A district's extract size in cells (a reused table's from the previous file's footer):
@@ -209,13 +228,15 @@ def _district_cells(code: str, tables: list[str], split: dict[str, dict[tuple, p
 
 
 def _workbook_from_parquet(xlsx: str, code: str, name: str, release: ReleaseInfo, sheets: list[tuple[str, str]],
-                           city: dict[str, pl.DataFrame]) -> str:
+                           city: dict[str, pl.DataFrame], previous: PreviousSheets | None = None) -> str:
     """The workbook of one district from its Parquet files: it shows exactly their rows, in
-    their order."""
+    their order (the sheets of ``previous.tables`` copied from ``previous.workbook``)."""
+    if previous is not None and sha256_file(previous.workbook) != previous.sha256:
+        previous = None  # not the bytes the previous manifest lists: every sheet is written
     tables = {t: pl.read_parquet(p) for t, p in sheets}
     overview = overview_frames(tables["district_year"], city["city_year"], city["target_progress"],
                                tables["high_consumption_low_efficiency"], tables["quarantine"],
                                city["green_manufacturing_progress"], tables.get("over_limit_list"), code,
                                intensity_monthly=tables.get("intensity_monthly"))
-    write_district_workbook(Path(xlsx), code, name, release, tables, overview)
+    write_district_workbook(Path(xlsx), code, name, release, tables, overview, previous)
     return xlsx

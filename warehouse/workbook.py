@@ -41,9 +41,11 @@ from data_contracts import table_contract
 from data_contracts.dictionary import reference_notes_zh
 from data_contracts.model import Column, shared_column
 from warehouse.early_warning import is_behind, latest_ytd
+from warehouse.xlsx_parts import replace_parts, sheet_parts
 
 DOCUMENT_DATE = b"2020-01-01T00:00:00Z"  # created/modified of every workbook: same data, same bytes
 CORE_PROPERTIES = "docProps/core.xml"
+STYLES = "xl/styles.xml"
 EXCEL_MAX_ROWS = 1_048_576  # header included
 CITY_SCOPE = "330100"
 INDICATORS = ("energy_intensity", "co2_intensity")
@@ -247,13 +249,35 @@ class Formats:
         self.plain = wb.add_format()
 
 
-def _save(wb: rx.Workbook, path: Path) -> Path:
-    """Close ``wb`` into ``path`` through a temporary file beside it, with fixed document dates."""
+def _save(wb: rx.Workbook, path: Path, copied: dict[str, str] | None = None,
+          previous: "PreviousSheets | None" = None) -> bool:
+    """Close ``wb`` into ``path`` through a temporary file beside it, with fixed document dates.
+    ``copied`` ({sheet name: name in ``previous``}): sheets written without their rows, whose parts
+    are then taken from the previous workbook. False (nothing written) when they cannot be: the
+    previous workbook's styles differ (its style indices would mean other formats) or its zip
+    layout is not one xlsx_parts copies."""
     tmp = path.with_name(path.name + ".tmp")
     wb.close(str(tmp))
-    _fix_document_dates(tmp)
-    tmp.replace(path)
-    return path
+    try:
+        if copied and not _copy_sheets(tmp, previous.workbook, copied):
+            return False
+        _fix_document_dates(tmp)
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return True
+
+
+def _copy_sheets(path: Path, previous: Path, copied: dict[str, str]) -> bool:
+    try:
+        with zipfile.ZipFile(path) as new, zipfile.ZipFile(previous) as old:
+            new_parts, old_parts = sheet_parts(new), sheet_parts(old)
+            if new.read(STYLES) != old.read(STYLES) or not all(o in old_parts for o in copied.values()):
+                return False
+            parts = {new_parts[n]: old_parts[o] for n, o in copied.items()}
+    except (zipfile.BadZipFile, KeyError, ValueError):  # not a workbook this code wrote: write every sheet
+        return False
+    return replace_parts(path, previous, parts)
 
 
 def _fix_document_dates(path: Path) -> None:
@@ -281,9 +305,33 @@ def _fix_document_dates(path: Path) -> None:
             zf.writestr(part, data)
 
 
+@dataclass(frozen=True)
+class PreviousSheets:
+    """The previous release's workbook of the same district, written by the same code, and the
+    tables whose district Parquet file has the same bytes as the one it was written from: their
+    sheets are the same XML, and are copied from it (docs/outputs.md, "What a new release reuses")."""
+
+    workbook: Path
+    tables: frozenset[str]
+    sha256: str = ""  # of the previous workbook, as its release's manifest lists it
+
+
 def write_district_workbook(path: Path, code: str, name: str, release: ReleaseInfo,
-                            tables: dict[str, pl.DataFrame], overview: "Overview") -> Path:
-    """Write the workbook of one district to ``path`` (via a temporary file beside it)."""
+                            tables: dict[str, pl.DataFrame], overview: "Overview",
+                            previous: PreviousSheets | None = None) -> Path:
+    """Write the workbook of one district to ``path`` (via a temporary file beside it); with
+    ``previous``, the sheets of its unchanged tables are copied from the previous workbook
+    (the same bytes as writing them: tests/test_workbook.py), else written."""
+    copy = previous.tables if previous is not None else frozenset()
+    if copy and _write_district_workbook(path, code, name, release, tables, overview, copy, previous):
+        return Path(path)
+    _write_district_workbook(path, code, name, release, tables, overview)
+    return Path(path)
+
+
+def _write_district_workbook(path: Path, code: str, name: str, release: ReleaseInfo,
+                             tables: dict[str, pl.DataFrame], overview: "Overview",
+                             copy: frozenset[str] = frozenset(), previous: PreviousSheets | None = None) -> bool:
     wb = rx.Workbook()
     wb.set_properties(title=f"{code} {name} 工业能耗与碳排放数据 {release.release_id}",
                       subject="hzcarbon district extract", author="hzcarbon")
@@ -292,8 +340,9 @@ def write_district_workbook(path: Path, code: str, name: str, release: ReleaseIn
     _guide_sheet(wb, fmts, code, name, release, [(s, t) for s, t, _ in sheets])
     _overview_sheet(wb, fmts, code, name, overview)
     for sheet, table, chunk in sheets:
-        _table_sheet(wb, fmts, sheet, table, chunk, f"{code} {name}", district_sheet_columns(table, chunk.columns))
-    return _save(wb, Path(path))
+        _table_sheet(wb, fmts, sheet, table, chunk, f"{code} {name}", district_sheet_columns(table, chunk.columns),
+                     rows=table not in copy)
+    return _save(wb, Path(path), {s: s for s, t, _ in sheets if t in copy}, previous)
 
 
 def _sheet_chunks(table: str, df: pl.DataFrame) -> list[tuple[str, pl.DataFrame]]:
@@ -337,15 +386,19 @@ def _key_columns_first(table: str, names: list[str]) -> int:
 
 
 def _table_sheet(wb, fmts: Formats, sheet: str, table: str, df: pl.DataFrame, title: str,
-                 names: list[str] | None = None) -> None:
+                 names: list[str] | None = None, rows: bool = True) -> None:
     """One table, its columns ``names`` (default ``shown_columns``): header row, then every row in
-    one call from Arrow (nulls stay empty cells), each cell carrying its column's format."""
+    one call from Arrow (nulls stay empty cells), each cell carrying its column's format.
+    ``rows=False``: everything but the rows (the workbook's parts outside the sheet, such as the
+    filter's and print titles' defined names and the styles, are those of the whole sheet; the
+    sheet itself is then copied from the previous workbook)."""
     contract = table_contract(table)
     names = shown_columns(table, df.columns) if names is None else names
     cols = [contract.column(c) for c in names]
     kinds = [column_kind(c) for c in cols]
     heads = [header(c) for c in cols]
-    shown = _finite(df.select(shown_values(c, k) for c, k in zip(cols, kinds)))
+    shown = _finite((df if rows else df.head(WIDTH_SAMPLE_ROWS)).select(
+        shown_values(c, k) for c, k in zip(cols, kinds)))
     data = data_widths(shown, {c.name: k for c, k in zip(cols, kinds)})
     widths = [column_width(head, data[c.name], kind) for head, c, kind in zip(heads, cols, kinds)]
     ws = wb.add_worksheet(sheet, constant_memory=True)  # rows go to a temporary file as written
@@ -354,7 +407,7 @@ def _table_sheet(wb, fmts: Formats, sheet: str, table: str, df: pl.DataFrame, ti
         ws.set_column_format(j, fmts.kind[kind])
     ws.set_row_height(0, LINE_HEIGHT * max((_lines(h, w) for h, w in zip(heads, widths)), default=1))
     ws.write_row(0, 0, heads, fmts.header)
-    if shown.height:
+    if rows and shown.height:
         ws.write_dataframe(1, 0, shown.to_arrow(), write_header=False,
                            column_formats={c.name: fmts.kind[k] for c, k in zip(cols, kinds)})
     ws.freeze_panes(1, 0)
@@ -729,4 +782,5 @@ def write_open_workbook(path: Path, release: ReleaseInfo, tables: dict[str, pl.D
     _print_setup(ws, "开放数据", list(widths), repeat_header=False)
     for sheet, table, chunk in sheets:
         _table_sheet(wb, fmts, sheet, table, chunk, "杭州市开放数据")
-    return _save(wb, Path(path))
+    _save(wb, Path(path))
+    return Path(path)
