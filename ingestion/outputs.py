@@ -170,9 +170,11 @@ def write_ledger(warehouse_dir: Path, ledger: pl.DataFrame) -> None:
 
 
 class LedgerJournal:
-    """Appends one ledger row per finished file to LEDGER_JOURNAL, each written through to the
-    disk before the next file is recorded, so that a run stopped at any point keeps every file it
-    finished. Far cheaper than rewriting the whole ledger after each file."""
+    """Appends one ledger row per finished file to LEDGER_JOURNAL, handed to the operating system
+    before the next file is recorded, so that a run stopped at any point (an error, Ctrl-C, the
+    process killed) keeps every file it finished; far cheaper than rewriting the whole ledger after
+    each file. Not fsynced, like the staging files the rows describe: a row that outlived a power
+    cut would vouch for outputs that may not have (fsync measured 3.7 ms a file, most of the saving)."""
 
     def __init__(self, warehouse_dir: Path):
         self._file = (warehouse_dir / LEDGER_JOURNAL).open("a", encoding="utf-8")
@@ -180,7 +182,6 @@ class LedgerJournal:
     def append(self, row: dict) -> None:
         self._file.write(json.dumps(row, ensure_ascii=False, default=_iso) + "\n")
         self._file.flush()
-        os.fsync(self._file.fileno())
 
     def close(self) -> None:
         self._file.close()
