@@ -102,13 +102,6 @@ def run_job(settings: Settings, out: Console, err: Console) -> int:
                   f"settings and as-of unchanged; no new release", markup=False, soft_wrap=True)
         return EXIT_PUBLISHED
 
-    from warehouse.dbt_in_warehouse import warm_dbt
-
-    with warm_dbt():  # dbt imported in another process while this one imports Dagster and ingests
-        return _execute(settings, out, err)
-
-
-def _execute(settings: Settings, out: Console, err: Console) -> int:
     from orchestration.run_history import deferred_flushes
     from warehouse.dbt_plan import prepare_project
 
