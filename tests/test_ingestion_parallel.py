@@ -14,6 +14,7 @@ import pytest
 import ingestion.pipeline as pipeline
 from ingestion.files import FileIngest
 from ingestion.outputs import LEDGER_FILE, LEDGER_JOURNAL, PendingFiles, read_journal, read_ledger
+from warehouse.provenance import ledger_inputs
 from test_ingestion_support import (
     AS_OF, ENERGY_HEADER, FIRM_B, FIRM_C, MU_HEADER, energy_row, ledger, mu_row, run, write_csv,
 )
@@ -199,6 +200,8 @@ def test_a_killed_run_leaves_a_journal_from_which_the_next_run_continues(landing
     with (wh / LEDGER_JOURNAL).open("a", encoding="utf-8") as journal:
         journal.write('{"source": "energy_reports", "file": "energy_reports/c.csv", "sha')
     assert read_ledger(wh)["file"].to_list() == ENERGY_FILES[:2]
+    # what the next run's fingerprint and `hzcarbon withdraw` see as delivered
+    assert [f for _, f, _ in ledger_inputs(wh)] == ENERGY_FILES[:2]
 
     result = run(landing, wh)
     assert [r.file for r in result.new_files] == [*ENERGY_FILES[2:], "energy_reports/f_garbage.csv",
