@@ -44,7 +44,8 @@ EMPTY_FILE = "_empty.parquet"
 STAGING_DIR, QUARANTINE_DIR, LEDGER_FILE = "staging", "quarantine", "ingest_ledger.parquet"
 # The ledger rows of the files an ingest has finished so far, one JSON line each, appended as
 # each file's outputs are put in place; folded into LEDGER_FILE when the ingest ends (or, after
-# a crash, when the next one starts), so nothing but ingestion ever reads it.
+# a crash, when the next one starts). Read only through read_ledger / read_journal: by ingestion,
+# and before an ingest by the run's fingerprint and by withdrawals (warehouse/).
 LEDGER_JOURNAL = "ingest_ledger.journal.jsonl"
 
 
