@@ -6,6 +6,7 @@ import json
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import cache
 from pathlib import Path
 
@@ -41,6 +42,11 @@ PARTITION_PREFIX = {"energy_reports": "period", "mu_evaluations": "year", "carbo
 EMPTY_FILE = "_empty.parquet"
 # The warehouse layout ingestion writes (docs/design.md, "Staging layout"); dbt's sources read it.
 STAGING_DIR, QUARANTINE_DIR, LEDGER_FILE = "staging", "quarantine", "ingest_ledger.parquet"
+# The ledger rows of the files an ingest has finished so far, one JSON line each, appended as
+# each file's outputs are put in place; folded into LEDGER_FILE when the ingest ends (or, after
+# a crash, when the next one starts). Read only through read_ledger / read_journal: by ingestion,
+# and before an ingest by the run's fingerprint and by withdrawals (warehouse/).
+LEDGER_JOURNAL = "ingest_ledger.journal.jsonl"
 
 
 def staging_schema(source: str) -> dict[str, pl.DataType]:
@@ -135,19 +141,70 @@ def whole_file_quarantine(source: str, file: str, sheet: str | None, reason: str
 
 
 def read_ledger(warehouse_dir: Path) -> pl.DataFrame:
+    """The ledger file's rows, then those of a journal an interrupted ingest left (rows the file
+    lists already are not counted twice: the journal outlives the file's rewrite only until it
+    is removed)."""
     path = warehouse_dir / LEDGER_FILE
-    if not path.exists():
-        return pl.DataFrame(schema=LEDGER_SCHEMA)
-    ledger = pl.read_parquet(path)
-    missing = [pl.lit(None, dtype=t).alias(c) for c, t in LEDGER_SCHEMA.items() if c not in ledger.columns]
-    return ledger.with_columns(missing).select(LEDGER_SCHEMA.keys()).cast(LEDGER_SCHEMA)  # type: ignore[arg-type]
+    if path.exists():
+        ledger = pl.read_parquet(path)
+        missing = [pl.lit(None, dtype=t).alias(c) for c, t in LEDGER_SCHEMA.items() if c not in ledger.columns]
+        ledger = ledger.with_columns(missing).select(LEDGER_SCHEMA.keys()).cast(LEDGER_SCHEMA)  # type: ignore[arg-type]
+    else:
+        ledger = pl.DataFrame(schema=LEDGER_SCHEMA)
+    seen = set(ledger.select("source", "file", "sha256").iter_rows())
+    journal = [r for r in read_journal(warehouse_dir) if (r["source"], r["file"], r["sha256"]) not in seen]
+    return pl.concat([ledger, pl.DataFrame(journal, schema=LEDGER_SCHEMA)]) if journal else ledger
 
 
 def ledger_is_current(warehouse_dir: Path) -> bool:
-    """Whether the ledger file (if any) has every column of LEDGER_SCHEMA."""
+    """Whether the ledger file (if any) has every column of LEDGER_SCHEMA and no journal is left
+    to fold into it."""
     path = warehouse_dir / LEDGER_FILE
-    return not path.exists() or set(pl.read_parquet_schema(path)) >= set(LEDGER_SCHEMA)
+    return (not (warehouse_dir / LEDGER_JOURNAL).exists()
+            and (not path.exists() or set(pl.read_parquet_schema(path)) >= set(LEDGER_SCHEMA)))
 
 
 def write_ledger(warehouse_dir: Path, ledger: pl.DataFrame) -> None:
+    """The whole ledger into its file (renamed into place), then the journal it now holds removed."""
     write_frame(ledger.select(LEDGER_SCHEMA.keys()).cast(LEDGER_SCHEMA), warehouse_dir / LEDGER_FILE)  # type: ignore[arg-type]
+    (warehouse_dir / LEDGER_JOURNAL).unlink(missing_ok=True)
+
+
+class LedgerJournal:
+    """Appends one ledger row per finished file to LEDGER_JOURNAL, handed to the operating system
+    before the next file is recorded, so that a run stopped at any point (an error, Ctrl-C, the
+    process killed) keeps every file it finished; far cheaper than rewriting the whole ledger after
+    each file. Not fsynced, like the staging files the rows describe: a row that outlived a power
+    cut would vouch for outputs that may not have (fsync measured 3.7 ms a file, most of the saving)."""
+
+    def __init__(self, warehouse_dir: Path):
+        self._file = (warehouse_dir / LEDGER_JOURNAL).open("a", encoding="utf-8")
+
+    def append(self, row: dict) -> None:
+        self._file.write(json.dumps(row, ensure_ascii=False, default=_iso) + "\n")
+        self._file.flush()
+
+    def close(self) -> None:
+        self._file.close()
+
+
+def _iso(value: object) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"not JSON: {value!r}")
+
+
+def read_journal(warehouse_dir: Path) -> list[dict]:
+    """The journal's complete rows; a last line cut short by a crash is a file not recorded."""
+    path = warehouse_dir / LEDGER_JOURNAL
+    if not path.exists():
+        return []
+    rows = []
+    for line in path.read_text(encoding="utf-8").splitlines(keepends=True):
+        if not line.endswith("\n"):
+            break
+        row = json.loads(line)
+        if row["delivered_at"] is not None:
+            row["delivered_at"] = datetime.fromisoformat(row["delivered_at"])
+        rows.append(row)
+    return rows

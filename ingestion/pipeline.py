@@ -250,13 +250,14 @@ def ingest_landing(landing_dir: Path, warehouse_dir: Path, as_of: str, run_id: s
     warehouse_dir.mkdir(parents=True, exist_ok=True)
     out.ensure_empty_files(warehouse_dir, SOURCES)
     ledger = out.read_ledger(warehouse_dir)
-    if not out.ledger_is_current(warehouse_dir):
-        out.write_ledger(warehouse_dir, ledger)  # a ledger from before a column was added
+    if not out.ledger_is_current(warehouse_dir):  # a ledger from before a column was added, or a journal left
+        out.write_ledger(warehouse_dir, ledger)
     result = IngestResult(run_id, as_of)
     work_root = warehouse_dir / WORK_DIR / re.sub(r"[^\w.-]", "_", run_id)
     ingest = partial(_ingest, as_of=period, warehouse_dir=warehouse_dir, work_root=work_root)
     entries = _maybe_new(landing_files(landing_dir), ledger, known_sha256 or {})
     deliveries = _new_deliveries(_with_facts(entries, sniffer), ledger)
+    journal, recorded = out.LedgerJournal(warehouse_dir), []
     try:
         with closing(_in_delivery_order(deliveries, ingest, INGEST_WORKERS)) as ingested:
             for report, outputs in ingested:
@@ -264,10 +265,15 @@ def ingest_landing(landing_dir: Path, warehouse_dir: Path, as_of: str, run_id: s
                 if not report.duplicate_of:
                     result.counts[report.source].add(report)
                 result.new_files.append(report)
-                # The ledger is rewritten after every file, so an interrupted run keeps what it finished.
-                ledger = pl.concat([ledger, pl.DataFrame([report.ledger_row(run_id)], schema=out.LEDGER_SCHEMA)])
-                out.write_ledger(warehouse_dir, ledger)
+                # Journaled after every file, so an interrupted run keeps what it finished.
+                recorded.append(report.ledger_row(run_id))
+                journal.append(recorded[-1])
     finally:
+        journal.close()
+        if recorded:  # the journal folded into the ledger file, which the rest of the run reads
+            out.write_ledger(warehouse_dir, pl.concat([ledger, pl.DataFrame(recorded, schema=out.LEDGER_SCHEMA)]))
+        else:
+            (warehouse_dir / out.LEDGER_JOURNAL).unlink(missing_ok=True)
         deliveries.close()  # and with it the sniffing thread, before the work directory goes
         shutil.rmtree(work_root, ignore_errors=True)
         _remove_if_empty(warehouse_dir / WORK_DIR)

@@ -1,18 +1,22 @@
 """Files ingested side by side (`ingestion.pipeline.INGEST_WORKERS`): the warehouse is the same,
 byte for byte, as when they are ingested one at a time; the ledger keeps the delivery order
-whichever file finishes first; and a run stopped part-way keeps exactly the files delivered
-before the one it stopped at, nothing of those after it."""
+whichever file finishes first; and a run stopped part-way (or killed: the ledger journal) keeps
+exactly the files delivered before the one it stopped at, nothing of those after it."""
 
 import hashlib
+import subprocess
+import sys
 import threading
+from pathlib import Path
 
 import pytest
 
 import ingestion.pipeline as pipeline
 from ingestion.files import FileIngest
-from ingestion.outputs import PendingFiles
+from ingestion.outputs import LEDGER_FILE, LEDGER_JOURNAL, PendingFiles, read_journal, read_ledger
+from warehouse.provenance import ledger_inputs
 from test_ingestion_support import (
-    ENERGY_HEADER, FIRM_B, FIRM_C, MU_HEADER, energy_row, ledger, mu_row, run, write_csv,
+    AS_OF, ENERGY_HEADER, FIRM_B, FIRM_C, MU_HEADER, energy_row, ledger, mu_row, run, write_csv,
 )
 
 ENERGY_FILES = [f"energy_reports/{name}.csv" for name in ("a", "b", "c", "d", "e")]
@@ -164,3 +168,56 @@ def test_the_same_bytes_in_two_sources_are_ingested_at_once_without_sharing_a_wo
     assert [(r.file, r.rows_read, r.staged) for r in result.new_files] == [
         ("energy_reports/x.csv", 3, 3), ("mu_evaluations/x.csv", 1, 0)]
     assert _no_leftovers(wh)
+
+
+KILLED_WHILE_PLACING_THE_THIRD_FILE = """
+import os, sys
+from ingestion import ingest_landing
+from ingestion.outputs import PendingFiles
+place, calls = PendingFiles.place, []
+def place_or_die(self):
+    calls.append(1)
+    if len(calls) == 3:
+        os._exit(9)  # the process killed: no exception handler, no finally runs
+    place(self)
+PendingFiles.place = place_or_die
+ingest_landing(sys.argv[1], sys.argv[2], as_of=sys.argv[3], run_id="r1")
+"""
+
+
+def test_a_killed_run_leaves_a_journal_from_which_the_next_run_continues(landing, tmp_path):
+    """The process killed while the third file's outputs are put in place (and its journal line
+    half written): the ledger journal lists the two files finished, the half line is no record;
+    the next run records both once, ingests the rest, and ends with the warehouse of an
+    uninterrupted run, the journal folded into the ledger file."""
+    wh = tmp_path / "wh"
+    killed = subprocess.run([sys.executable, "-c", KILLED_WHILE_PLACING_THE_THIRD_FILE, str(landing), str(wh), AS_OF],
+                            cwd=Path(pipeline.__file__).parents[1], capture_output=True, text=True)
+    assert killed.returncode == 9, killed.stderr
+    assert not (wh / LEDGER_FILE).exists()
+    assert [r["file"] for r in read_journal(wh)] == ENERGY_FILES[:2]
+    (tmp_path / "journal_of_a_and_b").write_text((wh / LEDGER_JOURNAL).read_text(encoding="utf-8"), encoding="utf-8")
+    with (wh / LEDGER_JOURNAL).open("a", encoding="utf-8") as journal:
+        journal.write('{"source": "energy_reports", "file": "energy_reports/c.csv", "sha')
+    assert read_ledger(wh)["file"].to_list() == ENERGY_FILES[:2]
+    # what the next run's fingerprint and `hzcarbon withdraw` see as delivered
+    assert [f for _, f, _ in ledger_inputs(wh)] == ENERGY_FILES[:2]
+
+    result = run(landing, wh)
+    assert [r.file for r in result.new_files] == [*ENERGY_FILES[2:], "energy_reports/f_garbage.csv",
+                                                   "mu_evaluations/m.csv"]
+    assert not (wh / LEDGER_JOURNAL).exists()
+    run(landing, tmp_path / "whole")
+    assert _outputs(wh) == _outputs(tmp_path / "whole")
+    assert ledger(wh)["delivery_seq"].to_list() == list(range(1, 8))
+
+    # killed after the ledger file was rewritten, before the journal went: its rows count once
+    (wh / LEDGER_JOURNAL).write_text((tmp_path / "journal_of_a_and_b").read_text(encoding="utf-8"), encoding="utf-8")
+    assert read_ledger(wh)["file"].to_list() == [*ENERGY_FILES, "energy_reports/f_garbage.csv", "mu_evaluations/m.csv"]
+
+
+def _outputs(warehouse) -> dict[str, str]:
+    """Digests of the warehouse's files but the temporary ones a killed process leaves (named
+    by its pid, never read, never renamed into place)."""
+    return {name: digest for name, digest in _digests(warehouse).items()
+            if not name.endswith(".tmp") and not name.startswith(pipeline.WORK_DIR)}

@@ -28,7 +28,7 @@ from typing import BinaryIO
 import polars as pl
 
 from data_contracts.reference import reference_sha256
-from ingestion.outputs import LEDGER_FILE
+from ingestion.outputs import LEDGER_FILE, read_journal
 from ingestion.files import LandingFile
 from ingestion.pipeline import IngestResult, ingest_landing, landing_files
 from ingestion.readers import FileFacts, sniff_file
@@ -105,10 +105,14 @@ def landing_hashes(landing_dir: Path, warehouse_dir: Path) -> list[tuple[str, st
 
 
 def ledger_inputs(warehouse_dir: Path) -> list[tuple[str, str, str]]:
+    """(source, file, sha256) of every delivery the ledger lists, with those of the journal a
+    killed ingest left (ingestion/outputs.py)."""
     ledger = Path(warehouse_dir) / LEDGER_FILE
-    if not ledger.exists():
-        return []
-    return [tuple(r) for r in pl.read_parquet(ledger, columns=["source", "file", "sha256"]).iter_rows()]
+    rows = [tuple(r) for r in pl.read_parquet(ledger, columns=["source", "file", "sha256"]).iter_rows()] \
+        if ledger.exists() else []
+    seen = set(rows)
+    journal = [(r["source"], r["file"], r["sha256"]) for r in read_journal(Path(warehouse_dir))]
+    return rows + [r for r in journal if r not in seen]
 
 
 # ---------------------------------------------------------------------------------------------

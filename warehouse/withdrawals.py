@@ -27,7 +27,7 @@ from pathlib import Path
 
 import polars as pl
 
-from ingestion.outputs import LEDGER_FILE, STAGING_DIR, partition_dir, sha16
+from ingestion.outputs import STAGING_DIR, partition_dir, read_ledger, sha16
 from warehouse.json_lines import read_json_lines
 
 LOG = "withdrawals.jsonl"
@@ -46,10 +46,11 @@ def read_withdrawals(warehouse_dir: Path) -> list[dict]:
 
 
 def _ledger(warehouse_dir: Path) -> pl.DataFrame:
-    path = Path(warehouse_dir) / LEDGER_FILE
-    if not path.exists():
+    """The ingest ledger, with the rows of a journal a killed ingest left (ingestion/outputs.py)."""
+    ledger = read_ledger(Path(warehouse_dir))
+    if ledger.is_empty():
         raise WithdrawalError(f"{warehouse_dir} has no ingest ledger: nothing was delivered yet")
-    return pl.read_parquet(path)
+    return ledger
 
 
 def withdraw(warehouse_dir: Path, *, reason: str, by: str, sha256: str | None = None,
