@@ -157,6 +157,23 @@ def test_the_yearly_marts_rebuild_only_the_years_touched(incremental_and_full):
     assert second.filter(pl.col("year") == 2022).height > 0 == first.filter(pl.col("year") == 2022).height
 
 
+def test_contract_tests_of_a_model_rebuilt_by_year_check_the_years_it_rebuilt(incremental_and_full):
+    """The incremental build's contract test of enterprise_year reads only 2021 and 2022, the years
+    rebuilt (main.build_years_rebuilt, written in that dbt invocation); a full build's reads all."""
+    root, _, _, _ = incremental_and_full
+    with duckdb.connect(str(root / "incremental" / "hzcarbon.duckdb"), read_only=True) as con:
+        rebuilt = dict(con.sql("select model, years from main.build_years_rebuilt").fetchall())
+    assert rebuilt["enterprise_year"] == "2021, 2022"
+    assert rebuilt["int_city_month_sdc"] == "2021, 2022"  # the monthly group tables: the same rule
+
+    def contract_sql(warehouse: Path) -> str:
+        (path,) = (warehouse / "run_state" / "dbt_target" / "compiled").rglob("contract_enterprise_year*.sql")
+        return path.read_text(encoding="utf-8")
+
+    assert "where /* incremental build */ year in (2021, 2022)" in contract_sql(root / "incremental")
+    assert "incremental build" not in contract_sql(root / "full")
+
+
 def test_incremental_release_equals_a_full_build(incremental_and_full):
     """Byte for byte, but for the delivery order in data_quality: in the full build the new file
     was delivered with the others, in the incremental one after them."""
