@@ -133,6 +133,49 @@ def test_reporting_status_and_the_monthly_group_tables_rebuild_only_the_years_to
         assert after[model][2020] == before[model][2020] and after[model][2021] != before[model][2021], model
 
 
+YEARLY_MARTS = ("enterprise_year", "city_industry_year", "district_industry_year", "carbon_grade_distribution",
+                "mu_class_distribution", "high_consumption_low_efficiency", "key_energy_users",
+                "source_reconciliation")
+
+
+def test_the_yearly_marts_rebuild_only_the_years_touched(incremental_and_full):
+    """The marts incremental by year on int_enterprise_year (macros/enterprise_year_incremental.sql):
+    the revision of 2021-06 must rebuild 2021 (its rows change: checked below against the first
+    release, and byte for byte against a full build by the next test), the new month adds 2022,
+    and 2020 keeps the rows of the first build (a year is deleted and built again exactly when
+    its signature moved: delete_years_to_rebuild)."""
+    root, _, _, before = incremental_and_full
+    after = _year_signatures(root / "incremental")
+    for model in YEARLY_MARTS:
+        # key_energy_users signs year y + 1 too (its 同期 months are y's)
+        assert {2020, 2021} <= set(before[model]) and after[model][2022] != before[model].get(2022), model
+        assert after[model][2020] == before[model][2020], model
+        assert after[model][2021] != before[model][2021], model
+    # the 2021 rows were replaced: the revised electricity raised 2021's energy, 2020's stayed
+    first, second = (pl.read_parquet(r / "restricted" / "enterprise_year.parquet")
+                     for r in sorted((root / "incremental" / "releases").iterdir()) if (r / "manifest.json").exists())
+    energy = {y: [f.filter(pl.col("year") == y)["energy_tce"].sum() for f in (first, second)] for y in (2020, 2021)}
+    assert energy[2020][0] == energy[2020][1] and energy[2021][1] > energy[2021][0]
+    assert second.filter(pl.col("year") == 2022).height > 0 == first.filter(pl.col("year") == 2022).height
+
+
+def test_contract_tests_of_a_model_rebuilt_by_year_check_the_years_it_rebuilt(incremental_and_full):
+    """The incremental build's contract test of enterprise_year reads only 2021 and 2022, the years
+    rebuilt (main.build_years_rebuilt, written in that dbt invocation); a full build's reads all."""
+    root, _, _, _ = incremental_and_full
+    with duckdb.connect(str(root / "incremental" / "hzcarbon.duckdb"), read_only=True) as con:
+        rebuilt = dict(con.sql("select model, years from main.build_years_rebuilt").fetchall())
+    assert rebuilt["enterprise_year"] == "2021, 2022"
+    assert rebuilt["int_city_month_sdc"] == "2021, 2022"  # the monthly group tables: the same rule
+
+    def contract_sql(warehouse: Path) -> str:
+        (path,) = (warehouse / "run_state" / "dbt_target" / "compiled").rglob("contract_enterprise_year*.sql")
+        return path.read_text(encoding="utf-8")
+
+    assert "where /* incremental build */ year in (2021, 2022)" in contract_sql(root / "incremental")
+    assert "incremental build" not in contract_sql(root / "full")
+
+
 def test_incremental_release_equals_a_full_build(incremental_and_full):
     """Byte for byte, but for the delivery order in data_quality: in the full build the new file
     was delivered with the others, in the incremental one after them."""

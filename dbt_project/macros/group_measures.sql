@@ -4,12 +4,16 @@
   enterprise-years; intensities and va_10k_yuan_2020p only the matched ones (complete, va > 0);
   *_change_vs_2020 compares with the same group's intensity in the price base year.
   Returns a SELECT with the group columns, year and the measures of the group tables' contracts.
+  `years`: only the rows of those years (read with the base year's); none: every year.
 -#}
-{% macro group_measures(group_cols) -%}
+{% macro group_measures(group_cols, years=none) -%}
 {%- set keys = group_cols + ['year'] -%}
 with base as (
     select * from {{ ref('int_enterprise_year') }}
     where has_energy_reports
+    {%- if years is not none %}
+      and /* incremental build */ ({{ year_in(years) }} or year = {{ price_base_year() }})
+    {%- endif %}
 ),
 
 agg as (
@@ -65,4 +69,7 @@ from intensities as cur
 left join intensities as base_year
     on base_year.year = {{ price_base_year() }}
     {% for c in group_cols %}and base_year.{{ c }} = cur.{{ c }} {% endfor %}
+{%- if years is not none %}
+where {{ year_in(years, 'cur.year') }}
+{%- endif %}
 {%- endmacro %}

@@ -204,7 +204,8 @@ select 1  -- no such test passed in this run
 {#- on-run-start: the signature tables exist before any model asks for them. -#}
 {% macro create_year_signatures() -%}
 create table if not exists {{ year_signatures() }} (model varchar, year integer, signature ubigint, primary key (model, year));
-create table if not exists {{ year_signatures_now() }} (model varchar, year integer, signature ubigint, primary key (model, year))
+create table if not exists {{ year_signatures_now() }} (model varchar, year integer, signature ubigint, primary key (model, year));
+create table if not exists {{ years_rebuilt() }} (model varchar primary key, invocation_id varchar, years varchar)
 {%- endmacro %}
 
 {#- The years whose signature now differs from the one recorded (SQL; after compute_year_signatures). -#}
@@ -230,11 +231,37 @@ where now_.signature is distinct from built.signature
     {{ return(run_query(changed_years_sql() ~ " order by 1").columns[0].values() | map('int') | list) }}
 {%- endmacro %}
 
-{#- pre-hook: delete the years an incremental build rebuilds (none on a full build). -#}
+{#- pre-hook: delete the years an incremental build rebuilds (none on a full build), and note
+    them for this dbt invocation (years_rebuilt_now: the model's contract test checks only them). -#}
 {% macro delete_years_to_rebuild() -%}
     {%- if is_incremental() -%}
+insert or replace into {{ years_rebuilt() }}
+select '{{ this.identifier }}', '{{ invocation_id }}', coalesce(string_agg(cast(year as varchar), ', ' order by year), '')
+from ({{ changed_years_sql() }});
 delete from {{ this }} where year in ({{ changed_years_sql() }})
     {%- endif -%}
+{%- endmacro %}
+
+{#- The years each model incremental by signature rebuilt, and in which dbt invocation. A data test
+    whose rule holds row by row or per key containing the year need check only those years: every
+    other year's rows are the ones the test passed on in an earlier build (a failed build is never
+    a base: the next one is a full refresh, warehouse/dbt_plan.py), and a change to the test, a
+    seed or the SQL is a full refresh, which checks everything. -#}
+{% macro years_rebuilt() -%}main.build_years_rebuilt{%- endmacro %}
+
+{#- `model`, or on an incremental build in which it was rebuilt by year, the rows of the years it
+    rebuilt (a subquery with the year marked). `key`: the test's key, which must contain the year
+    for a unique rule to hold by year (none: rules of single rows). -#}
+{% macro rows_rebuilt_now(model, key=none) -%}
+    {%- if not execute or flags.FULL_REFRESH or (key and 'year' not in key) -%}{{ return(model) }}{%- endif -%}
+    {%- set query -%}
+        select years from {{ years_rebuilt() }}
+        where model = '{{ model.identifier }}' and invocation_id = '{{ invocation_id }}'
+    {%- endset -%}
+    {%- set found = run_query(query).columns[0].values() -%}
+    {%- if not found -%}{{ return(model) }}{%- endif -%}
+    {%- set years = "year in (" ~ found[0] ~ ")" if found[0] else "false" -%}
+    {{ return("(select * from " ~ model ~ " where /* incremental build */ " ~ years ~ ")") }}
 {%- endmacro %}
 
 {#- post-hook: the model now holds every year as its inputs are (two statements). -#}

@@ -3,6 +3,9 @@
 -- industry from the latest energy report, else 亩均, else 碳效码; name of the enterprise's latest
 -- record), energy, value added at current and 2020 prices, intensities for matched
 -- enterprise-years, published and recomputed 亩均 / 碳效码 results, set ids and `provisional`.
+-- Its rows per year are hashed after each build (record_content_signatures): the models
+-- incremental by year downstream compare those hashes (macros/enterprise_year_incremental.sql).
+{{ config(post_hook="{{ record_content_signatures() }}") }}
 with records as (
     select * from {{ ref('int_enterprise_records_restated') }}
 ),

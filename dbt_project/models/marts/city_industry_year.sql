@@ -1,6 +1,9 @@
 -- open/city_industry_year (before disclosure control): division × year.
+-- Incremental by year (macros/enterprise_year_incremental.sql): year y reads int_enterprise_year of y and of the price base year.
+{{ config(**enterprise_year_incremental(['base_year'])) }}
+{%- set rebuilt = enterprise_years_to_rebuild(['base_year']) %}
 with m as (
-    {{ group_measures(['division_code']) }}
+    {{ group_measures(['division_code'], years=rebuilt) }}
 )
 
 select

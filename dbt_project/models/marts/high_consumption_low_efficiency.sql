@@ -1,5 +1,8 @@
 -- restricted/high_consumption_low_efficiency (高耗低效): key energy users with the published
 -- 亩均 class D or 碳效码 grade 5 (the worst class / grade of the rule sets' bands).
+-- Incremental by year (macros/enterprise_year_incremental.sql): the rows of year y are int_enterprise_year's of y.
+{{ config(**enterprise_year_incremental([])) }}
+{%- set rebuilt = enterprise_years_to_rebuild([]) %}
 with worst as (
     select
         (select max(class) from {{ ref('classification_rules') }}
@@ -17,7 +20,7 @@ flagged as (
         w.worst_carbon_grade
     from {{ ref('int_enterprise_year') }} as e
     cross join worst as w
-    where e.is_key_energy_user
+    where e.is_key_energy_user{{ and_years(rebuilt, 'e.year') }}
 )
 
 select

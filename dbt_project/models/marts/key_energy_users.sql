@@ -1,8 +1,11 @@
 -- restricted/key_energy_users: enterprise-years with energy_tce >= key_energy_user_tce, plus
 -- energy_tce over the same months of the previous year (同期) and the change against it.
+-- Incremental by year (macros/enterprise_year_incremental.sql): the rows of year y read int_enterprise_year of y and the energy months of y and y − 1.
+{{ config(**enterprise_year_incremental(['previous_months'])) }}
+{%- set rebuilt = enterprise_years_to_rebuild(['previous_months']) %}
 with key_users as (
     select * from {{ ref('int_enterprise_year') }}
-    where is_key_energy_user
+    where is_key_energy_user{{ and_years(rebuilt) }}
 ),
 
 months as (

@@ -4,16 +4,23 @@
 -- relative_difference = |value − reference| / |reference| (null when the reference is 0 or
 -- missing; null for the class / grade checks). flagged: relative difference >
 -- reconciliation_tolerance, or a class / grade that differs from the official one.
+-- Incremental by year (macros/enterprise_year_incremental.sql): the rows of year y read
+-- int_enterprise_year and the 亩均 / 碳效码 scores of y.
+{{ config(**enterprise_year_incremental(['scores'])) }}
+{%- set rebuilt = enterprise_years_to_rebuild(['scores']) %}
 with ey as (
     select * from {{ ref('int_enterprise_year') }}
+    where true{{ and_years(rebuilt) }}
 ),
 
 mu as (
     select * from {{ ref('int_mu_scores') }}
+    where true{{ and_years(rebuilt, 'eval_year') }}
 ),
 
 carbon as (
     select * from {{ ref('int_carbon_scores') }}
+    where true{{ and_years(rebuilt, 'eval_year') }}
 ),
 
 numeric_checks as (

@@ -5,8 +5,12 @@
     to_filter}, in_reference). Each dbt test node costs ~50 ms of dbt and Dagster bookkeeping
     whatever the data; the ~120 per-rule tests of the marts were half the build's nodes.
     Fails with one row per broken rule and column (or code value): `rule`, `column_name`,
-    `detail` and how many rows (`n_rows`). -#}
+    `detail` and how many rows (`n_rows`). On an incremental build, a model rebuilt by year
+    (delete_years_to_rebuild) is checked on the years it rebuilt, when its key holds the year
+    (rows_rebuilt_now). -#}
 {% test contract(model, not_null=[], combination=[], domains=[], references=[]) %}
+{#- a model rebuilt by year in this build: only the years rebuilt (macros/incremental.sql) -#}
+{%- set model = rows_rebuilt_now(model, combination) -%}
 {%- set parts = [] -%}
 {%- if not_null -%}
     {%- do parts.append("select 'not_null' as rule, column_name, 'null' as detail, null_rows as n_rows from ("
