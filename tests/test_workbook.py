@@ -356,28 +356,38 @@ def _xihu_overview(warehouse, tables):
                            intensity_monthly=tables["intensity_monthly"])
 
 
-def test_sheets_copied_from_the_previous_workbook_give_the_same_bytes(release, tmp_path):
-    """docs/outputs.md, "What a new release reuses": a workbook whose enterprise rows changed,
-    written with the other tables' sheets copied from the previous workbook, is byte for byte the
-    workbook written whole, and its changed sheet shows the new values."""
-    from warehouse.workbook import PreviousSheets
+def _previous_workbook_and_changed_tables(release, tmp_path):
+    """Xihu's workbook written from the release's district tables, and those tables with every
+    enterprise-year's energy_tce raised by 1000 (a changed enterprise_year, the rest unchanged)."""
     warehouse, latest, rid = release
     info = ReleaseInfo(rid, AS_OF, date(2026, 12, 1))
     before = _district_tables(latest)
     previous = write_district_workbook(tmp_path / "previous.xlsx", XIHU, XIHU_NAME, info, before,
                                        _xihu_overview(warehouse, before))
     after = {**before, "enterprise_year": before["enterprise_year"].with_columns(pl.col("energy_tce") + 1000.0)}
-    overview = _xihu_overview(warehouse, after)
+    return info, before, previous, after, _xihu_overview(warehouse, after)
+
+
+def _enterprise_energy(workbook) -> list:
+    """The 企业年度 sheet's 综合能源消费量 column, row by row."""
+    rows = list(openpyxl.load_workbook(workbook, read_only=True)["企业年度"].iter_rows(values_only=True))
+    col = rows[0].index("综合能源消费量(吨标准煤)")
+    return [r[col] for r in rows[1:]]
+
+
+def test_sheets_copied_from_the_previous_workbook_give_the_same_bytes(release, tmp_path):
+    """docs/outputs.md, "What a new release reuses": a workbook whose enterprise rows changed,
+    written with the other tables' sheets copied from the previous workbook, is byte for byte the
+    workbook written whole, and its changed sheet shows the new values."""
+    from warehouse.workbook import PreviousSheets
+    info, before, previous, after, overview = _previous_workbook_and_changed_tables(release, tmp_path)
     unchanged = frozenset(t for t in extract_tables() if t != "enterprise_year")
     whole = write_district_workbook(tmp_path / "whole.xlsx", XIHU, XIHU_NAME, info, after, overview)
     copied = write_district_workbook(tmp_path / "copied.xlsx", XIHU, XIHU_NAME, info, after, overview,
                                      PreviousSheets(previous, unchanged))
     assert copied.read_bytes() == whole.read_bytes() != previous.read_bytes()
-    ws = openpyxl.load_workbook(copied, read_only=True)["企业年度"]
-    rows = list(ws.iter_rows(values_only=True))
-    col = rows[0].index("综合能源消费量(吨标准煤)")
     expected = [v + 1000.0 for v in before["enterprise_year"]["energy_tce"].to_list()]
-    assert [r[col] for r in rows[1:]] == pytest.approx(expected)
+    assert _enterprise_energy(copied) == pytest.approx(expected)
 
 
 def test_a_copied_sheet_comes_from_the_previous_workbook(release, tmp_path):
@@ -386,17 +396,9 @@ def test_a_copied_sheet_comes_from_the_previous_workbook(release, tmp_path):
     has the bytes the previous workbook was written from), while the styles and the other sheets
     are the new workbook's."""
     from warehouse.workbook import PreviousSheets
-    warehouse, latest, rid = release
-    info = ReleaseInfo(rid, AS_OF, date(2026, 12, 1))
-    before = _district_tables(latest)
-    previous = write_district_workbook(tmp_path / "previous.xlsx", XIHU, XIHU_NAME, info, before,
-                                       _xihu_overview(warehouse, before))
-    after = {**before, "enterprise_year": before["enterprise_year"].with_columns(pl.col("energy_tce") + 1000.0)}
-    path = write_district_workbook(tmp_path / "stale.xlsx", XIHU, XIHU_NAME, info, after,
-                                   _xihu_overview(warehouse, after), PreviousSheets(previous, frozenset({"enterprise_year"})))
-    ws = openpyxl.load_workbook(path, read_only=True)["企业年度"]
-    rows = list(ws.iter_rows(values_only=True))
-    col = rows[0].index("综合能源消费量(吨标准煤)")
-    assert [r[col] for r in rows[1:]] == pytest.approx(before["enterprise_year"]["energy_tce"].to_list())
+    info, before, previous, after, overview = _previous_workbook_and_changed_tables(release, tmp_path)
+    path = write_district_workbook(tmp_path / "stale.xlsx", XIHU, XIHU_NAME, info, after, overview,
+                                   PreviousSheets(previous, frozenset({"enterprise_year"})))
+    assert _enterprise_energy(path) == pytest.approx(before["enterprise_year"]["energy_tce"].to_list())
     with zipfile.ZipFile(path) as zf:
         assert zf.testzip() is None  # every part's CRC matches its data
