@@ -175,7 +175,8 @@ class LedgerJournal:
     before the next file is recorded, so that a run stopped at any point (an error, Ctrl-C, the
     process killed) keeps every file it finished; far cheaper than rewriting the whole ledger after
     each file. Not fsynced, like the staging files the rows describe: a row that outlived a power
-    cut would vouch for outputs that may not have (fsync measured 3.7 ms a file, most of the saving)."""
+    cut would vouch for outputs that may not have (the fsync would cost most of what the journal
+    saves: bench/results/fixed_cost.md)."""
 
     def __init__(self, warehouse_dir: Path):
         self._file = (warehouse_dir / LEDGER_JOURNAL).open("a", encoding="utf-8")
