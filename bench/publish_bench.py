@@ -24,11 +24,14 @@ import portal.chart_svg
 import warehouse.changelog
 from warehouse import release as rel
 
+# The snapshot, the changelog and the charts run one after another on a thread beside the district
+# extracts (warehouse.release.publish): their wall seconds overlap the extracts', and the CPU
+# seconds of a part are the whole process's while it runs.
 PARTS = {"snapshot (thread)": (rel.snapshot, "build_snapshot"),
          "district extracts and workbooks": (rel.extracts, "write_district_extracts"),
          "open formats": (rel.opendata, "write_open_formats"),
-         "changelog": (warehouse.changelog, "write_changelog"),
-         "charts": (portal.chart_svg, "write_release_charts"),
+         "changelog (thread, after the snapshot)": (warehouse.changelog, "write_changelog"),
+         "charts (thread, after the changelog)": (portal.chart_svg, "write_release_charts"),
          "hash files": (rel, "_file_entries"),
          "verify": (rel, "verify_release")}
 

@@ -403,17 +403,7 @@ def publish(candidate_dir: Path, warehouse_dir: Path, manifest_extra: dict, keep
         with ThreadPoolExecutor(max_workers=2, thread_name_prefix="hash") as pool:
             table_sha256 = dict(zip([tables[t]["path"] for t in tables],
                                     pool.map(taken.hash, [tables[t]["path"] for t in tables])))
-        # The snapshot needs only the Parquet just copied: DuckDB builds it in its own threads
-        # while the district extracts are written, filling the cores their threads leave idle.
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="snapshot") as pool:
-            snapshot_built = pool.submit(snapshot.build_snapshot, tmp, tmp / SNAPSHOT,
-                                         memory_limit=duckdb_memory_limit, threads=duckdb_threads)
-            release_info = ReleaseInfo(release_id, (manifest_extra or {}).get("as_of"), now.date())
-            extracts.write_district_extracts(candidate_dir, tmp / "districts", release=release_info, reuse=taken)
-            snapshot_built.result()
-        (tmp / DICTIONARY).write_text(render_dictionary(), encoding="utf-8")
-        opendata.write_open_formats(tmp, release_info, reuse=taken)  # CSV, workbook, datapackage.json beside open/*.parquet
-
+        release_info = ReleaseInfo(release_id, (manifest_extra or {}).get("as_of"), now.date())
         manifest: dict[str, Any] = {
             "release_id": release_id,
             "created_at": now.isoformat().replace("+00:00", "Z"),
@@ -424,8 +414,24 @@ def publish(candidate_dir: Path, warehouse_dir: Path, manifest_extra: dict, keep
                          "chinese_views_schema": snapshot.ZH_SCHEMA, "storage_version": snapshot.STORAGE_VERSION},
             "tables": tables,
         }
-        write_changelog(tmp, releases / previous_release if previous_release else None, manifest, table_sha256)
-        manifest["charts"] = write_release_charts(tmp, release_id, manifest)
+        previous_dir = releases / previous_release if previous_release else None
+
+        def beside_extracts() -> list[str]:
+            # What needs only the published tables: the snapshot, the changelog and the charts,
+            # one after another (one DuckDB connection holds memory at a time). DuckDB and V8 run
+            # without the GIL, on the core the workbook threads leave idle: they hold the GIL
+            # while they deflate a sheet (docs/design.md, "Candidate and release").
+            snapshot.build_snapshot(tmp, tmp / SNAPSHOT, memory_limit=duckdb_memory_limit, threads=duckdb_threads)
+            write_changelog(tmp, previous_dir, manifest, table_sha256)
+            return write_release_charts(tmp, release_id, manifest)
+
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="snapshot") as pool:
+            background = pool.submit(beside_extracts)
+            extracts.write_district_extracts(candidate_dir, tmp / "districts", release=release_info, reuse=taken)
+            (tmp / DICTIONARY).write_text(render_dictionary(), encoding="utf-8")
+            opendata.write_open_formats(tmp, release_info, reuse=taken)  # CSV, workbook, datapackage.json beside open/*.parquet
+            charts = background.result()
+        manifest["charts"] = charts
         manifest[reuse.MANIFEST_KEY] = {**taken.record, "reused": sorted(taken.reused)}
         manifest["files"], hashed = _file_entries(tmp, _release_files(tmp), taken.hashed)
         text = json.dumps(manifest, ensure_ascii=False, indent=2, default=_json_default) + "\n"
