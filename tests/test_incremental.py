@@ -133,6 +133,55 @@ def test_reporting_status_and_the_monthly_group_tables_rebuild_only_the_years_to
         assert after[model][2020] == before[model][2020] and after[model][2021] != before[model][2021], model
 
 
+
+def test_the_open_months_and_the_reporting_summary_rebuild_only_the_years_touched(incremental_and_full):
+    """int_energy_enterprise_month_open (its inputs of y: the enterprise-months, the held rows and
+    the freeze of y) and int_month_publication (the enterprise-months, the register and the due
+    months of y) rebuild 2021 (the revision) and 2022 (the new month); 2020 (and 2023–2026 of
+    int_month_publication, due months without reports) keep their rows.
+    reporting_summary follows reporting_status's signatures: the same years as reporting_status,
+    2021 and 2022, and not 2020 nor 2023–2026."""
+    root, _, _, before = incremental_and_full
+    after = _year_signatures(root / "incremental")
+    for model in ("int_energy_enterprise_month_open", "int_month_publication"):
+        # int_month_publication signs every month due (to 2026-10), with accepted reports or not
+        years_before = {2020, 2021} if model == "int_energy_enterprise_month_open" else set(range(2020, 2027))
+        assert set(before[model]) == years_before and set(after[model]) == years_before | {2022}, model
+        assert after[model][2020] == before[model][2020] and after[model][2021] != before[model][2021], model
+        assert after[model][2023] == before[model][2023] if 2023 in years_before else True, model
+    assert after["reporting_summary"] == after["reporting_status"]
+    assert before["reporting_summary"] == before["reporting_status"]
+    with duckdb.connect(str(root / "incremental" / "hzcarbon.duckdb"), read_only=True) as con:
+        rebuilt = dict(con.sql("select model, years from main.build_years_rebuilt").fetchall())
+    assert rebuilt["int_energy_enterprise_month_open"] == rebuilt["int_month_publication"] == "2021, 2022"
+    assert rebuilt["reporting_summary"] == "2021, 2022"
+
+
+def test_the_data_tests_of_the_energy_chain_check_the_years_it_rebuilt(incremental_and_full):
+    """The incremental build of int_enterprise_period rebuilds the delivered years, 2021 and 2022,
+    and the years after them, 2022 and 2023 (2023 has no rows): its uniqueness and not-null tests read
+    only those years (note_years_rebuilt); a full build's read every row. int_energy_enterprise_month
+    (the months 2021-06 and 2022-01) and int_energy_enterprise_year note the delivered years."""
+    root, _, _, _ = incremental_and_full
+    with duckdb.connect(str(root / "incremental" / "hzcarbon.duckdb"), read_only=True) as con:
+        rebuilt = dict(con.sql("select model, years from main.build_years_rebuilt").fetchall())
+    assert rebuilt["int_enterprise_period"] == "2021, 2022, 2023"
+    assert rebuilt["int_energy_enterprise_month"] == rebuilt["int_energy_enterprise_year"] == "2021, 2022"
+
+    def test_sql(warehouse: Path, test: str, model: str) -> str:
+        """The compiled SQL of the `test` of `model` (dbt shortens long test file names)."""
+        (sql,) = [text for path in (warehouse / "run_state" / "dbt_target" / "compiled").rglob(f"{test}_*.sql")
+                  if f'"intermediate"."{model}"' in (text := path.read_text(encoding="utf-8"))]
+        return sql
+
+    for test, model, years in (("unique_combination", "int_enterprise_period", "2021, 2022, 2023"),
+                               ("not_null_columns", "int_enterprise_period", "2021, 2022, 2023"),
+                               ("unique_combination", "int_energy_enterprise_month", "2021, 2022"),
+                               ("unique_combination", "int_energy_enterprise_year", "2021, 2022")):
+        assert f"where /* incremental build */ year in ({years})" in test_sql(root / "incremental", test, model), model
+        assert "incremental build" not in test_sql(root / "full", test, model), model
+
+
 YEARLY_MARTS = ("enterprise_year", "city_industry_year", "district_industry_year", "carbon_grade_distribution",
                 "mu_class_distribution", "high_consumption_low_efficiency", "key_energy_users",
                 "source_reconciliation")

@@ -182,7 +182,8 @@ def test_runs_rebuild_only_the_years_whose_inputs_changed(runs):
 
     first, second, third = runs
     models = {m for m, _ in first["signatures"]}
-    monthly = {"reporting_status", "int_city_month_sdc", "int_district_month_sdc", "int_key_group_month_sdc"}
+    monthly = {"reporting_status", "reporting_summary", "int_city_month_sdc", "int_district_month_sdc",
+               "int_key_group_month_sdc", "int_energy_enterprise_month_open", "int_month_publication"}
     assert models == monthly | set(YEARLY_MARTS)
     for model in models:
         assert first["signatures"][model, 2023] == second["signatures"][model, 2023] == third["signatures"][model, 2023]

@@ -87,9 +87,15 @@ coalesce((select max(delivery_seq) from {{ build_watermarks() }} where model = '
 {%- endmacro %}
 
 {#- A where clause keeping the rows of the periods or years delivered after this model's or
-    test's watermark. `column` holds a period ('YYYY-MM') or a year. -#}
-{% macro where_delivered_since_watermark(column, staged, grain) -%}
+    test's watermark. `column` holds a period ('YYYY-MM') or a year. `note_years`: note the years
+    of those periods or years as rebuilt (note_years_rebuilt). -#}
+{% macro where_delivered_since_watermark(column, staged, grain, note_years=false) -%}
     {%- set values = delivered_since_build(staged, grain) -%}
+    {%- if note_years -%}
+        {%- set years = [] -%}
+        {%- for v in values -%}{%- do years.append((v | string)[:4] | int) -%}{%- endfor -%}
+        {%- do note_years_rebuilt(years | unique | sort | list) -%}
+    {%- endif -%}
     /* incremental build */
     {%- if values -%}
     where {{ column }} in ({% for v in values %}{{ "'" ~ v ~ "'" if grain == 'period' else v }}{{ ", " if not loop.last }}{% endfor %})
@@ -99,9 +105,10 @@ coalesce((select max(delivery_seq) from {{ build_watermarks() }} where model = '
 {%- endmacro %}
 
 {#- A where clause limiting an incremental build to the periods or years delivered since its
-    last build (no clause on a full build). -#}
-{% macro only_delivered_since_build(column, staged, grain='period') -%}
-    {%- if is_incremental() -%}{{ where_delivered_since_watermark(column, staged, grain) }}{%- endif -%}
+    last build (no clause on a full build). `note_years`: a model with a year column notes the
+    years it rebuilds, so that its data tests keyed by year check only them (rows_rebuilt_now). -#}
+{% macro only_delivered_since_build(column, staged, grain='period', note_years=false) -%}
+    {%- if is_incremental() -%}{{ where_delivered_since_watermark(column, staged, grain, note_years) }}{%- endif -%}
 {%- endmacro %}
 
 {#- A where clause limiting a data test of the staged energy rows to what deliveries since the test
@@ -253,7 +260,8 @@ delete from {{ this }} where year in ({{ changed_years_sql() }})
     rebuilt (a subquery with the year marked). `key`: the test's key, which must contain the year
     for a unique rule to hold by year (none: rules of single rows). -#}
 {% macro rows_rebuilt_now(model, key=none) -%}
-    {%- if not execute or flags.FULL_REFRESH or (key and 'year' not in key) -%}{{ return(model) }}{%- endif -%}
+    {#- a string is rows already chosen (the contract test's, handed on to its rules) -#}
+    {%- if not execute or flags.FULL_REFRESH or model is string or (key and 'year' not in key) -%}{{ return(model) }}{%- endif -%}
     {%- set query -%}
         select years from {{ years_rebuilt() }}
         where model = '{{ model.identifier }}' and invocation_id = '{{ invocation_id }}'
@@ -262,6 +270,21 @@ delete from {{ this }} where year in ({{ changed_years_sql() }})
     {%- if not found -%}{{ return(model) }}{%- endif -%}
     {%- set years = "year in (" ~ found[0] ~ ")" if found[0] else "false" -%}
     {{ return("(select * from " ~ model ~ " where /* incremental build */ " ~ years ~ ")") }}
+{%- endmacro %}
+
+{#- The years an incremental build of a model rebuilt by year through its own rule (not the
+    signatures: int_enterprise_period, period_years_to_rebuild), noted for this dbt invocation as
+    delete_years_to_rebuild notes them, so that its data tests check only those years
+    (rows_rebuilt_now). Called while the model's SQL is compiled, before it runs; returns `years`. -#}
+{% macro note_years_rebuilt(years) -%}
+    {%- if execute and is_incremental() -%}
+        {%- set note -%}
+insert or replace into {{ years_rebuilt() }}
+values ('{{ this.identifier }}', '{{ invocation_id }}', '{{ years | map('int') | join(', ') }}')
+        {%- endset -%}
+        {%- do run_query(note) -%}
+    {%- endif -%}
+    {{ return(years) }}
 {%- endmacro %}
 
 {#- post-hook: the model now holds every year as its inputs are (two statements). -#}
@@ -273,6 +296,13 @@ select model, year, signature from {{ year_signatures_now() }} where model = '{{
     {%- else %}
 select '{{ this.identifier }}', year, signature from ({{ signature_sql }})
     {%- endif %}
+{%- endmacro %}
+
+{#- The signatures recorded for `model` when it was last built, as a signature SQL: a model whose
+    rows of year y read only `model`'s rows of y (and seeds) is incremental by year through them,
+    without hashing those rows again. Call it after `model` is built in this build (ref it). -#}
+{% macro year_signatures_of(model) -%}
+select year, signature from {{ year_signatures() }} where model = '{{ model }}'
 {%- endmacro %}
 
 {#- One signature per year from parts (select year, h …) tagged by name, so that equal hashes of two

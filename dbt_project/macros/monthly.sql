@@ -162,9 +162,11 @@ select * from attributed where month between 1 and 12
 {#- The months frozen by the latest approved release (docs/monthly.md, "Revision policy"): the
     run gives them in HZCARBON_DBT_MONTH_FREEZE, a JSON list of {year, month, through_delivery_seq,
     annual_revision} (warehouse.month_freeze reads it from that release's manifest); empty when
-    nothing was published yet. -#}
+    nothing was published yet. Read when dbt runs, not when it parses (as as_of): dbt re-parses
+    a file whose parse read an environment variable that changed since, and every release that
+    freezes a month changes this one. -#}
 {% macro month_freeze_state() -%}
-{%- set state = fromjson(env_var('HZCARBON_DBT_MONTH_FREEZE', '[]')) -%}
+{%- set state = fromjson(env_var('HZCARBON_DBT_MONTH_FREEZE', '[]') if execute else '[]') -%}
 select * from (values
     (null::integer, null::integer, null::integer, null::boolean)
     {%- for f in state %},

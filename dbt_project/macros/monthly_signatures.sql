@@ -42,3 +42,36 @@
                    ~ ref('int_month_publication') ~ " group by year",
 }) }}
 {%- endmacro %}
+
+{#- int_energy_enterprise_month_open (year y reads only rows of year y):
+    - accepted: the enterprise-months of y (as in reporting_status_signature);
+    - held: the staged rows of y held for the annual revision;
+    - freeze: the months of y frozen and the delivery each was frozen at. With the held rows and
+      the freeze unchanged, the deliveries a held enterprise-month is recomputed from are too
+      (staging only grows, by larger delivery_seq; a withdrawal is a full refresh). -#}
+{% macro month_open_signature() -%}
+{{ combine_signatures({
+    'accepted': "select year, hash(count(*), max(built_through_delivery_seq)) as h from "
+                ~ ref('int_energy_enterprise_month') ~ " group by year",
+    'held': "select year, bit_xor(hash(uscc, month, energy_code, delivery_seq)) as h from "
+            ~ ref('int_energy_held') ~ " group by year",
+    'freeze': "select year, hash(list((month, through_delivery_seq) order by month)) as h from "
+              ~ ref('int_month_freeze') ~ " group by year",
+}) }}
+{%- endmacro %}
+
+{#- int_month_publication (year y reads only rows of year y, and the register):
+    - accepted: the enterprise-months of y (as in reporting_status_signature);
+    - register: the spells, for every year (they decide the enterprises expected in each month);
+    - due: every month of y with its due date, whether it is collected and whether it is past due
+      by now (as_of moves it). -#}
+{% macro month_publication_signature() -%}
+{{ combine_signatures({
+    'accepted': "select year, hash(count(*), max(built_through_delivery_seq)) as h from "
+                ~ ref('int_energy_enterprise_month') ~ " group by year",
+    'register': "select m.year, r.h from (select distinct year from " ~ ref('int_month_due') ~ ") as m"
+                ~ " cross join (select bit_xor(hash(s)) as h from " ~ ref('int_register_spells') ~ " as s) as r",
+    'due': "select year, hash(list((month, due_date, collected, cast(due_date + 1 as timestamp) <= "
+           ~ now_at() ~ ") order by month)) as h from " ~ ref('int_month_due') ~ " group by year",
+}) }}
+{%- endmacro %}

@@ -6,7 +6,7 @@
 -- revision (submitted_at, then delivery, then row).
 -- Incremental (macros/incremental.sql): a run rebuilds only the months that new deliveries touch.
 with agg as (
-{{ enterprise_month_aggregate(ref('int_energy_rows'), only_delivered_since_build('period', ref('stg_energy_reports__staged'))) }}
+{{ enterprise_month_aggregate(ref('int_energy_rows'), only_delivered_since_build('period', ref('stg_energy_reports__staged'), note_years=true)) }}
 )
 
 select

@@ -3,8 +3,15 @@
 -- held deliveries (int_energy_held), which are recomputed from the deliveries the month was frozen
 -- at (the latest revision among them wins, as in stg_energy_reports__revisions). An enterprise
 -- whose only report for the month is held has no row here.
+-- Incremental by year (macros/incremental.sql): the rows of year y read only inputs of year y, so a
+-- build rebuilds the years whose inputs changed (month_open_signature, macros/monthly_signatures.sql).
+{{ config(materialized='incremental', incremental_strategy='append', on_schema_change='fail',
+          pre_hook="{{ delete_years_to_rebuild() }}",
+          post_hook="{{ record_year_signatures(month_open_signature()) }}") }}
+{%- set rebuilt = years_with_changed_inputs(month_open_signature()) if is_incremental() else none %}
 with held_keys as (
     select distinct uscc, year, month from {{ ref('int_energy_held') }}
+    where true{{ and_years(rebuilt) }}
 ),
 
 kept as (
@@ -13,6 +20,7 @@ kept as (
         em.reported_coal, em.provisional, em.combined
     from {{ ref('int_energy_enterprise_month') }} as em
     anti join held_keys as h using (uscc, year, month)
+    where true{{ and_years(rebuilt, 'em.year') }}
 ),
 
 frozen_winners as (
@@ -20,7 +28,7 @@ frozen_winners as (
     from {{ ref('stg_energy_reports__staged') }} as s
     semi join held_keys as h using (uscc, year, month)
     inner join {{ ref('int_month_freeze') }} as f on f.year = s.year and f.month = s.month
-    where s.delivery_seq <= f.through_delivery_seq
+    where s.delivery_seq <= f.through_delivery_seq{{ and_years(rebuilt, 's.year') }}
     qualify row_number() over (partition by s.uscc, s.period, s.energy_code order by {{ revision_order('s.') }} desc) = 1
 ),
 

@@ -37,5 +37,5 @@ select
     arg_min({{ month_record }}, date_key) filter (where date_key >= {{ boundary_change_key() }}) as first_month_since_boundary
 from {{ ref('int_energy_enterprise_month') }}
 -- incremental: only the years that new deliveries touch (macros/incremental.sql)
-{{ only_delivered_since_build('year', ref('stg_energy_reports__staged'), grain='year') }}
+{{ only_delivered_since_build('year', ref('stg_energy_reports__staged'), grain='year', note_years=true) }}
 group by uscc, year

@@ -13,11 +13,12 @@
 -- are restated to this year's scope.
 -- Incremental: a year's rows read only the enterprise-months of y and y − 1 and the cells of its
 -- enterprise-years, so a build rebuilds (delete+insert) only the years period_years_to_rebuild
--- names (macros/incremental.sql) and gives the rows a full build gives.
+-- names (macros/incremental.sql) and gives the rows a full build gives. Those years are noted
+-- (note_years_rebuilt): its data tests check only them.
 -- At scale a full build runs one statement per year (macros/year_at_a_time.sql). The rows are
 -- int_enterprise_period_rows (macros/int_enterprise_period_rows.sql).
 {%- if is_incremental() %}
-{{ int_enterprise_period_rows(period_years_to_rebuild()) }}
+{{ int_enterprise_period_rows(note_years_rebuilt(period_years_to_rebuild())) }}
 {%- else %}
 {{ int_enterprise_period_rows(first_year_of_full_build(ref('int_energy_enterprise_month_open'), enterprise_period_years())) }}
 {%- endif %}

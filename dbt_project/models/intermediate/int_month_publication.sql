@@ -3,11 +3,19 @@
 -- (int_month_due: report_deadline_day of the next month, or due_date_overrides) and, when the
 -- register expects enterprises for it, at least monthly_min_response_share of them have an
 -- accepted report; 1–m月 needs that of every month 1..m.
+-- Incremental by year (macros/incremental.sql): the rows of year y read only inputs of year y and
+-- the register, so a build rebuilds the years whose inputs changed (month_publication_signature,
+-- macros/monthly_signatures.sql).
+{{ config(materialized='incremental', incremental_strategy='append', on_schema_change='fail',
+          pre_hook="{{ delete_years_to_rebuild() }}",
+          post_hook="{{ record_year_signatures(month_publication_signature()) }}") }}
+{%- set rebuilt = years_with_changed_inputs(month_publication_signature()) if is_incremental() else none %}
 with covered as (
     -- the months an enterprise has an accepted report for: a combined 1–2月 report covers January too
     select uscc, year, month from {{ ref('int_energy_enterprise_month') }}
+    where true{{ and_years(rebuilt) }}
     union
-    select uscc, year, 1 from {{ ref('int_energy_enterprise_month') }} where combined
+    select uscc, year, 1 from {{ ref('int_energy_enterprise_month') }} where combined{{ and_years(rebuilt) }}
 ),
 
 reported as (
@@ -25,6 +33,7 @@ response as (
     from {{ ref('int_register_expected') }} as e
     left join covered as a
         on a.uscc = e.uscc and a.year = e.year and a.month = e.month
+    where true{{ and_years(rebuilt, 'e.year') }}
     group by e.year, e.month
 ),
 
@@ -44,6 +53,7 @@ months as (
     from {{ ref('int_month_due') }} as d
     left join reported as r on r.year = d.year and r.month = d.month
     left join response as resp on resp.year = d.year and resp.month = d.month
+    where true{{ and_years(rebuilt, 'd.year') }}
 ),
 
 decided as (
