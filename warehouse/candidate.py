@@ -33,6 +33,7 @@ from warehouse.reuse import manifest_sha256, sha256_file
 
 if TYPE_CHECKING:
     import duckdb
+    import pyarrow as pa
 
 # Which tables are open (aggregates, disclosure-controlled) or restricted is declared once, in
 # each table's contract (`layer`).
@@ -280,8 +281,9 @@ def _stream_mart(cursor: duckdb.DuckDBPyConnection, table: str, path: Path) -> P
         return path if streamed else write_table(read_mart(cursor, table), path, table)
 
 
-def _row_groups(con: duckdb.DuckDBPyConnection, table: str) -> Iterator[pl.DataFrame]:
-    """The rows of ``table`` in key order, ROW_GROUP_SIZE rows a frame (the last fewer)."""
+def _row_groups(con: duckdb.DuckDBPyConnection, table: str) -> Iterator[pa.Table]:
+    """The rows of ``table`` in key order, ROW_GROUP_SIZE rows a table (the last fewer), as DuckDB
+    hands them over in Arrow (write_table_in_row_groups writes them without polars)."""
     import pyarrow as pa
 
     reader = con.sql(f'select * from main."{table}"{_key_order(table)}').to_arrow_reader(ROW_GROUP_SIZE)
@@ -292,9 +294,9 @@ def _row_groups(con: duckdb.DuckDBPyConnection, table: str) -> Iterator[pl.DataF
         held += batch.num_rows
         while held >= ROW_GROUP_SIZE:
             rows = pa.Table.from_batches(pending, schema=reader.schema)
-            yield pl.from_arrow(rows.slice(0, ROW_GROUP_SIZE), rechunk=True)
+            yield rows.slice(0, ROW_GROUP_SIZE)
             rest = rows.slice(ROW_GROUP_SIZE)
             del rows
             pending, held = rest.to_batches(), rest.num_rows
     if held:
-        yield pl.from_arrow(pa.Table.from_batches(pending, schema=reader.schema), rechunk=True)
+        yield pa.Table.from_batches(pending, schema=reader.schema)

@@ -215,12 +215,15 @@ def write_table(
     return Path(path)
 
 
-def write_table_in_row_groups(batches: Iterable[pl.DataFrame], path: Path, table: str, *,
+def write_table_in_row_groups(batches: Iterable[pa.Table | pl.DataFrame], path: Path, table: str, *,
                               row_group_size: int = ROW_GROUP_SIZE) -> bool:
     """Write the rows of ``batches`` as ``write_table`` writes them all at once, the same bytes,
     holding one row group at a time (a restricted mart of enterprise × month rows is ~2 GB
     in memory at 50,000 enterprises, a row group a quarter of that).
 
+    Arrow tables (as DuckDB hands them over) are written as they come: only their key columns go
+    to polars, for the order check (a round trip of every column through polars cost ~12 % of the
+    CPU of writing reporting_status at 50,000 enterprises, bench/results/fixed_cost.md).
     Every batch but the last must hold exactly ``row_group_size`` rows, and together they must come
     strictly in key order (the order write_table would sort them into without moving a row):
     else nothing is written and False is returned, for the caller to fall back on write_table."""
@@ -229,21 +232,32 @@ def write_table_in_row_groups(batches: Iterable[pl.DataFrame], path: Path, table
     path = Path(path)
     tail: pl.DataFrame | None = None
     with _atomic_writer(path, None) as writer:
-        for df in batches:
-            df = _in_contract_order(df, contract)
-            key_cols = [k for k in keys if k in df.columns]
-            if df.height > row_group_size or (writer.rows % row_group_size) or not key_cols or not (
-                    _strictly_increasing(pl.concat([tail, df.select(key_cols)]) if tail is not None
-                                         else df.select(key_cols), key_cols)):
+        for batch in batches:
+            arrow = batch.to_arrow() if isinstance(batch, pl.DataFrame) else batch
+            arrow = _arrow_in_contract_order(arrow, contract)
+            key_cols = [k for k in keys if k in arrow.column_names]
+            key_frame = pl.from_arrow(arrow.select(key_cols)) if key_cols else None
+            if arrow.num_rows > row_group_size or (writer.rows % row_group_size) or key_frame is None or not (
+                    _strictly_increasing(pl.concat([tail, key_frame]) if tail is not None else key_frame, key_cols)):
                 writer.abandon()
                 return False
-            if df.height:
-                tail = df.select(key_cols).tail(1)
-                writer.write_table(_to_arrow(df, table, contract, version), row_group_size=row_group_size)
+            if arrow.num_rows:
+                tail = key_frame.tail(1)
+                arrow = arrow.combine_chunks()
+                writer.write_table(_cast(arrow, _target_schema(arrow, table, contract, version)),
+                                   row_group_size=row_group_size)
         if writer.rows == 0:  # no rows: the schema of an empty frame is not known here
             writer.abandon()
             return False
     return True
+
+
+def _arrow_in_contract_order(arrow: pa.Table, contract: Contract | None) -> pa.Table:
+    """``_in_contract_order`` of an Arrow table."""
+    if contract is None:
+        return arrow
+    declared = [c for c in contract.column_names if c in arrow.column_names]
+    return arrow.select(declared + [c for c in arrow.column_names if c not in declared])
 
 
 def _contract_and_version(table: str, contract: Contract | None, version: str | None):
