@@ -171,7 +171,13 @@ def _import_gx_in_background() -> None:
     the candidate is written, in a thread: the import overlaps that step instead of following it.
     Not while dbt runs: its memory would add to the run's peak, dbt's DuckDB at its limit
     (warehouse/duckdb_limits.py). A gate that starts before the import ends waits for it on
-    Python's import lock."""
+    Python's import lock.
+
+    sqlalchemy.orm is imported first, in this thread: imported by the other one, its modules can
+    be half done when Dagster's run storage (sqlalchemy, this thread) reaches them ("partially
+    initialized module 'sqlalchemy.orm.exc'", seen when the import ran beside dbt's events)."""
+    import sqlalchemy.orm  # noqa: F401 - see above
+
     from warehouse.gates import import_gx
 
     threading.Thread(target=import_gx, name="import-great-expectations", daemon=True).start()
