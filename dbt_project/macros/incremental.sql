@@ -225,8 +225,8 @@ where now_.signature is distinct from built.signature
 {%- endmacro %}
 
 {#- The years whose inputs changed since this model was built, from its signature SQL, which is run
-    here once and its rows kept in build_year_signatures_now for the hooks. Called while an
-    incremental model's SQL is compiled. -#}
+    here once and its rows kept in build_year_signatures_now for the hooks; noted as the years
+    this build rebuilds (note_years_rebuilt). Called while an incremental model's SQL is compiled. -#}
 {% macro years_with_changed_inputs(signature_sql) -%}
     {%- if not execute -%}{{ return([]) }}{%- endif -%}
     {%- set compute -%}
@@ -235,16 +235,13 @@ where now_.signature is distinct from built.signature
         select '{{ this.identifier }}', year, signature from ({{ signature_sql }})
     {%- endset -%}
     {%- do run_query(compute) -%}
-    {{ return(run_query(changed_years_sql() ~ " order by 1").columns[0].values() | map('int') | list) }}
+    {{ return(note_years_rebuilt(run_query(changed_years_sql() ~ " order by 1").columns[0].values() | map('int') | list)) }}
 {%- endmacro %}
 
-{#- pre-hook: delete the years an incremental build rebuilds (none on a full build), and note
-    them for this dbt invocation (years_rebuilt_now: the model's contract test checks only them). -#}
+{#- pre-hook: delete the years an incremental build rebuilds (none on a full build), those
+    years_with_changed_inputs found and noted while the model's SQL was compiled. -#}
 {% macro delete_years_to_rebuild() -%}
     {%- if is_incremental() -%}
-insert or replace into {{ years_rebuilt() }}
-select '{{ this.identifier }}', '{{ invocation_id }}', coalesce(string_agg(cast(year as varchar), ', ' order by year), '')
-from ({{ changed_years_sql() }});
 delete from {{ this }} where year in ({{ changed_years_sql() }})
     {%- endif -%}
 {%- endmacro %}
@@ -272,10 +269,11 @@ delete from {{ this }} where year in ({{ changed_years_sql() }})
     {{ return("(select * from " ~ model ~ " where /* incremental build */ " ~ years ~ ")") }}
 {%- endmacro %}
 
-{#- The years an incremental build of a model rebuilt by year through its own rule (not the
-    signatures: int_enterprise_period, period_years_to_rebuild), noted for this dbt invocation as
-    delete_years_to_rebuild notes them, so that its data tests check only those years
-    (rows_rebuilt_now). Called while the model's SQL is compiled, before it runs; returns `years`. -#}
+{#- The years an incremental build of a model rebuilds, noted for this dbt invocation so that its
+    data tests check only those years (rows_rebuilt_now): by years_with_changed_inputs for the
+    models incremental by signature, by the model itself for those with their own rule
+    (int_enterprise_period, period_years_to_rebuild; the deliveries since the watermark). Called
+    while the model's SQL is compiled, before it runs; returns `years`. -#}
 {% macro note_years_rebuilt(years) -%}
     {%- if execute and is_incremental() -%}
         {%- set note -%}
