@@ -234,7 +234,7 @@ def write_table_in_row_groups(batches: Iterable[pa.Table | pl.DataFrame], path: 
     with _atomic_writer(path, None) as writer:
         for batch in batches:
             arrow = batch.to_arrow() if isinstance(batch, pl.DataFrame) else batch
-            arrow = _arrow_in_contract_order(arrow, contract)
+            arrow = _in_contract_order(arrow, contract)
             key_cols = [k for k in keys if k in arrow.column_names]
             key_frame = pl.from_arrow(arrow.select(key_cols)) if key_cols else None
             if arrow.num_rows > row_group_size or (writer.rows % row_group_size) or key_frame is None or not (
@@ -243,21 +243,11 @@ def write_table_in_row_groups(batches: Iterable[pa.Table | pl.DataFrame], path: 
                 return False
             if arrow.num_rows:
                 tail = key_frame.tail(1)
-                arrow = arrow.combine_chunks()
-                writer.write_table(_cast(arrow, _target_schema(arrow, table, contract, version)),
-                                   row_group_size=row_group_size)
+                writer.write_table(_to_arrow(arrow, table, contract, version), row_group_size=row_group_size)
         if writer.rows == 0:  # no rows: the schema of an empty frame is not known here
             writer.abandon()
             return False
     return True
-
-
-def _arrow_in_contract_order(arrow: pa.Table, contract: Contract | None) -> pa.Table:
-    """``_in_contract_order`` of an Arrow table."""
-    if contract is None:
-        return arrow
-    declared = [c for c in contract.column_names if c in arrow.column_names]
-    return arrow.select(declared + [c for c in arrow.column_names if c not in declared])
 
 
 def _contract_and_version(table: str, contract: Contract | None, version: str | None):
@@ -268,15 +258,18 @@ def _contract_and_version(table: str, contract: Contract | None, version: str | 
     return contract, version
 
 
-def _in_contract_order(df: pl.DataFrame, contract: Contract | None) -> pl.DataFrame:
+def _in_contract_order(data: pl.DataFrame | pa.Table, contract: Contract | None) -> pl.DataFrame | pa.Table:
+    """``data`` (a polars frame or an Arrow table) with the contract's columns first, in its order."""
     if contract is None:
-        return df
-    declared = [c for c in contract.column_names if c in df.columns]
-    return df.select(declared + [c for c in df.columns if c not in declared])
+        return data
+    names = data.columns if isinstance(data, pl.DataFrame) else data.column_names
+    declared = [c for c in contract.column_names if c in names]
+    return data.select(declared + [c for c in names if c not in declared])
 
 
-def _to_arrow(df: pl.DataFrame, table: str, contract: Contract | None, version: str | None) -> pa.Table:
-    arrow = df.to_arrow().combine_chunks()
+def _to_arrow(data: pl.DataFrame | pa.Table, table: str, contract: Contract | None, version: str | None) -> pa.Table:
+    """``data`` as one-chunk Arrow in the contract's types (see _cast)."""
+    arrow = (data.to_arrow() if isinstance(data, pl.DataFrame) else data).combine_chunks()
     return _cast(arrow, _target_schema(arrow, table, contract, version))
 
 
