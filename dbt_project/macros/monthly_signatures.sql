@@ -16,12 +16,10 @@
 {{ combine_signatures({
     'due': "select year, hash(list((month, due_date) order by month)) as h from " ~ ref('int_month_due')
            ~ " where cast(due_date + 1 as timestamp) <= " ~ now_at() ~ " group by year",
-    'register': "select m.year, r.h from (select distinct year from " ~ ref('int_month_due') ~ ") as m"
-                ~ " cross join (select bit_xor(hash(s)) as h from " ~ ref('int_register_spells') ~ " as s) as r",
+    'register': register_signature(),
     'quarantined': "select year, hash(count(*), max(delivery_seq)) as h from (" ~ quarantined_energy_rows()
                    ~ ") group by year",
-    'accepted': "select year, hash(count(*), max(built_through_delivery_seq)) as h from "
-                ~ ref('int_energy_enterprise_month') ~ " group by year",
+    'accepted': accepted_months_signature(),
     'held': "select year, bit_xor(hash(uscc, month)) as h from (select distinct uscc, year, month from "
             ~ ref('int_energy_held') ~ ") group by year",
     'restated': "select year, bit_xor(hash(uscc, district_code)) as h from " ~ ref('int_enterprise_year')
@@ -51,8 +49,7 @@
       (staging only grows, by larger delivery_seq; a withdrawal is a full refresh). -#}
 {% macro month_open_signature() -%}
 {{ combine_signatures({
-    'accepted': "select year, hash(count(*), max(built_through_delivery_seq)) as h from "
-                ~ ref('int_energy_enterprise_month') ~ " group by year",
+    'accepted': accepted_months_signature(),
     'held': "select year, bit_xor(hash(uscc, month, energy_code, delivery_seq)) as h from "
             ~ ref('int_energy_held') ~ " group by year",
     'freeze': "select year, hash(list((month, through_delivery_seq) order by month)) as h from "
@@ -67,11 +64,25 @@
       by now (as_of moves it). -#}
 {% macro month_publication_signature() -%}
 {{ combine_signatures({
-    'accepted': "select year, hash(count(*), max(built_through_delivery_seq)) as h from "
-                ~ ref('int_energy_enterprise_month') ~ " group by year",
-    'register': "select m.year, r.h from (select distinct year from " ~ ref('int_month_due') ~ ") as m"
-                ~ " cross join (select bit_xor(hash(s)) as h from " ~ ref('int_register_spells') ~ " as s) as r",
+    'accepted': accepted_months_signature(),
+    'register': register_signature(),
     'due': "select year, hash(list((month, due_date, collected, cast(due_date + 1 as timestamp) <= "
            ~ now_at() ~ ") order by month)) as h from " ~ ref('int_month_due') ~ " group by year",
 }) }}
+{%- endmacro %}
+
+{#- The part of a signature for the enterprise-months of each year: int_energy_enterprise_month
+    rebuilds every month a new staged row (accepted or superseded) carries, stamped
+    built_through_delivery_seq = the latest staged delivery, so the count and that stamp change
+    with any staged row of the year. -#}
+{% macro accepted_months_signature() -%}
+{{ return("select year, hash(count(*), max(built_through_delivery_seq)) as h from "
+          ~ ref('int_energy_enterprise_month') ~ " group by year") }}
+{%- endmacro %}
+
+{#- The part of a signature for the register: its spells, the same for every year of int_month_due
+    (they decide the enterprises expected in each month). -#}
+{% macro register_signature() -%}
+{{ return("select m.year, r.h from (select distinct year from " ~ ref('int_month_due') ~ ") as m"
+          ~ " cross join (select bit_xor(hash(s)) as h from " ~ ref('int_register_spells') ~ " as s) as r") }}
 {%- endmacro %}
